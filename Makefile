@@ -1,0 +1,33 @@
+# Quick start: `make run` opens the app, `make test` runs every check CI runs.
+SHELL := /bin/bash
+CARGO ?= cargo
+
+.PHONY: run test deps-build deps-run deps-test build release fmt clippy screenshots bench fuzz
+
+run: deps-run
+	$(CARGO) run --release --bin rmscope -- $(ARGS)
+
+test: deps-test
+	$(CARGO) fmt --all -- --check
+	$(CARGO) clippy --all-targets -- -D warnings
+	$(CARGO) test --all-targets
+	$(CARGO) test --doc
+
+deps-build:
+	@scripts/install-deps.sh build
+deps-run:
+	@scripts/install-deps.sh run
+deps-test:
+	@scripts/install-deps.sh test
+
+build: deps-build
+	$(CARGO) build
+
+release: deps-build
+	$(CARGO) build --release
+
+fmt:
+	$(CARGO) fmt --all
+
+clippy: deps-build
+	$(CARGO) clippy --all-targets -- -D warnings

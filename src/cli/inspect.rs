@@ -1,0 +1,287 @@
+//! `rmscope inspect FILE [--json]`: what one message means.
+
+use super::{CliError, read_limited};
+use crate::wsrm::{self, AckContent, Body, Decoded, Envelope, RmVersion};
+use serde::Serialize;
+use std::fmt::Write;
+use std::path::PathBuf;
+
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// The message: a SOAP envelope, or a header/body fragment pasted from documentation.
+    pub file: PathBuf,
+    /// Print JSON instead of text.
+    #[arg(long)]
+    pub json: bool,
+    /// Refuse fragments and undeclared prefixes (as the capture decoder does).
+    #[arg(long)]
+    pub strict: bool,
+    /// WS-RM version to assume for an undeclared `wsrm` prefix: 2005/02 or 1.1.
+    #[arg(long, value_parser = parse_rm_version)]
+    pub rm_version: Option<RmVersion>,
+}
+
+pub fn parse_rm_version(s: &str) -> Result<RmVersion, String> {
+    match s {
+        "2005/02" | "1.0" | "2005" | "WSReliableMessagingFebruary2005" => Ok(RmVersion::Feb2005),
+        "1.1" | "1.2" | "WSReliableMessaging11" => Ok(RmVersion::V1_1),
+        other => Err(format!("unknown WS-RM version '{other}' (use 2005/02 or 1.1)")),
+    }
+}
+
+pub fn run(args: &Args) -> Result<String, CliError> {
+    let opts = wsrm::Options {
+        lenient: !args.strict,
+        assume_rm: args.rm_version,
+        ..wsrm::Options::default()
+    };
+    let bytes = read_limited(&args.file, opts.max_size as u64)?;
+    let decoded =
+        wsrm::decode_with(&bytes, &opts).map_err(|e| CliError(format!("{}: {e}", args.file.display())))?;
+    Ok(if args.json {
+        let mut s = serde_json::to_string_pretty(&Report::new(&decoded)).expect("report serialises");
+        s.push('\n');
+        s
+    } else {
+        text(&decoded)
+    })
+}
+
+/// The JSON shape of `inspect --json` (documented in README).
+#[derive(Serialize)]
+pub struct Report<'a> {
+    pub soap: Option<&'static str>,
+    pub rm_version: Option<&'static str>,
+    pub fragment: bool,
+    pub kind: &'static str,
+    pub action: Option<String>,
+    pub addressing: AddressingReport<'a>,
+    pub sequence: Option<&'a wsrm::Sequence>,
+    pub ack_requested: &'a [wsrm::AckRequested],
+    pub acks: &'a [wsrm::SequenceAcknowledgement],
+    pub body: &'a Body,
+    pub body_size: usize,
+    pub warnings: &'a [wsrm::Warning],
+}
+
+#[derive(Serialize)]
+pub struct AddressingReport<'a> {
+    pub version: Option<&'static str>,
+    pub message_id: Option<&'a str>,
+    pub relates_to: Option<&'a wsrm::RelatesTo>,
+    pub to: Option<&'a str>,
+    pub reply_to: Option<&'a str>,
+    pub from: Option<&'a str>,
+    pub fault_to: Option<&'a str>,
+}
+
+impl<'a> Report<'a> {
+    pub fn new(d: &'a Decoded) -> Self {
+        let e = &d.envelope;
+        let a = &e.addressing;
+        Report {
+            soap: e.soap.map(|s| s.label()),
+            rm_version: e.rm_version.map(|v| v.label()),
+            fragment: e.soap.is_none(),
+            kind: e.kind_label(),
+            action: a.action.as_ref().map(|x| x.uri()),
+            addressing: AddressingReport {
+                version: a.version.map(|v| v.label()),
+                message_id: a.message_id.as_deref(),
+                relates_to: a.relates_to.as_ref(),
+                to: a.to.as_deref(),
+                reply_to: a.reply_to.as_ref().map(|r| r.address.as_str()),
+                from: a.from.as_ref().map(|r| r.address.as_str()),
+                fault_to: a.fault_to.as_ref().map(|r| r.address.as_str()),
+            },
+            sequence: e.sequence.as_ref(),
+            ack_requested: &e.ack_requested,
+            acks: &e.acks,
+            body: &e.body,
+            body_size: d.body_span.as_ref().map_or(0, |s| s.len()),
+            warnings: &d.warnings,
+        }
+    }
+}
+
+/// Ranges as `1-2, 4-6`.
+pub fn format_ack(content: &AckContent) -> String {
+    match content {
+        AckContent::Ranges(r) => r
+            .iter()
+            .map(|r| {
+                if r.lower == r.upper {
+                    r.lower.to_string()
+                } else {
+                    format!("{}-{}", r.lower, r.upper)
+                }
+            })
+            .collect::<Vec<_>>()
+            .join(", "),
+        AckContent::None => "none (nothing received)".into(),
+        AckContent::Nacks(n) => format!(
+            "nack {}",
+            n.iter().map(|n| n.to_string()).collect::<Vec<_>>().join(", ")
+        ),
+    }
+}
+
+fn text(d: &Decoded) -> String {
+    let e: &Envelope = &d.envelope;
+    let mut out = String::new();
+    let mut line = |k: &str, v: String| {
+        let _ = writeln!(out, "{k:<16}{}", printable(&v));
+    };
+    let versions = [
+        e.soap
+            .map_or("no envelope (fragment)".to_string(), |s| format!("SOAP {s}")),
+        e.rm_version.map_or("no WS-RM".to_string(), |v| {
+            format!("WS-RM {v} ({})", v.wcf_name())
+        }),
+        e.addressing
+            .version
+            .map_or("no WS-Addressing".to_string(), |v| format!("WS-Addressing {v}")),
+    ];
+    line("message", e.kind_label().to_string());
+    line("versions", versions.join(" · "));
+    let a = &e.addressing;
+    if let Some(action) = &a.action {
+        line("action", action.uri());
+    }
+    if let Some(v) = &a.message_id {
+        line("message id", v.clone());
+    }
+    if let Some(r) = &a.relates_to {
+        let rel = r
+            .relationship
+            .as_ref()
+            .map_or(String::new(), |t| format!(" ({t})"));
+        line("relates to", format!("{}{rel}", r.message_id));
+    }
+    if let Some(v) = &a.to {
+        line("to", v.clone());
+    }
+    for (k, epr) in [
+        ("reply to", &a.reply_to),
+        ("from", &a.from),
+        ("fault to", &a.fault_to),
+    ] {
+        if let Some(epr) = epr {
+            line(k, epr.address.clone());
+        }
+    }
+    if let Some(s) = &e.sequence {
+        let last = if s.last_message { " (LastMessage)" } else { "" };
+        line("sequence", s.identifier.clone());
+        line("message number", format!("{}{last}", s.message_number));
+    }
+    for ar in &e.ack_requested {
+        let n = ar
+            .message_number
+            .map_or(String::new(), |n| format!(" (up to #{n})"));
+        line("ack requested", format!("{}{n}", ar.identifier));
+    }
+    for ack in &e.acks {
+        line("ack for", ack.identifier.clone());
+        line("  ranges", format_ack(&ack.content));
+        if ack.final_ack {
+            line("  final", "yes (no further acknowledgements will change)".into());
+        }
+        if let Some(b) = ack.buffer_remaining {
+            line("  buffer left", format!("{b} (netrm:BufferRemaining)"));
+        }
+    }
+    body_lines(&e.body, d.body_span.as_ref().map_or(0, |s| s.len()), &mut line);
+    if !d.warnings.is_empty() {
+        let _ = writeln!(out, "warnings");
+        for w in &d.warnings {
+            let _ = writeln!(out, "  - {}", printable(&w.to_string()));
+        }
+    }
+    out
+}
+
+/// Control characters (a newline inside an Action, say) shown escaped so each value stays on
+/// its line.
+fn printable(v: &str) -> std::borrow::Cow<'_, str> {
+    if v.chars().any(char::is_control) {
+        v.chars()
+            .flat_map(char::escape_default)
+            .collect::<String>()
+            .into()
+    } else {
+        v.into()
+    }
+}
+
+fn body_lines(body: &Body, size: usize, line: &mut impl FnMut(&str, String)) {
+    let secs = |d: std::time::Duration| wsrm::duration::format(d);
+    match body {
+        Body::Empty => line("body", "empty".into()),
+        Body::CreateSequence(cs) => {
+            line("acks to", cs.acks_to.address.clone());
+            if let Some(x) = cs.expires {
+                line("expires", secs(x));
+            }
+            if let Some(o) = &cs.offer {
+                line("offer", o.identifier.clone());
+                if let Some(ep) = &o.endpoint {
+                    line("  endpoint", ep.address.clone());
+                }
+                if let Some(x) = o.expires {
+                    line("  expires", secs(x));
+                }
+                if let Some(b) = o.incomplete_sequence_behavior {
+                    line("  incomplete", b.name().into());
+                }
+            }
+        }
+        Body::CreateSequenceResponse(r) => {
+            line("new sequence", r.identifier.clone());
+            if let Some(x) = r.expires {
+                line("expires", secs(x));
+            }
+            if let Some(b) = r.incomplete_sequence_behavior {
+                line("incomplete", b.name().into());
+            }
+            match &r.accept {
+                Some(a) => line("offer accepted", format!("acks to {}", a.address)),
+                None => line("offer accepted", "no".into()),
+            }
+        }
+        Body::CloseSequence(s) | Body::TerminateSequence(s) => {
+            line("sequence", s.identifier.clone());
+            if let Some(n) = s.last_msg_number {
+                line("last msg number", n.to_string());
+            }
+        }
+        Body::CloseSequenceResponse { identifier } | Body::TerminateSequenceResponse { identifier } => {
+            line("sequence", identifier.clone())
+        }
+        Body::Fault(f) => {
+            let mut code = format!("{:?}", f.code);
+            if let Some(rm) = f.rm_fault {
+                let _ = write!(code, " / wsrm:{}", rm.name());
+            }
+            if let Some(n) = f.netrm_fault {
+                let _ = write!(code, " / netrm:{}", n.name());
+            }
+            line("fault", code);
+            line("reason", f.reason.clone());
+            if let Some(id) = &f.identifier {
+                line("fault sequence", id.clone());
+            }
+        }
+        Body::Application(app) => {
+            let ns = app
+                .name
+                .namespace
+                .as_deref()
+                .map_or(String::new(), |n| format!("{{{n}}}"));
+            line(
+                "body",
+                format!("application {ns}{} ({size} bytes)", app.name.local),
+            );
+        }
+    }
+}

@@ -1,0 +1,16 @@
+//! The WS-RM wire model and its codec (smoltcp's Packet/Repr split: `model` is the Repr,
+//! `decode`/`encode` turn bytes into it and back).
+
+mod decode;
+pub mod duration;
+mod encode;
+pub mod error;
+pub mod model;
+pub mod ns;
+mod xml;
+
+pub use decode::{Decoded, Options, decode, decode_with};
+pub use encode::encode;
+pub use error::{DecodeError, ErrorKind, Warning};
+pub use model::*;
+pub use ns::{AddressingVersion, RmVersion, SoapVersion};

@@ -1,0 +1,391 @@
+//! A thin, bounded pull cursor over quick-xml's `NsReader`: namespace-classified elements,
+//! text with entity handling, nesting limit, byte offsets, and the lenient well-known prefixes.
+
+use super::error::{DecodeError, ErrorKind, Warning};
+use super::ns::{self, KnownNs, RmVersion};
+use quick_xml::events::{BytesStart, Event};
+use quick_xml::name::{QName, ResolveResult};
+use quick_xml::reader::NsReader;
+use std::borrow::Cow;
+
+/// Most namespace bindings in scope at once: resolution is a linear scan, so this bounds it.
+const MAX_NAMESPACE_BINDINGS: usize = 256;
+
+/// A start tag, with its namespace classified.
+pub(crate) struct Elem<'a> {
+    pub start: BytesStart<'a>,
+    pub ns: KnownNs,
+    /// The namespace URI, kept only for namespaces the model does not know (app bodies).
+    pub ns_uri: Option<String>,
+    pub offset: usize,
+}
+
+impl<'a> Elem<'a> {
+    pub fn qname(&self) -> &str {
+        self.start.name().0
+    }
+    pub fn local(&self) -> &str {
+        let name = self.start.name().0;
+        name.rsplit_once(':').map_or(name, |(_, l)| l)
+    }
+    pub fn has_prefix(&self) -> bool {
+        self.start.name().0.contains(':')
+    }
+}
+
+pub(crate) enum Token<'a> {
+    Start(Elem<'a>),
+    End,
+    Text(Cow<'a, str>),
+    Eof,
+}
+
+/// Prefixes assumed in lenient mode when pasted documentation omits the declarations
+/// (the WCF protocol docs bind them only in a table).
+pub(crate) struct LenientPrefixes {
+    pub rm: RmVersion,
+    pub rm_reason: &'static str,
+}
+
+impl LenientPrefixes {
+    fn lookup(&self, prefix: &str) -> Option<&'static str> {
+        Some(match prefix {
+            "s" => ns::SOAP12,
+            "wsa" | "a" => ns::WSA_1_0,
+            "wsrm" => self.rm.namespace(),
+            "netrm" => ns::NETRM,
+            _ => return None,
+        })
+    }
+}
+
+pub(crate) struct Cursor<'a> {
+    reader: NsReader<&'a [u8]>,
+    depth: usize,
+    max_depth: usize,
+    lenient: Option<LenientPrefixes>,
+    warned_prefixes: Vec<String>,
+    pub warnings: Vec<Warning>,
+    /// Offset where the last token returned by `next` started.
+    pub last_offset: usize,
+}
+
+impl<'a> Cursor<'a> {
+    pub fn new(input: &'a str, max_depth: usize, lenient: Option<LenientPrefixes>) -> Self {
+        let mut reader = NsReader::from_str(input);
+        let config = reader.config_mut();
+        config.expand_empty_elements = true;
+        config.check_end_names = true;
+        reader
+            .resolver_mut()
+            .set_max_namespace_bindings(MAX_NAMESPACE_BINDINGS);
+        Cursor {
+            reader,
+            depth: 0,
+            max_depth,
+            lenient,
+            warned_prefixes: Vec::new(),
+            warnings: Vec::new(),
+            last_offset: 0,
+        }
+    }
+
+    pub fn lenient(&self) -> bool {
+        self.lenient.is_some()
+    }
+
+    pub fn warn(&mut self, offset: usize, message: impl Into<String>) {
+        self.warnings.push(Warning {
+            offset,
+            message: message.into(),
+        });
+    }
+
+    fn pos(&self) -> usize {
+        self.reader.buffer_position() as usize
+    }
+
+    fn syntax(&self, err: impl std::fmt::Display) -> DecodeError {
+        DecodeError::new(
+            ErrorKind::Syntax,
+            self.reader.error_position() as usize,
+            None,
+            format!("not well-formed XML: {err}"),
+        )
+    }
+
+    /// The next token that matters: comments, processing instructions and the XML
+    /// declaration are skipped; a DOCTYPE is refused.
+    pub fn next(&mut self) -> Result<Token<'a>, DecodeError> {
+        loop {
+            let offset = self.pos();
+            self.last_offset = offset;
+            let event = self.reader.read_event().map_err(|e| self.syntax(e))?;
+            match event {
+                Event::Start(start) => {
+                    self.depth += 1;
+                    if self.depth > self.max_depth {
+                        return Err(DecodeError::new(
+                            ErrorKind::TooDeep,
+                            offset,
+                            Some(start.name().0),
+                            format!("elements nested deeper than {} levels", self.max_depth),
+                        ));
+                    }
+                    self.check_declarations(&start, offset);
+                    let (ns, ns_uri) = self.resolve(start.name(), true, offset)?;
+                    return Ok(Token::Start(Elem {
+                        start,
+                        ns,
+                        ns_uri,
+                        offset,
+                    }));
+                }
+                Event::End(_) => {
+                    self.depth -= 1;
+                    return Ok(Token::End);
+                }
+                // `expand_empty_elements` turns `<a/>` into Start + End, so Empty never arrives.
+                Event::Empty(e) => {
+                    return Err(DecodeError::new(
+                        ErrorKind::Syntax,
+                        offset,
+                        Some(e.name().0),
+                        "unexpected empty-element event",
+                    ));
+                }
+                Event::Text(text) => {
+                    return Ok(Token::Text(text.xml10_content()));
+                }
+                Event::CData(data) => return Ok(Token::Text(data.xml10_content())),
+                Event::GeneralRef(r) => {
+                    let ch = match r.resolve_char_ref() {
+                        Ok(Some(ch)) => ch.to_string(),
+                        Ok(None) => match &*r {
+                            "lt" => "<".into(),
+                            "gt" => ">".into(),
+                            "amp" => "&".into(),
+                            "apos" => "'".into(),
+                            "quot" => "\"".into(),
+                            other => {
+                                return Err(DecodeError::new(
+                                    ErrorKind::UnknownEntity,
+                                    offset,
+                                    None,
+                                    format!("entity &{other}; is not defined (DTDs are not read)"),
+                                ));
+                            }
+                        },
+                        Err(e) => {
+                            return Err(DecodeError::new(
+                                ErrorKind::Syntax,
+                                offset,
+                                None,
+                                format!("bad character reference: {e}"),
+                            ));
+                        }
+                    };
+                    return Ok(Token::Text(Cow::Owned(ch)));
+                }
+                Event::DocType(_) => {
+                    return Err(DecodeError::new(
+                        ErrorKind::Dtd,
+                        offset,
+                        None,
+                        "DOCTYPE is not allowed in SOAP messages (SOAP 1.2 part 1 §5; no entity expansion)",
+                    ));
+                }
+                Event::Comment(_) | Event::PI(_) | Event::Decl(_) => continue,
+                Event::Eof => {
+                    if self.depth > 0 {
+                        return Err(DecodeError::new(
+                            ErrorKind::Syntax,
+                            offset,
+                            None,
+                            "input ends inside an element (truncated?)",
+                        ));
+                    }
+                    return Ok(Token::Eof);
+                }
+            }
+        }
+    }
+
+    /// Warns about namespace declarations whose URI is not absolute (`xmlns:http="wsa"`).
+    fn check_declarations(&mut self, start: &BytesStart<'a>, offset: usize) {
+        for attr in start.attributes().flatten() {
+            let key = attr.key.0;
+            if (key == "xmlns" || key.starts_with("xmlns:"))
+                && !attr.value.is_empty()
+                && !is_absolute_uri(&attr.value)
+            {
+                let msg = format!(
+                    "namespace URI \"{}\" bound by {key} is not an absolute URI",
+                    attr.value
+                );
+                self.warn(offset, msg);
+            }
+        }
+    }
+
+    /// Classifies the namespace of a name (element or attribute-value QName).
+    pub fn resolve(
+        &mut self,
+        name: QName<'_>,
+        element: bool,
+        offset: usize,
+    ) -> Result<(KnownNs, Option<String>), DecodeError> {
+        let resolved = self.reader.resolver().resolve(name, element).0;
+        let uri: Option<Cow<'_, str>> = match resolved {
+            ResolveResult::Bound(ns) => Some(Cow::Borrowed(ns.0)),
+            ResolveResult::Unbound => None,
+            ResolveResult::Unknown(prefix) => {
+                let assumed = self.lenient.as_ref().and_then(|l| l.lookup(&prefix));
+                match assumed {
+                    Some(uri) => {
+                        if !self.warned_prefixes.contains(&prefix) {
+                            let reason = match (prefix.as_str(), &self.lenient) {
+                                ("wsrm", Some(l)) => format!(" ({})", l.rm_reason),
+                                ("wsa", _) => " (the WCF docs' table gives a wrong 2005/08 URI; the real WS-Addressing 1.0 namespace is assumed)".to_string(),
+                                _ => String::new(),
+                            };
+                            let msg = format!("prefix '{prefix}' is not declared; assumed {uri}{reason}");
+                            self.warn(offset, msg);
+                            self.warned_prefixes.push(prefix);
+                        }
+                        Some(Cow::Borrowed(uri))
+                    }
+                    None => {
+                        return Err(DecodeError::new(
+                            ErrorKind::UnboundPrefix,
+                            offset,
+                            Some(name.0),
+                            format!("prefix '{prefix}' is not bound to a namespace"),
+                        ));
+                    }
+                }
+            }
+        };
+        let known = KnownNs::classify(uri.as_deref());
+        let keep = matches!(known, KnownNs::Other | KnownNs::Wsmc);
+        Ok((known, if keep { uri.map(Cow::into_owned) } else { None }))
+    }
+
+    /// Whether `prefix` is declared in the current scope (no lenient guessing, no error).
+    pub fn is_declared_prefix(&self, prefix: &str) -> bool {
+        let probe = format!("{prefix}:x");
+        matches!(
+            self.reader.resolver().resolve(QName(&probe), false).0,
+            ResolveResult::Bound(_)
+        )
+    }
+
+    /// Resolves a QName written as text (`wsrm:CreateSequenceRefused`) in the current scope.
+    pub fn resolve_text_qname(
+        &mut self,
+        text: &str,
+        offset: usize,
+    ) -> Result<(KnownNs, Option<String>, String), DecodeError> {
+        let qname = QName(text);
+        let local = text.rsplit_once(':').map_or(text, |(_, l)| l).to_string();
+        let (ns, uri) = self.resolve(qname, true, offset)?;
+        Ok((ns, uri, local))
+    }
+
+    /// Collects the text content of the element just opened, up to its end tag. Child elements
+    /// are an error. Leading and trailing whitespace is trimmed.
+    pub fn text(&mut self, elem: &Elem<'_>) -> Result<String, DecodeError> {
+        let mut out = String::new();
+        loop {
+            match self.next()? {
+                Token::Text(t) => out.push_str(&t),
+                Token::End => break,
+                Token::Start(child) => {
+                    return Err(DecodeError::new(
+                        ErrorKind::InvalidContent,
+                        child.offset,
+                        Some(elem.qname()),
+                        format!("expected text, found element <{}>", child.qname()),
+                    ));
+                }
+                Token::Eof => unreachable_eof()?,
+            }
+        }
+        let trimmed = out.trim();
+        Ok(if trimmed.len() == out.len() {
+            out
+        } else {
+            trimmed.to_string()
+        })
+    }
+
+    /// The next child element of the current element, or `None` at its end tag.
+    /// Non-whitespace text between children is an error.
+    pub fn child(&mut self, parent: &str) -> Result<Option<Elem<'a>>, DecodeError> {
+        loop {
+            match self.next()? {
+                Token::Start(e) => return Ok(Some(e)),
+                Token::End => return Ok(None),
+                Token::Text(t) => {
+                    if !t.trim().is_empty() {
+                        return Err(DecodeError::new(
+                            ErrorKind::InvalidContent,
+                            self.last_offset,
+                            Some(parent),
+                            format!("unexpected text \"{}\"", preview(&t)),
+                        ));
+                    }
+                }
+                Token::Eof => unreachable_eof()?,
+            }
+        }
+    }
+
+    /// Skips the rest of the element just opened (including its end tag).
+    pub fn skip(&mut self) -> Result<(), DecodeError> {
+        let target = self.depth - 1;
+        while self.depth > target {
+            if let Token::Eof = self.next()? {
+                unreachable_eof()?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Byte offset just past the last token read.
+    pub fn position(&self) -> usize {
+        self.pos()
+    }
+}
+
+/// `next` reports truncation itself at depth > 0; reaching Eof inside an element is therefore
+/// impossible, but keep a clear error rather than a panic.
+fn unreachable_eof() -> Result<(), DecodeError> {
+    Err(DecodeError::new(
+        ErrorKind::Syntax,
+        0,
+        None,
+        "unexpected end of input",
+    ))
+}
+
+pub(crate) fn preview(s: &str) -> String {
+    let t = s.trim();
+    if t.chars().count() > 40 {
+        format!("{}…", t.chars().take(40).collect::<String>())
+    } else {
+        t.to_string()
+    }
+}
+
+/// RFC 3986 §3.1: scheme = ALPHA *( ALPHA / DIGIT / "+" / "-" / "." ) followed by ':'.
+pub fn is_absolute_uri(s: &str) -> bool {
+    let Some((scheme, rest)) = s.split_once(':') else {
+        return false;
+    };
+    let mut chars = scheme.chars();
+    matches!(chars.next(), Some(c) if c.is_ascii_alphabetic())
+        && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
+        && !rest.is_empty()
+        && !s.chars().any(char::is_whitespace)
+}
