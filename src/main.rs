@@ -7,7 +7,12 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match &cli.command {
         Some(Command::Inspect(args)) => inspect::run(args),
+        #[cfg(feature = "gui")]
         None => return rmscope::ui::run_app(),
+        #[cfg(not(feature = "gui"))]
+        None => Err(rmscope::cli::CliError(
+            "built without the desktop app (feature `gui`)".into(),
+        )),
     };
     match result {
         Ok(out) => {

@@ -4,9 +4,9 @@ use proptest::prelude::*;
 use rmscope::wsrm::*;
 use std::time::Duration;
 
-fn text() -> impl Strategy<Value = String> {
+fn text() -> impl Strategy<Value = Text> {
     // Any printable text, including XML specials and non-ASCII; trimmed values are canonical.
-    "[a-zA-Z0-9:/._&<>\"' =?#é€-]{0,24}".prop_map(|s| format!("urn:{}x", s.trim()))
+    "[a-zA-Z0-9:/._&<>\"' =?#é€-]{0,24}".prop_map(|s| Text::from(format!("urn:{}x", s.trim())))
 }
 
 fn number() -> impl Strategy<Value = MessageNumber> {
@@ -114,7 +114,7 @@ fn fault(v: RmVersion, soap: SoapVersion) -> impl Strategy<Value = Fault> {
         Just(FaultCode::VersionMismatch),
         Just(FaultCode::MustUnderstand),
         Just(FaultCode::DataEncodingUnknown),
-        "[a-z]{1,8}".prop_map(|l| FaultCode::Other(format!("{{urn:codes}}{l}"))),
+        "[a-z]{1,8}".prop_map(|l| FaultCode::Other(format!("{{urn:codes}}{l}").into())),
     ];
     let rm = prop::sample::select(
         RmFault::ALL
@@ -128,7 +128,7 @@ fn fault(v: RmVersion, soap: SoapVersion) -> impl Strategy<Value = Fault> {
             code,
             rm_fault,
             netrm_fault: (net && soap == SoapVersion::V1_2).then_some(NetRmFault::ConnectionLimitReached),
-            reason: reason.trim().to_string(),
+            reason: reason.trim().into(),
             identifier,
         },
     )
@@ -143,9 +143,9 @@ fn app_body() -> impl Strategy<Value = Body> {
         Body::Application(AppBody {
             name: ExpandedName {
                 namespace: Some("urn:app".into()),
-                local,
+                local: local.into(),
             },
-            xml: xml.into_bytes(),
+            xml: xml.into_bytes().into(),
         })
     })
 }
@@ -161,7 +161,7 @@ fn action(v: RmVersion) -> impl Strategy<Value = Action> {
     .prop_map(move |a| Action::Rm(v, a));
     prop_oneof![
         rm,
-        "[a-z]{1,10}".prop_map(|s| Action::Other(format!("urn:app:{s}"))),
+        "[a-z]{1,10}".prop_map(|s| Action::Other(format!("urn:app:{s}").into())),
         prop::sample::select(vec![AddressingVersion::Aug2004, AddressingVersion::V1_0])
             .prop_map(Action::AddressingFault),
     ]

@@ -84,7 +84,7 @@ impl<'a> Report<'a> {
             rm_version: e.rm_version.map(|v| v.label()),
             fragment: e.soap.is_none(),
             kind: e.kind_label(),
-            action: a.action.as_ref().map(|x| x.uri()),
+            action: a.action.as_ref().map(|x| x.uri().into_owned()),
             addressing: AddressingReport {
                 version: a.version.map(|v| v.label()),
                 message_id: a.message_id.as_deref(),
@@ -129,8 +129,8 @@ pub fn format_ack(content: &AckContent) -> String {
 fn text(d: &Decoded) -> String {
     let e: &Envelope = &d.envelope;
     let mut out = String::new();
-    let mut line = |k: &str, v: String| {
-        let _ = writeln!(out, "{k:<16}{}", printable(&v));
+    let mut line = |k: &str, v: &str| {
+        let _ = writeln!(out, "{k:<16}{}", printable(v));
     };
     let versions = [
         e.soap
@@ -142,24 +142,24 @@ fn text(d: &Decoded) -> String {
             .version
             .map_or("no WS-Addressing".to_string(), |v| format!("WS-Addressing {v}")),
     ];
-    line("message", e.kind_label().to_string());
-    line("versions", versions.join(" · "));
+    line("message", &e.kind_label().to_string());
+    line("versions", &versions.join(" · "));
     let a = &e.addressing;
     if let Some(action) = &a.action {
-        line("action", action.uri());
+        line("action", &action.uri());
     }
     if let Some(v) = &a.message_id {
-        line("message id", v.clone());
+        line("message id", &v);
     }
     if let Some(r) = &a.relates_to {
         let rel = r
             .relationship
             .as_ref()
             .map_or(String::new(), |t| format!(" ({t})"));
-        line("relates to", format!("{}{rel}", r.message_id));
+        line("relates to", &format!("{}{rel}", r.message_id));
     }
     if let Some(v) = &a.to {
-        line("to", v.clone());
+        line("to", &v);
     }
     for (k, epr) in [
         ("reply to", &a.reply_to),
@@ -167,28 +167,28 @@ fn text(d: &Decoded) -> String {
         ("fault to", &a.fault_to),
     ] {
         if let Some(epr) = epr {
-            line(k, epr.address.clone());
+            line(k, &epr.address);
         }
     }
     if let Some(s) = &e.sequence {
         let last = if s.last_message { " (LastMessage)" } else { "" };
-        line("sequence", s.identifier.clone());
-        line("message number", format!("{}{last}", s.message_number));
+        line("sequence", &s.identifier);
+        line("message number", &format!("{}{last}", s.message_number));
     }
     for ar in &e.ack_requested {
         let n = ar
             .message_number
             .map_or(String::new(), |n| format!(" (up to #{n})"));
-        line("ack requested", format!("{}{n}", ar.identifier));
+        line("ack requested", &format!("{}{n}", ar.identifier));
     }
     for ack in &e.acks {
-        line("ack for", ack.identifier.clone());
-        line("  ranges", format_ack(&ack.content));
+        line("ack for", &ack.identifier);
+        line("  ranges", &format_ack(&ack.content));
         if ack.final_ack {
-            line("  final", "yes (no further acknowledgements will change)".into());
+            line("  final", "yes (no further acknowledgements will change)");
         }
         if let Some(b) = ack.buffer_remaining {
-            line("  buffer left", format!("{b} (netrm:BufferRemaining)"));
+            line("  buffer left", &format!("{b} (netrm:BufferRemaining)"));
         }
     }
     body_lines(&e.body, d.body_span.as_ref().map_or(0, |s| s.len()), &mut line);
@@ -214,49 +214,49 @@ fn printable(v: &str) -> std::borrow::Cow<'_, str> {
     }
 }
 
-fn body_lines(body: &Body, size: usize, line: &mut impl FnMut(&str, String)) {
+fn body_lines(body: &Body, size: usize, line: &mut impl FnMut(&str, &str)) {
     let secs = |d: std::time::Duration| wsrm::duration::format(d);
     match body {
-        Body::Empty => line("body", "empty".into()),
+        Body::Empty => line("body", "empty"),
         Body::CreateSequence(cs) => {
-            line("acks to", cs.acks_to.address.clone());
+            line("acks to", &cs.acks_to.address);
             if let Some(x) = cs.expires {
-                line("expires", secs(x));
+                line("expires", &secs(x));
             }
             if let Some(o) = &cs.offer {
-                line("offer", o.identifier.clone());
+                line("offer", &o.identifier);
                 if let Some(ep) = &o.endpoint {
-                    line("  endpoint", ep.address.clone());
+                    line("  endpoint", &ep.address);
                 }
                 if let Some(x) = o.expires {
-                    line("  expires", secs(x));
+                    line("  expires", &secs(x));
                 }
                 if let Some(b) = o.incomplete_sequence_behavior {
-                    line("  incomplete", b.name().into());
+                    line("  incomplete", b.name());
                 }
             }
         }
         Body::CreateSequenceResponse(r) => {
-            line("new sequence", r.identifier.clone());
+            line("new sequence", &r.identifier);
             if let Some(x) = r.expires {
-                line("expires", secs(x));
+                line("expires", &secs(x));
             }
             if let Some(b) = r.incomplete_sequence_behavior {
-                line("incomplete", b.name().into());
+                line("incomplete", b.name());
             }
             match &r.accept {
-                Some(a) => line("offer accepted", format!("acks to {}", a.address)),
-                None => line("offer accepted", "no".into()),
+                Some(a) => line("offer accepted", &format!("acks to {}", a.address)),
+                None => line("offer accepted", "no"),
             }
         }
         Body::CloseSequence(s) | Body::TerminateSequence(s) => {
-            line("sequence", s.identifier.clone());
+            line("sequence", &s.identifier);
             if let Some(n) = s.last_msg_number {
-                line("last msg number", n.to_string());
+                line("last msg number", &n.to_string());
             }
         }
         Body::CloseSequenceResponse { identifier } | Body::TerminateSequenceResponse { identifier } => {
-            line("sequence", identifier.clone())
+            line("sequence", &identifier)
         }
         Body::Fault(f) => {
             let mut code = format!("{:?}", f.code);
@@ -266,10 +266,10 @@ fn body_lines(body: &Body, size: usize, line: &mut impl FnMut(&str, String)) {
             if let Some(n) = f.netrm_fault {
                 let _ = write!(code, " / netrm:{}", n.name());
             }
-            line("fault", code);
-            line("reason", f.reason.clone());
+            line("fault", &code);
+            line("reason", &f.reason);
             if let Some(id) = &f.identifier {
-                line("fault sequence", id.clone());
+                line("fault sequence", &id);
             }
         }
         Body::Application(app) => {
@@ -280,7 +280,7 @@ fn body_lines(body: &Body, size: usize, line: &mut impl FnMut(&str, String)) {
                 .map_or(String::new(), |n| format!("{{{n}}}"));
             line(
                 "body",
-                format!("application {ns}{} ({size} bytes)", app.name.local),
+                &format!("application {ns}{} ({size} bytes)", app.name.local),
             );
         }
     }

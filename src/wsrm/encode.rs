@@ -95,7 +95,7 @@ impl Writer {
         if let Some(rel) = &a.relates_to {
             let mut attrs = self.header_attrs(false);
             if let Some(r) = &rel.relationship {
-                let _ = write!(attrs, " RelationshipType=\"{}\"", escape(r));
+                let _ = write!(attrs, " RelationshipType=\"{}\"", escape(r.as_str()));
             }
             self.text_elem("a:RelatesTo", &attrs, &rel.message_id);
         }

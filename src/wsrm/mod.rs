@@ -7,6 +7,7 @@ mod encode;
 pub mod error;
 pub mod model;
 pub mod ns;
+mod text;
 mod xml;
 
 pub use decode::{Decoded, Options, decode, decode_with};

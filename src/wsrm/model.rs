@@ -3,6 +3,8 @@
 //! Everything past the codec works on these types; nothing here knows about bytes or prefixes.
 
 use super::ns::{AddressingVersion, RmVersion, SoapVersion};
+pub use super::text::Text;
+use bytes::Bytes;
 use serde::Serialize;
 use std::time::Duration;
 
@@ -93,7 +95,7 @@ impl AckContent {
 /// `wsrm:Sequence` header.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Sequence {
-    pub identifier: String,
+    pub identifier: Text,
     pub message_number: MessageNumber,
     /// `wsrm:LastMessage` (2005/02 only).
     pub last_message: bool,
@@ -102,7 +104,7 @@ pub struct Sequence {
 /// `wsrm:AckRequested` header.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct AckRequested {
-    pub identifier: String,
+    pub identifier: Text,
     /// `wsrm:MessageNumber` (2005/02 only, optional).
     pub message_number: Option<MessageNumber>,
 }
@@ -110,7 +112,7 @@ pub struct AckRequested {
 /// `wsrm:SequenceAcknowledgement` header.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct SequenceAcknowledgement {
-    pub identifier: String,
+    pub identifier: Text,
     pub content: AckContent,
     /// `wsrm:Final` (1.1 only).
     pub final_ack: bool,
@@ -121,11 +123,11 @@ pub struct SequenceAcknowledgement {
 /// A WS-Addressing endpoint reference; only the address matters to WS-RM.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct EndpointReference {
-    pub address: String,
+    pub address: Text,
 }
 
 impl EndpointReference {
-    pub fn new(address: impl Into<String>) -> Self {
+    pub fn new(address: impl Into<Text>) -> Self {
         EndpointReference {
             address: address.into(),
         }
@@ -135,8 +137,8 @@ impl EndpointReference {
 /// `wsa:RelatesTo`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct RelatesTo {
-    pub message_id: String,
-    pub relationship: Option<String>,
+    pub message_id: Text,
+    pub relationship: Option<Text>,
 }
 
 /// The WS-RM protocol actions (WS-RM 2005/02 §3, WS-RM 1.1 §3, Appendix).
@@ -226,7 +228,7 @@ pub enum Action {
     /// The generic WS-Addressing fault action.
     AddressingFault(AddressingVersion),
     /// Any other action (application actions).
-    Other(String),
+    Other(Text),
 }
 
 impl Action {
@@ -239,14 +241,14 @@ impl Action {
                 return Action::AddressingFault(v);
             }
         }
-        Action::Other(uri.to_string())
+        Action::Other(uri.into())
     }
 
-    pub fn uri(&self) -> String {
+    pub fn uri(&self) -> std::borrow::Cow<'_, str> {
         match self {
-            Action::Rm(v, a) => a.uri(*v),
-            Action::AddressingFault(v) => v.fault_action().to_string(),
-            Action::Other(s) => s.clone(),
+            Action::Rm(v, a) => a.uri(*v).into(),
+            Action::AddressingFault(v) => v.fault_action().into(),
+            Action::Other(s) => s.as_str().into(),
         }
     }
 
@@ -264,9 +266,9 @@ pub struct Addressing {
     /// `None` when the message carries no addressing header.
     pub version: Option<AddressingVersion>,
     pub action: Option<Action>,
-    pub message_id: Option<String>,
+    pub message_id: Option<Text>,
     pub relates_to: Option<RelatesTo>,
-    pub to: Option<String>,
+    pub to: Option<Text>,
     pub reply_to: Option<EndpointReference>,
     pub from: Option<EndpointReference>,
     pub fault_to: Option<EndpointReference>,
@@ -301,7 +303,7 @@ impl IncompleteSequenceBehavior {
 /// `wsrm:Offer` inside CreateSequence.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Offer {
-    pub identifier: String,
+    pub identifier: Text,
     /// `wsrm:Endpoint` (1.1 only, required there).
     pub endpoint: Option<EndpointReference>,
     pub expires: Option<Duration>,
@@ -319,7 +321,7 @@ pub struct CreateSequence {
 /// `wsrm:CreateSequenceResponse` body.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct CreateSequenceResponse {
-    pub identifier: String,
+    pub identifier: Text,
     pub expires: Option<Duration>,
     pub incomplete_sequence_behavior: Option<IncompleteSequenceBehavior>,
     /// `wsrm:Accept/wsrm:AcksTo`: present when an offer was accepted.
@@ -329,7 +331,7 @@ pub struct CreateSequenceResponse {
 /// `wsrm:CloseSequence` / `wsrm:TerminateSequence` body (1.1 adds `LastMsgNumber`).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct SequenceEnd {
-    pub identifier: String,
+    pub identifier: Text,
     pub last_msg_number: Option<MessageNumber>,
 }
 
@@ -410,7 +412,7 @@ pub enum FaultCode {
     MustUnderstand,
     DataEncodingUnknown,
     /// Any other code, as `{namespace}local`.
-    Other(String),
+    Other(Text),
 }
 
 /// A SOAP fault, SOAP 1.1 or 1.2. For SOAP 1.1 the WS-RM subcode travels in a
@@ -421,16 +423,16 @@ pub struct Fault {
     pub rm_fault: Option<RmFault>,
     /// Nested Microsoft subcode (SOAP 1.2 only: SOAP 1.1 has no nested subcodes).
     pub netrm_fault: Option<NetRmFault>,
-    pub reason: String,
+    pub reason: Text,
     /// `wsrm:Identifier` from the fault detail.
-    pub identifier: Option<String>,
+    pub identifier: Option<Text>,
 }
 
 /// A `QName` in a namespace: the application body's root element.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct ExpandedName {
-    pub namespace: Option<String>,
-    pub local: String,
+    pub namespace: Option<Text>,
+    pub local: Text,
 }
 
 /// An application body: located, not parsed.
@@ -440,7 +442,7 @@ pub struct AppBody {
     pub name: ExpandedName,
     /// The body content verbatim (empty when decoded with `keep_body = false`).
     #[serde(skip)]
-    pub xml: Vec<u8>,
+    pub xml: Bytes,
 }
 
 /// What the SOAP body holds.
@@ -451,9 +453,9 @@ pub enum Body {
     CreateSequence(CreateSequence),
     CreateSequenceResponse(CreateSequenceResponse),
     CloseSequence(SequenceEnd),
-    CloseSequenceResponse { identifier: String },
+    CloseSequenceResponse { identifier: Text },
     TerminateSequence(SequenceEnd),
-    TerminateSequenceResponse { identifier: String },
+    TerminateSequenceResponse { identifier: Text },
     Fault(Fault),
     Application(AppBody),
 }

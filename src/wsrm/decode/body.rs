@@ -32,7 +32,7 @@ impl<'a> Decoder<'a> {
             if let Body::Application(app) = &mut self.env.body
                 && self.keep_body
             {
-                app.xml = self.input.as_bytes()[start..end].to_vec();
+                app.xml = bytes::Bytes::copy_from_slice(&self.input.as_bytes()[start..end]);
             }
         }
         Ok(())
@@ -62,13 +62,13 @@ impl<'a> Decoder<'a> {
                     self.cur.warn(child.offset, msg);
                 }
                 let name = ExpandedName {
-                    namespace: child.ns_uri.clone().or_else(|| known_uri(ns)),
-                    local: local.to_string(),
+                    namespace: child.ns_uri.clone().or_else(|| known_uri(ns)).map(Text::from),
+                    local: local.into(),
                 };
                 self.cur.skip()?;
                 self.env.body = Body::Application(AppBody {
                     name,
-                    xml: Vec::new(),
+                    xml: bytes::Bytes::new(),
                 });
                 Ok(false)
             }
@@ -167,7 +167,7 @@ impl<'a> Decoder<'a> {
 
     fn offer(&mut self, e: &Elem<'_>, v: RmVersion) -> Result<Offer, DecodeError> {
         let mut offer = Offer {
-            identifier: String::new(),
+            identifier: Text::default(),
             endpoint: None,
             expires: None,
             incomplete_sequence_behavior: None,
@@ -206,7 +206,7 @@ impl<'a> Decoder<'a> {
         v: RmVersion,
     ) -> Result<CreateSequenceResponse, DecodeError> {
         let mut csr = CreateSequenceResponse {
-            identifier: String::new(),
+            identifier: Text::default(),
             expires: None,
             incomplete_sequence_behavior: None,
             accept: None,
@@ -269,10 +269,10 @@ impl<'a> Decoder<'a> {
     /// SOAP 1.2 fault (SOAP 1.2 part 1 §5.4): Code/Value, nested Subcodes, Reason/Text, Detail.
     fn fault12(&mut self, e: &Elem<'_>) -> Result<Fault, DecodeError> {
         let mut fault = Fault {
-            code: FaultCode::Other(String::new()),
+            code: FaultCode::Other(Text::default()),
             rm_fault: None,
             netrm_fault: None,
-            reason: String::new(),
+            reason: Text::default(),
             identifier: None,
         };
         let mut saw_code = false;
@@ -285,7 +285,7 @@ impl<'a> Decoder<'a> {
                 (KnownNs::Soap(SoapVersion::V1_2), "Reason") => {
                     while let Some(t) = self.cur.child(c.qname())? {
                         if t.local() == "Text" && fault.reason.is_empty() {
-                            fault.reason = self.text_of(&t)?;
+                            fault.reason = self.text_of(&t)?.into();
                         } else {
                             self.cur.skip()?;
                         }
@@ -335,7 +335,7 @@ impl<'a> Decoder<'a> {
                     "VersionMismatch" => FaultCode::VersionMismatch,
                     "MustUnderstand" => FaultCode::MustUnderstand,
                     "DataEncodingUnknown" => FaultCode::DataEncodingUnknown,
-                    _ => FaultCode::Other(format!("{{{}}}{local}", known_uri(ns).unwrap_or_default())),
+                    _ => FaultCode::Other(format!("{{{}}}{local}", known_uri(ns).unwrap_or_default()).into()),
                 }
             }
             KnownNs::Rm(v) => {
@@ -359,10 +359,13 @@ impl<'a> Decoder<'a> {
                 None => self.cur.warn(offset, format!("unknown netrm fault code {text}")),
             },
             _ if level == 0 => {
-                fault.code = FaultCode::Other(match uri {
-                    Some(uri) => format!("{{{uri}}}{local}"),
-                    None => local,
-                })
+                fault.code = FaultCode::Other(
+                    match uri {
+                        Some(uri) => format!("{{{uri}}}{local}"),
+                        None => local,
+                    }
+                    .into(),
+                )
             }
             _ => self
                 .cur
@@ -374,10 +377,10 @@ impl<'a> Decoder<'a> {
     /// SOAP 1.1 fault (SOAP 1.1 §4.4): unqualified faultcode, faultstring, faultactor, detail.
     fn fault11(&mut self, e: &Elem<'_>) -> Result<Fault, DecodeError> {
         let mut fault = Fault {
-            code: FaultCode::Other(String::new()),
+            code: FaultCode::Other(Text::default()),
             rm_fault: None,
             netrm_fault: None,
-            reason: String::new(),
+            reason: Text::default(),
             identifier: None,
         };
         let mut saw_code = false;
@@ -388,7 +391,7 @@ impl<'a> Decoder<'a> {
                     let text = self.text_of(&c)?;
                     self.fault_value(&text, c.offset, 0, &mut fault)?;
                 }
-                "faultstring" => fault.reason = self.text_of(&c)?,
+                "faultstring" => fault.reason = self.text_of(&c)?.into(),
                 "detail" => fault.identifier = self.detail_identifier(&c)?,
                 _ => self.cur.skip()?,
             }

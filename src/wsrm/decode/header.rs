@@ -288,7 +288,7 @@ impl<'a> Decoder<'a> {
     }
 
     /// The `wsrm:Identifier` inside a fault detail, if any; everything else there is skipped.
-    pub(super) fn detail_identifier(&mut self, e: &Elem<'_>) -> Result<Option<String>, DecodeError> {
+    pub(super) fn detail_identifier(&mut self, e: &Elem<'_>) -> Result<Option<Text>, DecodeError> {
         let mut found = None;
         while let Some(c) = self.cur.child(e.qname())? {
             match (c.ns, c.local()) {
@@ -303,7 +303,7 @@ impl<'a> Decoder<'a> {
     }
 
     /// A sequence identifier (an absolute URI per WS-RM §3.3; padded values tolerated).
-    pub(super) fn identifier(&mut self, c: &Elem<'_>) -> Result<String, DecodeError> {
+    pub(super) fn identifier(&mut self, c: &Elem<'_>) -> Result<Text, DecodeError> {
         let id = self.text_of(c)?;
         if id.is_empty() {
             return Err(DecodeError::new(
@@ -313,7 +313,7 @@ impl<'a> Decoder<'a> {
                 "empty Identifier",
             ));
         }
-        Ok(id)
+        Ok(id.into())
     }
 
     /// Unknown children: elements of the RM namespace we do not know are reported, extension
@@ -363,14 +363,14 @@ impl<'a> Decoder<'a> {
             "MessageID" => {
                 let text = self.text_of(&e)?;
                 if !duplicate(self, self.env.addressing.message_id.is_some()) {
-                    self.env.addressing.message_id = Some(text);
+                    self.env.addressing.message_id = Some(text.into());
                 }
             }
             "To" => {
                 let text = self.text_of(&e)?;
                 if !duplicate(self, self.env.addressing.to.is_some()) {
                     self.check_uri(&e, "To", &text);
-                    self.env.addressing.to = Some(text);
+                    self.env.addressing.to = Some(text.into());
                 }
             }
             "RelatesTo" => {
@@ -390,8 +390,8 @@ impl<'a> Decoder<'a> {
                 let text = self.text_of(&e)?;
                 if !duplicate(self, self.env.addressing.relates_to.is_some()) {
                     self.env.addressing.relates_to = Some(RelatesTo {
-                        message_id: text,
-                        relationship,
+                        message_id: text.into(),
+                        relationship: relationship.map(Text::from),
                     });
                 }
             }
@@ -465,6 +465,8 @@ impl<'a> Decoder<'a> {
             );
             self.cur.warn(e.offset, msg);
         }
-        Ok(EndpointReference { address })
+        Ok(EndpointReference {
+            address: address.into(),
+        })
     }
 }

@@ -148,7 +148,7 @@ fn infer_lenient_rm(input: &str, assume: Option<RmVersion>) -> LenientPrefixes {
 /// A WS-RM fault carried in a SOAP 1.1 `wsrm:SequenceFault` header (WS-RM 1.1 §4.1).
 struct PendingSequenceFault {
     fault: Option<RmFault>,
-    identifier: Option<String>,
+    identifier: Option<Text>,
     offset: usize,
 }
 

@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Runs one fuzz target on the stable toolchain: cargo-fuzz passes -Z flags, which
+# RUSTC_BOOTSTRAP=1 allows; no sanitizer (libFuzzer's coverage still works).
+# Usage: fuzz/run.sh TARGET SECONDS
+set -euo pipefail
+cd "$(dirname "$0")/.."
+target=${1:?target}; secs=${2:-60}
+mkdir -p "fuzz/corpus/$target"
+# Seed with the shared real-world messages (read in place, not copied into the repository).
+seeds=../shared/fixtures/wsrm-messages
+if [ -d "$seeds" ]; then cp -n "$seeds"/*.xml "fuzz/corpus/$target/" 2>/dev/null || true; fi
+RUSTC_BOOTSTRAP=1 cargo fuzz run --sanitizer none "$target" "fuzz/corpus/$target" -- \
+  -max_total_time="$secs" -rss_limit_mb=2048 -timeout=10 -print_final_stats=1
