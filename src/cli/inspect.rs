@@ -142,14 +142,14 @@ fn text(d: &Decoded) -> String {
             .version
             .map_or("no WS-Addressing".to_string(), |v| format!("WS-Addressing {v}")),
     ];
-    line("message", &e.kind_label().to_string());
+    line("message", e.kind_label());
     line("versions", &versions.join(" · "));
     let a = &e.addressing;
     if let Some(action) = &a.action {
         line("action", &action.uri());
     }
     if let Some(v) = &a.message_id {
-        line("message id", &v);
+        line("message id", v);
     }
     if let Some(r) = &a.relates_to {
         let rel = r
@@ -159,7 +159,7 @@ fn text(d: &Decoded) -> String {
         line("relates to", &format!("{}{rel}", r.message_id));
     }
     if let Some(v) = &a.to {
-        line("to", &v);
+        line("to", v);
     }
     for (k, epr) in [
         ("reply to", &a.reply_to),
@@ -256,7 +256,7 @@ fn body_lines(body: &Body, size: usize, line: &mut impl FnMut(&str, &str)) {
             }
         }
         Body::CloseSequenceResponse { identifier } | Body::TerminateSequenceResponse { identifier } => {
-            line("sequence", &identifier)
+            line("sequence", identifier)
         }
         Body::Fault(f) => {
             let mut code = format!("{:?}", f.code);
@@ -269,7 +269,7 @@ fn body_lines(body: &Body, size: usize, line: &mut impl FnMut(&str, &str)) {
             line("fault", &code);
             line("reason", &f.reason);
             if let Some(id) = &f.identifier {
-                line("fault sequence", &id);
+                line("fault sequence", id);
             }
         }
         Body::Application(app) => {
