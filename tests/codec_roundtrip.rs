@@ -135,19 +135,46 @@ fn fault(v: RmVersion, soap: SoapVersion) -> impl Strategy<Value = Fault> {
 }
 
 fn app_body() -> impl Strategy<Value = Body> {
-    ("[a-zA-Z][a-zA-Z0-9]{0,10}", "[a-zA-Z0-9 &<>]{0,40}").prop_map(|(local, content)| {
-        let xml = format!(
-            "<p:{local} xmlns:p=\"urn:app\">{}</p:{local}>",
-            quick_xml::escape::escape(content.as_str())
-        );
-        Body::Application(AppBody {
-            name: ExpandedName {
-                namespace: Some("urn:app".into()),
-                local: local.into(),
-            },
-            xml: xml.into_bytes().into(),
+    // The body's namespace is declared either on its root or outside it (inherited from the
+    // envelope, which the encoder must then declare again).
+    (
+        "[a-zA-Z][a-zA-Z0-9]{0,10}",
+        "[a-zA-Z0-9 &<>]{0,40}",
+        any::<bool>(),
+        prop::sample::select(vec!["p", "s", "a", "r", ""]),
+    )
+        .prop_map(|(local, content, inherited, prefix)| {
+            let qname = if prefix.is_empty() {
+                local.clone()
+            } else {
+                format!("{prefix}:{local}")
+            };
+            let decl = if prefix.is_empty() {
+                "xmlns".to_string()
+            } else {
+                format!("xmlns:{prefix}")
+            };
+            let content = quick_xml::escape::escape(content.as_str()).into_owned();
+            let (xml, ns_context) = if inherited {
+                (
+                    format!("<{qname}>{content}</{qname}>"),
+                    vec![(Text::from(prefix), Text::from("urn:app"))],
+                )
+            } else {
+                (
+                    format!("<{qname} {decl}=\"urn:app\">{content}</{qname}>"),
+                    Vec::new(),
+                )
+            };
+            Body::Application(AppBody {
+                name: ExpandedName {
+                    namespace: Some("urn:app".into()),
+                    local: local.into(),
+                },
+                xml: xml.into_bytes().into(),
+                ns_context,
+            })
         })
-    })
 }
 
 fn action(v: RmVersion) -> impl Strategy<Value = Action> {

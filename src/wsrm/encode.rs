@@ -68,6 +68,35 @@ impl Writer {
         self.out.push_str("</s:Header>");
         match &env.body {
             Body::Empty => self.out.push_str("<s:Body/>"),
+            Body::Application(app) if !app.ns_context.is_empty() => {
+                // Re-declare what the content inherited; name Body with a prefix it does not use.
+                let clash = |p: &str| {
+                    app.ns_context
+                        .iter()
+                        .any(|(q, u)| **q == *p && **u != *soap.namespace())
+                };
+                let prefix = ["s", "soap", "env"]
+                    .into_iter()
+                    .map(String::from)
+                    .chain((0..).map(|i| format!("s{i}")))
+                    .find(|p| !clash(p))
+                    .expect("an unused prefix exists");
+                let _ = write!(self.out, "<{prefix}:Body");
+                if prefix != "s" {
+                    let _ = write!(self.out, " xmlns:{prefix}=\"{}\"", soap.namespace());
+                }
+                for (p, uri) in &app.ns_context {
+                    let attr = if p.is_empty() {
+                        "xmlns".to_string()
+                    } else {
+                        format!("xmlns:{p}")
+                    };
+                    let _ = write!(self.out, " {attr}=\"{}\"", escape(uri.as_str()));
+                }
+                self.out.push('>');
+                self.out.push_str(&String::from_utf8_lossy(&app.xml));
+                let _ = write!(self.out, "</{prefix}:Body>");
+            }
             body => {
                 self.out.push_str("<s:Body>");
                 self.body(body, soap);

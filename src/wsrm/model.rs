@@ -443,6 +443,10 @@ pub struct AppBody {
     /// The body content verbatim (empty when decoded with `keep_body = false`).
     #[serde(skip)]
     pub xml: Bytes,
+    /// Namespace bindings the content uses but declares outside itself (on the Envelope or
+    /// Body), as (prefix, URI); "" is the default namespace. The encoder declares them again.
+    #[serde(skip)]
+    pub ns_context: Vec<(Text, Text)>,
 }
 
 /// What the SOAP body holds.

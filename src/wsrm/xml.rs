@@ -235,9 +235,22 @@ impl<'a> Cursor<'a> {
         element: bool,
         offset: usize,
     ) -> Result<(KnownNs, Option<String>), DecodeError> {
+        let uri = self.resolve_uri(name, element, offset)?;
+        let known = KnownNs::classify(uri.as_deref());
+        let keep = matches!(known, KnownNs::Other | KnownNs::Wsmc);
+        Ok((known, if keep { uri } else { None }))
+    }
+
+    /// The namespace URI of a name in the current scope (lenient prefixes included).
+    pub fn resolve_uri(
+        &mut self,
+        name: QName<'_>,
+        element: bool,
+        offset: usize,
+    ) -> Result<Option<String>, DecodeError> {
         let resolved = self.reader.resolver().resolve(name, element).0;
-        let uri: Option<Cow<'_, str>> = match resolved {
-            ResolveResult::Bound(ns) => Some(Cow::Borrowed(ns.0)),
+        Ok(match resolved {
+            ResolveResult::Bound(ns) => Some(ns.0.to_string()),
             ResolveResult::Unbound => None,
             ResolveResult::Unknown(prefix) => {
                 let assumed = self.lenient.as_ref().and_then(|l| l.lookup(&prefix));
@@ -253,7 +266,7 @@ impl<'a> Cursor<'a> {
                             self.warn(offset, msg);
                             self.warned_prefixes.push(prefix);
                         }
-                        Some(Cow::Borrowed(uri))
+                        Some(uri.to_string())
                     }
                     None => {
                         return Err(DecodeError::new(
@@ -265,10 +278,65 @@ impl<'a> Cursor<'a> {
                     }
                 }
             }
-        };
-        let known = KnownNs::classify(uri.as_deref());
-        let keep = matches!(known, KnownNs::Other | KnownNs::Wsmc);
-        Ok((known, if keep { uri.map(Cow::into_owned) } else { None }))
+        })
+    }
+
+    /// Skips the element just opened (an application body) and collects the namespace
+    /// bindings it uses but does not declare itself, so that a copy of it stays readable
+    /// outside this envelope.
+    pub fn skip_collecting(
+        &mut self,
+        first: &Elem<'a>,
+        used: &mut Vec<(String, String)>,
+    ) -> Result<(), DecodeError> {
+        let mut declared: Vec<Vec<String>> = Vec::new();
+        let mut elem = Some(first.start.clone());
+        let mut offset = first.offset;
+        loop {
+            if let Some(start) = elem.take() {
+                let mut here = Vec::new();
+                let mut names: Vec<(String, bool)> = vec![(start.name().0.to_string(), true)];
+                for attr in start.attributes().flatten() {
+                    let key = attr.key.0;
+                    if key == "xmlns" {
+                        here.push(String::new());
+                    } else if let Some(p) = key.strip_prefix("xmlns:") {
+                        here.push(p.to_string());
+                    } else if key.contains(':') && !key.starts_with("xml:") {
+                        names.push((key.to_string(), false));
+                    }
+                }
+                declared.push(here);
+                for (name, is_element) in names {
+                    let prefix = name.split_once(':').map_or("", |(p, _)| p);
+                    if !is_element && prefix.is_empty() {
+                        continue;
+                    }
+                    if declared.iter().any(|d| d.iter().any(|x| x == prefix))
+                        || used.iter().any(|(p, _)| p == prefix)
+                    {
+                        continue;
+                    }
+                    if let Some(uri) = self.resolve_uri(QName(&name), is_element, offset)? {
+                        used.push((prefix.to_string(), uri));
+                    }
+                }
+            }
+            match self.next()? {
+                Token::Start(e) => {
+                    offset = e.offset;
+                    elem = Some(e.start);
+                }
+                Token::End => {
+                    declared.pop();
+                    if declared.is_empty() {
+                        return Ok(());
+                    }
+                }
+                Token::Text(_) => {}
+                Token::Eof => return unreachable_eof(),
+            }
+        }
     }
 
     /// Whether `prefix` is declared in the current scope (no lenient guessing, no error).

@@ -18,6 +18,16 @@ impl<'a> Decoder<'a> {
             if first.is_none() {
                 first = Some(start);
                 is_app = !self.body_first(child)?;
+            } else if is_app && self.keep_body {
+                let mut used = Vec::new();
+                self.cur.skip_collecting(&child, &mut used)?;
+                if let Body::Application(app) = &mut self.env.body {
+                    for (p, u) in used {
+                        if !app.ns_context.iter().any(|(q, _)| **q == *p) {
+                            app.ns_context.push((p.into(), u.into()));
+                        }
+                    }
+                }
             } else if is_app {
                 self.cur.skip()?;
             } else {
@@ -65,10 +75,16 @@ impl<'a> Decoder<'a> {
                     namespace: child.ns_uri.clone().or_else(|| known_uri(ns)).map(Text::from),
                     local: local.into(),
                 };
-                self.cur.skip()?;
+                let mut used = Vec::new();
+                if self.keep_body {
+                    self.cur.skip_collecting(&child, &mut used)?;
+                } else {
+                    self.cur.skip()?;
+                }
                 self.env.body = Body::Application(AppBody {
                     name,
                     xml: bytes::Bytes::new(),
+                    ns_context: used.into_iter().map(|(p, u)| (p.into(), u.into())).collect(),
                 });
                 Ok(false)
             }
