@@ -250,6 +250,11 @@ impl<'a> Cursor<'a> {
     ) -> Result<Option<String>, DecodeError> {
         let resolved = self.reader.resolver().resolve(name, element).0;
         Ok(match resolved {
+            // The resolver keeps declarations as written; `&amp;` and character references
+            // in a namespace URI mean their characters.
+            ResolveResult::Bound(ns) if ns.0.contains('&') => {
+                Some(quick_xml::escape::unescape(ns.0).map_or_else(|_| ns.0.to_string(), |u| u.into_owned()))
+            }
             ResolveResult::Bound(ns) => Some(ns.0.to_string()),
             ResolveResult::Unbound => None,
             ResolveResult::Unknown(prefix) => {
