@@ -1,6 +1,11 @@
 //! rmscope: see inside WS-ReliableMessaging sessions.
 
 pub mod cli;
+pub mod config;
+pub mod engine;
+pub mod netsim;
+pub mod sim;
+pub mod trace;
 #[cfg(feature = "gui")]
 pub mod ui;
 pub mod wsrm;

@@ -1,5 +1,5 @@
 use clap::Parser;
-use rmscope::cli::{Cli, Command, inspect};
+use rmscope::cli::{Cli, Command, inspect, simulate};
 use std::io::Write;
 use std::process::ExitCode;
 
@@ -7,6 +7,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match &cli.command {
         Some(Command::Inspect(args)) => inspect::run(args),
+        Some(Command::Simulate(args)) => simulate::run(args),
         #[cfg(feature = "gui")]
         None => return rmscope::ui::run_app(),
         #[cfg(not(feature = "gui"))]

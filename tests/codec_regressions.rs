@@ -11,7 +11,10 @@ fn round_trips(bytes: &[u8]) {
 #[test]
 fn application_body_using_envelope_prefixes() {
     // Sandesha2's MakeConnection body uses prefixes declared on the Envelope.
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/fixtures/wsrm-messages/sandesha2-makeconnection.xml");
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../shared/fixtures/wsrm-messages/sandesha2-makeconnection.xml"
+    );
     round_trips(&std::fs::read(path).unwrap());
 }
 
@@ -19,10 +22,26 @@ fn application_body_using_envelope_prefixes() {
 fn escaped_characters_in_namespace_uri() {
     let xml = r#"<S:Envelope xmlns:S="http://schemas.xmlsoap.org/soap/envelope/" xmlns:x="urn:a&amp;b"><S:Body><x:Op/></S:Body></S:Envelope>"#;
     let env = wsrm::decode(xml.as_bytes()).unwrap();
-    let wsrm::Body::Application(app) = &env.body else { panic!() };
+    let wsrm::Body::Application(app) = &env.body else {
+        panic!()
+    };
     assert_eq!(app.name.namespace.as_deref(), Some("urn:a&b"));
     round_trips(xml.as_bytes());
     // A namespace written with character references is still recognised.
-    let xml = r#"<S:Envelope xmlns:S="&#x68;ttp://schemas.xmlsoap.org/soap/envelope/"><S:Body/></S:Envelope>"#;
-    assert_eq!(wsrm::decode(xml.as_bytes()).unwrap().soap, Some(wsrm::SoapVersion::V1_1));
+    let xml =
+        r#"<S:Envelope xmlns:S="&#x68;ttp://schemas.xmlsoap.org/soap/envelope/"><S:Body/></S:Envelope>"#;
+    assert_eq!(
+        wsrm::decode(xml.as_bytes()).unwrap().soap,
+        Some(wsrm::SoapVersion::V1_1)
+    );
+}
+
+#[test]
+fn malformed_attribute_list_is_an_error_not_a_half_read_declaration() {
+    // The namespace resolver stops at the first bad attribute; the decoder must not see
+    // declarations after it that the resolver ignored.
+    let xml = r#"<S:Envelope xmlns:S="http://schemas.xmlsoap.org/soap/envelope/"><S:Body><x:A xmlns:y="urn:y"* xmlns:x="urn:x"/></S:Body></S:Envelope>"#;
+    let e = wsrm::decode(xml.as_bytes()).unwrap_err();
+    assert_eq!(e.kind, wsrm::ErrorKind::Syntax);
+    assert!(e.message.contains("bad attribute"), "{e}");
 }

@@ -1,6 +1,7 @@
 //! The command line: `rmscope [FILE]` opens the app; subcommands work without a window.
 
 pub mod inspect;
+pub mod simulate;
 
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
@@ -20,6 +21,8 @@ pub struct Cli {
 pub enum Command {
     /// Decode one SOAP envelope (or a pasted header fragment) and say what it means.
     Inspect(inspect::Args),
+    /// Run the embedded RM source + destination over a seeded lossy link in virtual time.
+    Simulate(Box<simulate::Args>),
 }
 
 /// A failure the CLI reports as one line on stderr with exit code 2.

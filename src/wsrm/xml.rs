@@ -132,7 +132,7 @@ impl<'a> Cursor<'a> {
                             format!("elements nested deeper than {} levels", self.max_depth),
                         ));
                     }
-                    self.check_declarations(&start, offset);
+                    self.check_attributes(&start, offset)?;
                     let (ns, ns_uri) = self.resolve(start.name(), true, offset)?;
                     return Ok(Token::Start(Elem {
                         start,
@@ -211,9 +211,19 @@ impl<'a> Cursor<'a> {
         }
     }
 
-    /// Warns about namespace declarations whose URI is not absolute (`xmlns:http="wsa"`).
-    fn check_declarations(&mut self, start: &BytesStart<'a>, offset: usize) {
-        for attr in start.attributes().flatten() {
+    /// Refuses a malformed attribute list (so that the namespace resolver, which stops at the
+    /// first bad attribute, and everything else see the same declarations), and warns about
+    /// namespace declarations whose URI is not absolute (`xmlns:http="wsa"`).
+    fn check_attributes(&mut self, start: &BytesStart<'a>, offset: usize) -> Result<(), DecodeError> {
+        for attr in start.attributes() {
+            let attr = attr.map_err(|e| {
+                DecodeError::new(
+                    ErrorKind::Syntax,
+                    offset,
+                    Some(start.name().0),
+                    format!("bad attribute: {e}"),
+                )
+            })?;
             let key = attr.key.0;
             if (key == "xmlns" || key.starts_with("xmlns:"))
                 && !attr.value.is_empty()
@@ -226,6 +236,7 @@ impl<'a> Cursor<'a> {
                 self.warn(offset, msg);
             }
         }
+        Ok(())
     }
 
     /// Classifies the namespace of a name (element or attribute-value QName).

@@ -1,0 +1,270 @@
+//! `rmscope simulate`: run the embedded pair over a seeded lossy link in virtual time.
+
+use super::CliError;
+use crate::config;
+use crate::engine::settings::parse_timespan;
+use crate::netsim::{DropRule, GilbertElliott, LinkConfig};
+use crate::sim::{SimConfig, Simulation};
+use crate::trace::Time;
+use crate::wsrm::{RmVersion, SoapVersion};
+use std::path::PathBuf;
+use std::time::Duration;
+
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// Take the <reliableSession> settings from a WCF config file (app.config / web.config).
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+    /// With --config: the binding to use when the file has several.
+    #[arg(long)]
+    pub binding: Option<String>,
+
+    /// acknowledgementInterval (e.g. 200ms, 0.2s, 00:00:00.2).
+    #[arg(long, value_parser = parse_duration)]
+    pub ack_interval: Option<Duration>,
+    /// flowControlEnabled.
+    #[arg(long)]
+    pub flow_control: Option<bool>,
+    /// inactivityTimeout (e.g. 10m, 00:10:00).
+    #[arg(long, value_parser = parse_duration)]
+    pub inactivity_timeout: Option<Duration>,
+    /// maxPendingChannels (1–16384).
+    #[arg(long)]
+    pub max_pending_channels: Option<u32>,
+    /// maxRetryCount (≥ 1).
+    #[arg(long)]
+    pub max_retry_count: Option<u32>,
+    /// maxTransferWindowSize (1–4096).
+    #[arg(long)]
+    pub max_transfer_window_size: Option<u32>,
+    /// ordered.
+    #[arg(long)]
+    pub ordered: Option<bool>,
+    /// reliableMessagingVersion: 2005/02 or 1.1.
+    #[arg(long, value_parser = super::inspect::parse_rm_version)]
+    pub rm_version: Option<RmVersion>,
+    /// SOAP version of the messages: 1.1 or 1.2.
+    #[arg(long, default_value = "1.2", value_parser = parse_soap)]
+    pub soap: SoapVersion,
+
+    /// Loss probability per message, each direction.
+    #[arg(long, default_value_t = 0.0)]
+    pub loss: f64,
+    /// Make losses come in bursts of this mean length (Gilbert–Elliott), at the --loss rate.
+    #[arg(long)]
+    pub burst: Option<f64>,
+    /// One-way delay.
+    #[arg(long, default_value = "50ms", value_parser = parse_duration)]
+    pub delay: Duration,
+    /// Delay varies by up to ± this.
+    #[arg(long, default_value = "0ms", value_parser = parse_duration)]
+    pub jitter: Duration,
+    /// Probability a message is held back so later ones overtake it.
+    #[arg(long, default_value_t = 0.0)]
+    pub reorder: f64,
+    /// Probability a message is delivered twice.
+    #[arg(long, default_value_t = 0.0)]
+    pub dup: f64,
+    /// Link rate in bytes per second (unlimited if absent).
+    #[arg(long)]
+    pub rate_limit: Option<u64>,
+    /// Scripted drop, repeatable: msg:N (first transmission of N), msg:N:A (attempt A),
+    /// all:N, ack[:COUNT] (next acks), outage:FROM-UNTIL (seconds).
+    #[arg(long = "drop", value_parser = parse_drop)]
+    pub drops: Vec<DropRule>,
+    /// Random seed: same seed and settings ⇒ identical run.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+
+    /// Application messages per session.
+    #[arg(long, default_value_t = 100)]
+    pub messages: u64,
+    /// Sessions opened against the listener.
+    #[arg(long, default_value_t = 1)]
+    pub sessions: u32,
+    /// Send rate per session, messages/s (default: as fast as the window allows).
+    #[arg(long)]
+    pub rate: Option<f64>,
+    /// Application body size in bytes.
+    #[arg(long, default_value_t = 256)]
+    pub body_size: usize,
+    /// Receiving application's pace, messages/s (default: takes them at once).
+    #[arg(long)]
+    pub consume_rate: Option<f64>,
+    /// The receiving application never accepts sessions (shows maxPendingChannels).
+    #[arg(long)]
+    pub no_accept: bool,
+    /// Stop after this much virtual time.
+    #[arg(long, default_value = "24h", value_parser = parse_duration)]
+    pub time_limit: Duration,
+
+    /// Print JSON instead of text.
+    #[arg(long)]
+    pub json: bool,
+    /// Write the full event timeline as JSON to this file.
+    #[arg(long)]
+    pub trace: Option<PathBuf>,
+}
+
+pub fn parse_soap(s: &str) -> Result<SoapVersion, String> {
+    match s {
+        "1.1" => Ok(SoapVersion::V1_1),
+        "1.2" => Ok(SoapVersion::V1_2),
+        other => Err(format!("unknown SOAP version '{other}' (use 1.1 or 1.2)")),
+    }
+}
+
+/// `200ms`, `1.5s`, `10m`, `1h 30m` or a .NET TimeSpan `00:10:00`.
+pub fn parse_duration(s: &str) -> Result<Duration, String> {
+    if s.contains(':') {
+        return parse_timespan(s);
+    }
+    if let Ok(secs) = s.trim().parse::<f64>() {
+        return if secs.is_finite() && secs >= 0.0 {
+            Ok(Duration::from_secs_f64(secs))
+        } else {
+            Err(format!("'{s}' is not a duration"))
+        };
+    }
+    if let Some(v) = s.trim().strip_suffix('s').and_then(|n| n.parse::<f64>().ok())
+        && v.is_finite()
+        && v >= 0.0
+    {
+        return Ok(Duration::from_secs_f64(v));
+    }
+    humantime::parse_duration(s.trim())
+        .map_err(|e| format!("'{s}' is not a duration ({e}); try 200ms, 10m or 00:10:00"))
+}
+
+pub fn parse_drop(s: &str) -> Result<DropRule, String> {
+    let parts: Vec<&str> = s.split(':').collect();
+    let num = |t: &str| {
+        t.parse::<u64>()
+            .map_err(|_| format!("'{t}' in --drop {s} is not a number"))
+    };
+    match parts.as_slice() {
+        ["msg", n] => Ok(DropRule::Message {
+            number: num(n)?,
+            attempt: 0,
+        }),
+        ["msg", n, a] => Ok(DropRule::Message {
+            number: num(n)?,
+            attempt: num(a)? as u32,
+        }),
+        ["all", n] => Ok(DropRule::AllOf { number: num(n)? }),
+        ["ack"] => Ok(DropRule::NextAcks { count: 1 }),
+        ["ack", c] => Ok(DropRule::NextAcks {
+            count: num(c)? as u32,
+        }),
+        ["outage", range] => {
+            let (a, b) = range
+                .split_once('-')
+                .ok_or_else(|| format!("--drop {s}: use outage:FROM-UNTIL (seconds)"))?;
+            let secs = |t: &str| {
+                t.parse::<f64>()
+                    .ok()
+                    .filter(|v| v.is_finite() && *v >= 0.0)
+                    .ok_or_else(|| format!("'{t}' in --drop {s} is not a number of seconds"))
+            };
+            Ok(DropRule::Outage {
+                from: Time::from_secs_f64(secs(a)?),
+                until: Time::from_secs_f64(secs(b)?),
+            })
+        }
+        _ => Err(format!(
+            "unknown --drop '{s}' (use msg:N, msg:N:ATTEMPT, all:N, ack[:COUNT], outage:FROM-UNTIL)"
+        )),
+    }
+}
+
+/// Turns the flags into a simulation config (settings from --config first, flags on top).
+pub fn build_config(args: &Args) -> Result<SimConfig, CliError> {
+    let mut cfg = SimConfig::default();
+    if let Some(path) = &args.config {
+        let text = std::fs::read_to_string(path).map_err(|e| CliError(format!("{}: {e}", path.display())))?;
+        let bindings = config::parse(&text).map_err(|e| CliError(format!("{}: {e}", path.display())))?;
+        let chosen = config::choose(&bindings, args.binding.as_deref())
+            .map_err(|e| CliError(format!("{}: {e}", path.display())))?;
+        cfg.settings = chosen.settings;
+    }
+    let s = &mut cfg.settings;
+    if let Some(v) = args.ack_interval {
+        s.acknowledgement_interval = v;
+    }
+    if let Some(v) = args.flow_control {
+        s.flow_control_enabled = v;
+    }
+    if let Some(v) = args.inactivity_timeout {
+        s.inactivity_timeout = v;
+    }
+    if let Some(v) = args.max_pending_channels {
+        s.max_pending_channels = v;
+    }
+    if let Some(v) = args.max_retry_count {
+        s.max_retry_count = v;
+    }
+    if let Some(v) = args.max_transfer_window_size {
+        s.max_transfer_window_size = v;
+    }
+    if let Some(v) = args.ordered {
+        s.ordered = v;
+    }
+    if let Some(v) = args.rm_version {
+        s.reliable_messaging_version = v;
+    }
+    cfg.soap = args.soap;
+    let link = LinkConfig {
+        loss: args.loss,
+        burst: args.burst.map(|b| GilbertElliott::from_mean(args.loss, b)),
+        delay: args.delay,
+        jitter: args.jitter,
+        reorder: args.reorder,
+        duplicate: args.dup,
+        rate: args.rate_limit,
+    };
+    if args.burst.is_some_and(|b| b.is_nan() || b < 1.0) {
+        return Err(CliError("--burst: mean burst length must be at least 1".into()));
+    }
+    cfg.forward = link.clone();
+    cfg.backward = link;
+    // Scripted drops of acks apply to the backward direction, the rest forward.
+    for d in &args.drops {
+        match d {
+            DropRule::NextAcks { .. } => cfg.backward_script.push(d.clone()),
+            DropRule::Outage { .. } => {
+                cfg.forward_script.push(d.clone());
+                cfg.backward_script.push(d.clone());
+            }
+            _ => cfg.forward_script.push(d.clone()),
+        }
+    }
+    cfg.seed = args.seed;
+    cfg.workload.messages = args.messages;
+    cfg.workload.sessions = args.sessions;
+    cfg.workload.rate = args.rate;
+    cfg.workload.body_size = args.body_size;
+    cfg.workload.consume_rate = args.consume_rate;
+    cfg.workload.accept = !args.no_accept;
+    cfg.time_limit = args.time_limit;
+    cfg.record = args.trace.is_some();
+    cfg.validate().map_err(CliError)?;
+    Ok(cfg)
+}
+
+pub fn run(args: &Args) -> Result<String, CliError> {
+    let cfg = build_config(args)?;
+    let mut sim = Simulation::new(cfg).map_err(CliError)?;
+    let report = sim.run();
+    if let Some(path) = &args.trace {
+        let file = std::fs::File::create(path).map_err(|e| CliError(format!("{}: {e}", path.display())))?;
+        serde_json::to_writer(std::io::BufWriter::new(file), sim.timeline())
+            .map_err(|e| CliError(format!("{}: {e}", path.display())))?;
+    }
+    Ok(if args.json {
+        let mut s = serde_json::to_string_pretty(&report).expect("report serialises");
+        s.push('\n');
+        s
+    } else {
+        report.to_text()
+    })
+}

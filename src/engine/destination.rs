@@ -1,0 +1,447 @@
+//! The RM destination of one sequence: accepts, buffers and delivers messages, and decides
+//! when to acknowledge (WCF ReliableInputConnection, DeliveryStrategy and the input session
+//! channels' ProcessMessage).
+
+use super::Timers;
+use super::event::EngineEvent;
+use super::messages::Dialect;
+use super::ranges::Ranges;
+use super::settings::{Settings, timespan};
+use crate::trace::{EventKind, FaultCause, Time, Timer};
+use crate::wsrm::*;
+use std::collections::{BTreeMap, VecDeque};
+
+/// In unordered mode an ack lists at most this many ranges; a message that would make more
+/// is dropped unacknowledged (ReliableMessagingConstants.MaxSequenceRanges).
+pub const MAX_SEQUENCE_RANGES: usize = 128;
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum DestinationState {
+    Open,
+    /// 1.1 CloseSequence received: no new messages.
+    Closed,
+    Terminated,
+    Faulted(FaultCause),
+}
+
+pub struct Destination {
+    settings: Settings,
+    dialect: Dialect,
+    id: Text,
+    /// Where acknowledgements go (the CreateSequence's AcksTo).
+    acks_to: Text,
+    pub state: DestinationState,
+    ranges: Ranges,
+    /// Ordered mode: the next number the application gets.
+    next: u64,
+    /// Ordered mode: arrived out of order, waiting for the gap to fill.
+    held: BTreeMap<u64, AppBody>,
+    /// Ready for the application, not yet taken.
+    ready: VecDeque<(u64, AppBody)>,
+    /// Accepted since the last acknowledgement.
+    pending_acks: u32,
+    /// An acknowledgement is to be sent at the next `poll_transmit`.
+    ack_due: bool,
+    advertised_zero: bool,
+    /// The last message number, once known (LastMessage, CloseSequence, TerminateSequence).
+    last: u64,
+    timers: Timers,
+    out: VecDeque<Envelope>,
+    events: VecDeque<EngineEvent>,
+}
+
+impl Destination {
+    pub fn new(now: Time, settings: Settings, dialect: Dialect, id: Text, acks_to: Text) -> Self {
+        let mut d = Destination {
+            settings,
+            dialect,
+            id,
+            acks_to,
+            state: DestinationState::Open,
+            ranges: Ranges::new(),
+            next: 1,
+            held: BTreeMap::new(),
+            ready: VecDeque::new(),
+            pending_acks: 0,
+            ack_due: false,
+            advertised_zero: false,
+            last: 0,
+            timers: Timers::default(),
+            out: VecDeque::new(),
+            events: VecDeque::new(),
+        };
+        // ServerReliableSession.Open starts the inactivity timer when the channel is created.
+        d.timers
+            .set(Timer::Inactivity, now + d.settings.inactivity_timeout);
+        d
+    }
+
+    pub fn identifier(&self) -> &Text {
+        &self.id
+    }
+
+    pub fn acks_to(&self) -> &Text {
+        &self.acks_to
+    }
+
+    pub fn is_finished(&self) -> bool {
+        matches!(
+            self.state,
+            DestinationState::Terminated | DestinationState::Faulted(_)
+        )
+    }
+
+    /// Messages held for the application (delivered-not-taken plus out-of-order).
+    pub fn enqueued(&self) -> usize {
+        self.ready.len() + self.held.len()
+    }
+
+    pub fn has_ready(&self) -> bool {
+        !self.ready.is_empty()
+    }
+
+    pub fn received(&self) -> &Ranges {
+        &self.ranges
+    }
+
+    fn emit(&mut self, time: Time, kind: EventKind) {
+        self.events.push_back(EngineEvent {
+            time,
+            seq: Some(self.id.clone()),
+            kind,
+        });
+    }
+
+    /// BufferRemaining = maxTransferWindowSize − messages queued for the application
+    /// (ReliableInputSessionChannel: `MaxTransferWindowSize - deliveryStrategy.EnqueuedCount`).
+    fn buffer_remaining(&self) -> Option<u32> {
+        self.settings.flow_control_enabled.then(|| {
+            self.settings
+                .max_transfer_window_size
+                .saturating_sub(self.enqueued() as u32)
+        })
+    }
+
+    fn buffer_event(&mut self, now: Time) {
+        let kind = EventKind::Buffer {
+            queued: self.enqueued().min(u16::MAX as usize) as u16,
+            buffer_remaining: self.buffer_remaining().map_or(-1, |b| b as i32),
+        };
+        self.emit(now, kind);
+    }
+
+    /// The acknowledgement header as of now (final once the last number is known, 1.1).
+    pub fn ack_header(&mut self) -> SequenceAcknowledgement {
+        let br = self.buffer_remaining();
+        self.advertised_zero = br == Some(0);
+        self.dialect
+            .ack_header(&self.id, self.ranges.to_ack_ranges(), self.last > 0, br)
+    }
+
+    /// Schedules an acknowledgement. It is built when it leaves (`poll_transmit`), so it
+    /// reports the buffer as it is then: a waiting application has already taken what arrived
+    /// in the same instant (WCF's InputQueue hands items straight to a pending Receive).
+    fn send_ack(&mut self, _now: Time) {
+        self.ack_due = true;
+        self.pending_acks = 0;
+        self.timers.clear(Timer::Acknowledgement);
+    }
+
+    fn fault(&mut self, now: Time, cause: FaultCause, code: RmFault, soap: FaultCode, reason: &str) {
+        if self.is_finished() {
+            return;
+        }
+        let env = self
+            .dialect
+            .fault(&self.acks_to, soap, code, None, reason, Some(&self.id.clone()));
+        self.out.push_back(env);
+        self.emit(now, EventKind::Fault { code, cause });
+        self.state = DestinationState::Faulted(cause);
+        self.timers = Timers::default();
+    }
+
+    /// A message for this sequence arrived (already routed by identifier).
+    pub fn handle_incoming(&mut self, now: Time, env: Envelope) {
+        if self.is_finished() {
+            return;
+        }
+        // Any valid message restarts the inactivity timer (OnRemoteActivity).
+        self.timers
+            .set(Timer::Inactivity, now + self.settings.inactivity_timeout);
+        let mut ack_now = env.ack_requested.iter().any(|a| a.identifier == self.id);
+        if let Some(seq) = env.sequence.as_ref().filter(|s| s.identifier == self.id) {
+            let number = seq.message_number.get();
+            let is_last = seq.last_message || env.rm_action() == Some(RmAction::LastMessage);
+            let body = match &env.body {
+                Body::Application(app) => Some(app.clone()),
+                _ => None,
+            };
+            match self.on_sequence_message(now, number, is_last, body) {
+                Some(now_please) => ack_now |= now_please,
+                None => return,
+            }
+        }
+        match &env.body {
+            Body::CloseSequence(end) if end.identifier == self.id => {
+                self.on_close(now, end.last_msg_number, env.addressing.message_id.clone());
+                return;
+            }
+            Body::TerminateSequence(end) if end.identifier == self.id => {
+                self.on_terminate(now, end.last_msg_number, env.addressing.message_id.clone());
+                return;
+            }
+            Body::Fault(f) if f.identifier.as_ref().is_none_or(|i| *i == self.id) => {
+                let code = f.rm_fault.unwrap_or(RmFault::SequenceTerminated);
+                self.emit(
+                    now,
+                    EventKind::Fault {
+                        code,
+                        cause: FaultCause::Remote,
+                    },
+                );
+                self.state = DestinationState::Faulted(FaultCause::Remote);
+                self.timers = Timers::default();
+                return;
+            }
+            _ => {}
+        }
+        if self.is_finished() {
+            return;
+        }
+        // Ack at once on AckRequested, a duplicate, a known last message, or a full window
+        // of unacknowledged arrivals; otherwise after acknowledgementInterval.
+        let window_full = self.pending_acks >= self.settings.max_transfer_window_size;
+        if ack_now || self.last > 0 || window_full {
+            self.send_ack(now);
+        } else if self.pending_acks > 0 && self.timers.get(Timer::Acknowledgement).is_none() {
+            // The timer is not restarted by later messages (acknowledgementScheduled).
+            let at = now + self.settings.acknowledgement_interval;
+            self.timers.set(Timer::Acknowledgement, at);
+            self.emit(
+                now,
+                EventKind::TimerArmed {
+                    timer: Timer::Acknowledgement,
+                    at,
+                },
+            );
+        }
+    }
+
+    /// `Some(true)` when the message calls for an immediate ack (duplicate, LastMessage);
+    /// `None` when it was answered already (a fault) and nothing else should follow.
+    fn on_sequence_message(
+        &mut self,
+        now: Time,
+        number: u64,
+        is_last: bool,
+        body: Option<AppBody>,
+    ) -> Option<bool> {
+        match self.settings.reliable_messaging_version {
+            RmVersion::Feb2005 => {
+                // ReliableInputConnection.IsValid (2005/02): nothing beyond the LastMessage.
+                let valid = if is_last {
+                    if self.last == 0 {
+                        number > self.ranges.highest()
+                    } else {
+                        number == self.last
+                    }
+                } else {
+                    self.last == 0 || number < self.last
+                };
+                if !valid {
+                    self.fault(
+                        now,
+                        FaultCause::LastMessageNumberExceeded,
+                        RmFault::LastMessageNumberExceeded,
+                        FaultCode::Sender,
+                        FaultCause::LastMessageNumberExceeded.text(),
+                    );
+                    return None;
+                }
+            }
+            RmVersion::V1_1 => {
+                if self.state == DestinationState::Closed && !self.ranges.contains(number) {
+                    // 1.1 §3.5: after CloseSequence, SequenceClosed with the final ack; the
+                    // session itself carries on.
+                    let ack = self.ack_header();
+                    let mut env = self.dialect.fault(
+                        &self.acks_to,
+                        FaultCode::Sender,
+                        RmFault::SequenceClosed,
+                        None,
+                        FaultCause::SequenceClosed.text(),
+                        Some(&self.id.clone()),
+                    );
+                    env.acks.push(ack);
+                    self.out.push_back(env);
+                    return None;
+                }
+            }
+        }
+        if self.ranges.contains(number) {
+            self.emit(now, EventKind::Duplicate { number });
+            return Some(true);
+        }
+        if is_last && self.settings.reliable_messaging_version == RmVersion::Feb2005 {
+            // LastMessage: merged, not delivered, acked at once.
+            self.ranges.insert(number);
+            self.last = number;
+            return Some(true);
+        }
+        if !self.can_enqueue(number) {
+            self.emit(now, EventKind::Discarded { number });
+            return Some(false);
+        }
+        self.ranges.insert(number);
+        self.pending_acks += 1;
+        let body = body.unwrap_or_else(|| AppBody {
+            name: ExpandedName {
+                namespace: None,
+                local: "".into(),
+            },
+            xml: bytes::Bytes::new(),
+            ns_context: Vec::new(),
+        });
+        if self.settings.ordered {
+            self.held.insert(number, body);
+            while let Some(b) = self.held.remove(&self.next) {
+                self.ready.push_back((self.next, b));
+                self.next += 1;
+            }
+        } else {
+            self.ready.push_back((number, body));
+        }
+        self.buffer_event(now);
+        Some(false)
+    }
+
+    /// DeliveryStrategy.CanEnqueue: ordered — the queue holds at most maxTransferWindowSize and
+    /// an out-of-order arrival must fit in it; unordered — room in the queue and at most 128
+    /// ack ranges (ReliableInputConnection.CanMerge).
+    fn can_enqueue(&self, number: u64) -> bool {
+        let quota = self.settings.max_transfer_window_size as u64;
+        if self.enqueued() as u64 >= quota {
+            return false;
+        }
+        if self.settings.ordered {
+            (self.ready.len() as u64).saturating_add(number - self.next.min(number)) < quota
+        } else {
+            self.ranges.len_after_insert(number) <= MAX_SEQUENCE_RANGES
+        }
+    }
+
+    /// The application takes the next message. If the last ack advertised a full buffer, a
+    /// fresh ack goes out at once (OnDeliveryStrategyItemDequeued).
+    pub fn receive(&mut self, now: Time) -> Option<(u64, AppBody)> {
+        let (number, body) = self.ready.pop_front()?;
+        self.emit(now, EventKind::Delivered { number });
+        self.buffer_event(now);
+        if self.advertised_zero && !self.is_finished() {
+            self.send_ack(now);
+        }
+        Some((number, body))
+    }
+
+    fn on_close(&mut self, now: Time, last: Option<MessageNumber>, message_id: Option<Text>) {
+        let last = last.map_or(0, |n| n.get());
+        // SetCloseSequenceLast: LastMsgNumber may not be below what arrived.
+        if last > 0 && last < self.ranges.highest() {
+            self.fault(
+                now,
+                FaultCause::LastMsgNumberTooSmall,
+                RmFault::SequenceTerminated,
+                FaultCode::Sender,
+                FaultCause::LastMsgNumberTooSmall.text(),
+            );
+            return;
+        }
+        self.last = if last > 0 { last } else { self.ranges.highest() };
+        self.state = DestinationState::Closed;
+        let ack = self.ack_header();
+        let env = self.dialect.sequence_end_response(
+            &self.acks_to,
+            RmAction::CloseSequenceResponse,
+            &self.id.clone(),
+            message_id,
+            ack,
+        );
+        self.out.push_back(env);
+        self.emit(now, EventKind::Closed);
+    }
+
+    fn on_terminate(&mut self, now: Time, last: Option<MessageNumber>, message_id: Option<Text>) {
+        match self.settings.reliable_messaging_version {
+            RmVersion::Feb2005 => {
+                // 2005/02: terminating before 1..last all arrived faults the sequence.
+                if self.last == 0 || !self.ranges.is_exactly_one_to(self.last) {
+                    self.fault(
+                        now,
+                        FaultCause::TerminatedEarly,
+                        RmFault::SequenceTerminated,
+                        FaultCode::Sender,
+                        FaultCause::TerminatedEarly.text(),
+                    );
+                    return;
+                }
+            }
+            RmVersion::V1_1 => {
+                if self.last == 0 {
+                    self.last = last.map_or(self.ranges.highest(), |n| n.get());
+                }
+                let ack = self.ack_header();
+                let env = self.dialect.sequence_end_response(
+                    &self.acks_to,
+                    RmAction::TerminateSequenceResponse,
+                    &self.id.clone(),
+                    message_id,
+                    ack,
+                );
+                self.out.push_back(env);
+            }
+        }
+        self.emit(now, EventKind::Terminated);
+        self.state = DestinationState::Terminated;
+        self.timers = Timers::default();
+    }
+
+    pub fn handle_timeout(&mut self, now: Time) {
+        while let Some(timer) = self.timers.expired(now) {
+            self.emit(now, EventKind::TimerFired { timer });
+            match timer {
+                Timer::Acknowledgement => self.send_ack(now),
+                Timer::Inactivity => {
+                    let reason = format!(
+                        "The inactivity timeout of ({}) has been exceeded.",
+                        timespan(self.settings.inactivity_timeout)
+                    );
+                    self.fault(
+                        now,
+                        FaultCause::InactivityTimeout,
+                        RmFault::SequenceTerminated,
+                        FaultCode::Receiver,
+                        &reason,
+                    );
+                }
+                _ => {}
+            }
+        }
+    }
+
+    pub fn poll_transmit(&mut self, now: Time) -> Option<Envelope> {
+        if self.ack_due {
+            self.ack_due = false;
+            if !self.is_finished() {
+                let ack = self.ack_header();
+                self.buffer_event(now);
+                return Some(self.dialect.ack(&self.acks_to, ack));
+            }
+        }
+        self.out.pop_front()
+    }
+    pub fn poll_timeout(&self) -> Option<Time> {
+        self.timers.next()
+    }
+    pub fn poll_event(&mut self) -> Option<EngineEvent> {
+        self.events.pop_front()
+    }
+}

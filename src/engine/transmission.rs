@@ -1,0 +1,334 @@
+//! The RM source's transfer window: congestion window, slow start / congestion avoidance,
+//! flow-control quota, retransmission bookkeeping. A port of the rules in WCF's
+//! TransmissionStrategy (ProcessTransferred, OnRetryElapsed, AddToWindow, CanAdd).
+
+use super::rtt::RttEstimator;
+use crate::trace::Time;
+use crate::wsrm::{AckRange, Envelope};
+use std::collections::VecDeque;
+use std::time::Duration;
+
+/// A message in the window (WCF TransmissionInfo).
+#[derive(Clone, Debug)]
+pub struct Slot {
+    pub number: u64,
+    /// The buffered copy, with its Sequence and (if any) AckRequested headers.
+    pub envelope: Envelope,
+    pub last_attempt: Time,
+    /// 0 on first send; +1 per retransmission (timer- or ack-driven).
+    pub retries: u32,
+    /// Acknowledged out of order (SACKed) but not yet slid out.
+    pub transferred: bool,
+}
+
+/// What an acknowledgement did to the window.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct AckOutcome {
+    /// The ack covers a number never sent (InvalidAcknowledgement).
+    pub invalid: bool,
+    /// Messages slid out of the window (newly acknowledged in order).
+    pub slid: u64,
+    /// RTT samples taken (sample, never from a retransmitted message).
+    pub samples: Vec<Duration>,
+    /// Numbers queued for ack-driven retransmission (after the first timeout only).
+    pub retransmit: Vec<u64>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Transmission {
+    slots: VecDeque<Slot>,
+    /// Number of `slots[0]` (the oldest unacknowledged message).
+    window_start: u64,
+    pub cwnd: u32,
+    pub ssthresh: u32,
+    loss_window: u32,
+    max: u32,
+    ca_acks: u32,
+    /// True until the first timeout (WCF `startup`): no ack-driven retransmissions yet.
+    startup: bool,
+    /// Receiver quota: BufferRemaining minus messages in flight (starts unlimited).
+    pub quota: i64,
+    pub rtt: RttEstimator,
+    request_acks: bool,
+    flow_control: bool,
+}
+
+impl Transmission {
+    /// Window starts at 1, ssthresh and loss window at the maximum (TransmissionStrategy ctor).
+    pub fn new(max_window: u32, initial_rtt: Duration, flow_control: bool) -> Self {
+        Transmission {
+            slots: VecDeque::with_capacity(max_window as usize),
+            window_start: 1,
+            cwnd: 1,
+            ssthresh: max_window,
+            loss_window: max_window,
+            max: max_window,
+            ca_acks: 0,
+            startup: true,
+            quota: i32::MAX as i64,
+            rtt: RttEstimator::new(initial_rtt),
+            request_acks: true,
+            flow_control,
+        }
+    }
+
+    pub fn in_flight(&self) -> u32 {
+        self.slots.len() as u32
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.slots.is_empty()
+    }
+
+    /// The next number `add` will use.
+    pub fn next_number(&self) -> u64 {
+        self.window_start + self.slots.len() as u64
+    }
+
+    /// Highest number handed out so far.
+    pub fn last_sent(&self) -> u64 {
+        self.next_number() - 1
+    }
+
+    /// `send` may proceed: the message fits the window and the receiver has quota (CanAdd).
+    pub fn can_add(&self) -> bool {
+        (self.slots.len() as u32) < self.cwnd && self.quota > 0
+    }
+
+    /// Whether the next message must carry AckRequested: it fills the window or uses the last
+    /// unit of quota (AddToWindow: `window.Count == windowSize - 1 || quotaRemaining == 1`).
+    pub fn next_needs_ack_request(&self) -> bool {
+        self.request_acks && (self.slots.len() as u32 + 1 == self.cwnd || self.quota == 1)
+    }
+
+    /// Buffers a message; returns true when the window was empty (the retry timer starts).
+    pub fn add(&mut self, envelope: Envelope, now: Time) -> bool {
+        let was_empty = self.slots.is_empty();
+        self.slots.push_back(Slot {
+            number: self.next_number(),
+            envelope,
+            last_attempt: now,
+            retries: 0,
+            transferred: false,
+        });
+        self.quota -= 1;
+        was_empty
+    }
+
+    pub fn slot(&self, number: u64) -> Option<&Slot> {
+        let i = number.checked_sub(self.window_start)?;
+        self.slots.get(usize::try_from(i).ok()?)
+    }
+
+    /// Timer expiry: only the oldest message is resent; ssthresh = max(1, window/2),
+    /// window = 1, timeout doubles (OnRetryElapsed). Returns (number, retries after this one).
+    pub fn on_timeout(&mut self, now: Time) -> Option<(u64, u32)> {
+        let oldest = self.slots.front_mut()?;
+        oldest.retries += 1;
+        oldest.last_attempt = now;
+        let resend = (oldest.number, oldest.retries);
+        self.ca_acks = 0;
+        self.ssthresh = (self.cwnd >> 1).max(1);
+        self.loss_window = self.cwnd;
+        self.cwnd = 1;
+        self.rtt.backoff();
+        self.startup = false;
+        Some(resend)
+    }
+
+    /// Processes one acknowledgement's ranges (ascending), with its BufferRemaining.
+    pub fn on_ack(&mut self, ranges: &[AckRange], buffer_remaining: Option<u32>, now: Time) -> AckOutcome {
+        let mut out = AckOutcome::default();
+        let last_sent = self.last_sent();
+        // WS-RM 1.1 §3.9 / TransmissionStrategy.ProcessAcknowledgement: acking an unsent number.
+        if ranges.iter().any(|r| r.upper.get() > last_sent) {
+            out.invalid = true;
+            return out;
+        }
+        let remaining = if self.flow_control {
+            buffer_remaining.map(i64::from)
+        } else {
+            None
+        };
+        let mut sorted: Vec<(u64, u64)> = ranges.iter().map(|r| (r.lower.get(), r.upper.get())).collect();
+        sorted.sort_unstable();
+        for (lo, hi) in sorted {
+            if hi < self.window_start {
+                // Pure quota update from an old range (ProcessTransferred, lines 694–700).
+                if let Some(br) = remaining
+                    && hi + 1 == self.window_start
+                    && br > self.quota
+                {
+                    self.quota = br - i64::from(self.cwnd.min(self.in_flight()));
+                }
+            } else if lo <= self.window_start {
+                self.slide(hi, remaining, now, &mut out);
+            } else {
+                for slot in self.slots.iter_mut() {
+                    if slot.number >= lo && slot.number <= hi && !slot.transferred {
+                        slot.transferred = true;
+                        if slot.retries == 0 {
+                            let sample = now.since(slot.last_attempt);
+                            self.rtt.sample(sample);
+                            out.samples.push(sample);
+                        }
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    fn slide(&mut self, hi: u64, remaining: Option<i64>, now: Time, out: &mut AckOutcome) {
+        let old_end = self.next_number();
+        let mut slide = (hi - self.window_start + 1).min(self.slots.len() as u64);
+        // Already-SACKed followers leave with it (ProcessTransferred, lines 713–726).
+        while let Some(next) = self.slots.get(slide as usize) {
+            if !next.transferred {
+                break;
+            }
+            slide += 1;
+        }
+        for slot in self.slots.iter().take(slide as usize) {
+            // Karn: no RTT sample from a retransmitted message (as the issue specifies; WCF
+            // itself samples from the last attempt).
+            if slot.retries == 0 && !slot.transferred {
+                let sample = now.since(slot.last_attempt);
+                self.rtt.sample(sample);
+                out.samples.push(sample);
+            }
+        }
+        if let Some(br) = remaining {
+            let in_flight_after = i64::from(self.cwnd.min(self.in_flight())) - slide as i64;
+            self.quota = br - in_flight_after.max(0);
+        }
+        self.slots.drain(..slide as usize);
+        self.window_start += slide;
+        out.slid += slide;
+        let send_begin = if self.cwnd <= self.ssthresh {
+            // Slow start: window := min(max, ssthresh + 1, window + newly acked).
+            self.cwnd = self.max.min(self.ssthresh + 1).min(self.cwnd + slide as u32);
+            if self.startup {
+                old_end.saturating_sub(self.window_start)
+            } else {
+                0
+            }
+        } else {
+            // Congestion avoidance: segment = max(1, (lossWindow − ssthresh)/8); grow by one once
+            // the acked count exceeds (window − ssthresh)·window/segment.
+            self.ca_acks += slide as u32;
+            let segment = (self.loss_window.saturating_sub(self.ssthresh) / 8).max(1);
+            let threshold = (self.cwnd - self.ssthresh) * self.cwnd / segment;
+            if self.ca_acks > threshold {
+                self.ca_acks = 0;
+                self.cwnd = self.max.min(self.cwnd + 1);
+            }
+            old_end.saturating_sub(self.window_start)
+        };
+        // Ack-driven retransmission of unacked messages inside the new window
+        // (ProcessTransferred, lines 772–788): nothing during startup.
+        let end = (self.cwnd as usize).min(self.slots.len());
+        for i in send_begin as usize..end {
+            let slot = &mut self.slots[i];
+            if !slot.transferred {
+                slot.retries += 1;
+                slot.last_attempt = now;
+                out.retransmit.push(slot.number);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::wsrm::{AddressingVersion, RmVersion, SoapVersion};
+
+    fn env() -> Envelope {
+        Envelope::new(SoapVersion::V1_2, RmVersion::Feb2005, AddressingVersion::V1_0)
+    }
+
+    fn range(lo: u64, hi: u64) -> AckRange {
+        AckRange::new(lo, hi).unwrap()
+    }
+
+    #[test]
+    fn slow_start_then_congestion_avoidance() {
+        let mut t = Transmission::new(8, Duration::from_millis(100), true);
+        let now = Time::ZERO;
+        assert!(t.can_add());
+        assert!(
+            t.next_needs_ack_request(),
+            "window of 1 ⇒ every message requests an ack"
+        );
+        t.add(env(), now);
+        assert!(!t.can_add());
+        let out = t.on_ack(&[range(1, 1)], Some(8), Time::from_millis(100));
+        assert_eq!(out.slid, 1);
+        assert_eq!(t.cwnd, 2);
+        // Fill 2, ack both: window 4.
+        t.add(env(), now);
+        t.add(env(), now);
+        t.on_ack(&[range(1, 3)], Some(8), Time::from_millis(200));
+        assert_eq!(t.cwnd, 4);
+        // A timeout at window 4: ssthresh 2, window 1.
+        for _ in 0..4 {
+            t.add(env(), now);
+        }
+        assert_eq!(t.on_timeout(Time::from_millis(300)), Some((4, 1)));
+        assert_eq!((t.cwnd, t.ssthresh), (1, 2));
+        // Slow start capped at ssthresh + 1 = 3.
+        t.on_ack(&[range(1, 7)], Some(8), Time::from_millis(400));
+        assert_eq!(t.cwnd, 3);
+    }
+
+    #[test]
+    fn congestion_avoidance_grows_by_one_once_acked_count_exceeds_threshold() {
+        let mut t = Transmission::new(8, Duration::from_millis(100), true);
+        let mut acked = 0u64;
+        // Keeps the window full and acknowledges one more message.
+        let mut step = |t: &mut Transmission| {
+            while t.can_add() {
+                t.add(env(), Time::ZERO);
+            }
+            acked += 1;
+            t.on_ack(&[range(1, acked)], Some(8), Time::ZERO);
+            t.cwnd
+        };
+        while step(&mut t) < 8 {}
+        // Loss at window 8: ssthresh = 4, lossWindow = 8, segment = max(1, (8−4)/8) = 1.
+        while t.can_add() {
+            t.add(env(), Time::ZERO);
+        }
+        t.on_timeout(Time::ZERO);
+        assert_eq!((t.cwnd, t.ssthresh), (1, 4));
+        let windows: Vec<u32> = (0..60).map(|_| step(&mut t)).collect();
+        // Slow start 2, 3, 4, 5 (capped at ssthresh + 1), then congestion avoidance: growth
+        // once the acked count exceeds (w − 4)·w/1 = 5, 12, 21.
+        let grew_to = |w: u32| windows.iter().position(|&x| x == w).map(|i| i + 1);
+        assert_eq!(&windows[..4], &[2, 3, 4, 5]);
+        assert_eq!(grew_to(6), Some(4 + 6));
+        assert_eq!(grew_to(7), Some(4 + 6 + 13));
+        assert_eq!(grew_to(8), Some(4 + 6 + 13 + 22));
+    }
+
+    #[test]
+    fn invalid_ack_of_unsent_message() {
+        let mut t = Transmission::new(8, Duration::from_millis(100), true);
+        t.add(env(), Time::ZERO);
+        assert!(t.on_ack(&[range(1, 2)], None, Time::ZERO).invalid);
+    }
+
+    #[test]
+    fn quota_from_buffer_remaining() {
+        let mut t = Transmission::new(8, Duration::from_millis(100), true);
+        t.add(env(), Time::ZERO);
+        t.on_ack(&[range(1, 1)], Some(0), Time::from_millis(10));
+        assert_eq!(t.quota, 0);
+        assert!(!t.can_add(), "receiver quota 0 blocks sending");
+        // A fresh ack for the same range with room again reopens it.
+        t.on_ack(&[range(1, 1)], Some(5), Time::from_millis(20));
+        assert_eq!(t.quota, 5);
+        assert!(t.can_add());
+    }
+}

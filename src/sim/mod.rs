@@ -1,0 +1,589 @@
+//! The virtual-time driver: one listener, one or more RM sources, a seeded link each way,
+//! and the applications of the workload, run as fast as the CPU allows. Produces the
+//! timeline and a [`Report`].
+
+mod report;
+mod workload;
+
+pub use report::{FaultReport, Report};
+pub use workload::Workload;
+
+use crate::engine::{BindingTimeouts, Dialect, Listener, Settings, Source, SourceConfig, SourceState};
+use crate::engine::{EngineEvent, ranges::Ranges};
+use crate::netsim::{DropRule, Link, LinkConfig, Packet, Script};
+use crate::trace::{Event, EventKind, Side, Time, Timeline, WireMeta, classify};
+use crate::wsrm::{AddressingVersion, AppBody, Envelope, ExpandedName, SoapVersion, Text, decode, encode};
+use serde::Serialize;
+use std::cmp::{Ordering, Reverse};
+use std::collections::{BinaryHeap, HashMap};
+use std::time::Duration;
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct SimConfig {
+    pub settings: Settings,
+    pub timeouts: BindingTimeouts,
+    pub soap: SoapVersion,
+    pub addressing: AddressingVersion,
+    /// Source → destination.
+    pub forward: LinkConfig,
+    /// Destination → source.
+    pub backward: LinkConfig,
+    pub forward_script: Vec<DropRule>,
+    pub backward_script: Vec<DropRule>,
+    pub seed: u64,
+    pub workload: Workload,
+    /// Keep the full timeline (wires and events); off for benchmarks.
+    pub record: bool,
+    /// Pass every envelope through encode → decode on its way (slower; proves the bytes).
+    pub through_codec: bool,
+    /// Stop after this much virtual time.
+    pub time_limit: Duration,
+}
+
+impl Default for SimConfig {
+    fn default() -> Self {
+        SimConfig {
+            settings: Settings::default(),
+            timeouts: BindingTimeouts::default(),
+            soap: SoapVersion::V1_2,
+            addressing: AddressingVersion::V1_0,
+            forward: LinkConfig::default(),
+            backward: LinkConfig::default(),
+            forward_script: Vec::new(),
+            backward_script: Vec::new(),
+            seed: 1,
+            workload: Workload::default(),
+            record: true,
+            through_codec: false,
+            time_limit: Duration::from_secs(86_400),
+        }
+    }
+}
+
+impl SimConfig {
+    pub fn validate(&self) -> Result<(), String> {
+        self.settings.validate().map_err(|e| e.to_string())?;
+        self.forward
+            .validate()
+            .map_err(|e| format!("forward link: {e}"))?;
+        self.backward
+            .validate()
+            .map_err(|e| format!("backward link: {e}"))?;
+        self.workload.validate()
+    }
+}
+
+/// Where a message in flight is going.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Target {
+    Source(usize),
+    Listener,
+}
+
+struct InFlight {
+    at: Time,
+    order: u64,
+    to: Target,
+    wire: u32,
+    env: Envelope,
+}
+
+impl PartialEq for InFlight {
+    fn eq(&self, other: &Self) -> bool {
+        (self.at, self.order) == (other.at, other.order)
+    }
+}
+impl Eq for InFlight {}
+impl PartialOrd for InFlight {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl Ord for InFlight {
+    fn cmp(&self, other: &Self) -> Ordering {
+        (self.at, self.order).cmp(&(other.at, other.order))
+    }
+}
+
+struct Sender {
+    engine: Source,
+    reply_to: Text,
+    endpoint: u16,
+    /// Application messages handed to the engine so far.
+    sent: u64,
+    next_send: Time,
+    /// Transmissions seen per message number (index = number), for attempt counts.
+    attempts: Vec<u16>,
+}
+
+#[derive(Default)]
+struct Delivery {
+    seen: Ranges,
+    last: u64,
+}
+
+pub struct Simulation {
+    cfg: SimConfig,
+    now: Time,
+    senders: Vec<Sender>,
+    listener: Listener,
+    listener_endpoint: u16,
+    forward: Link,
+    backward: Link,
+    in_flight: BinaryHeap<Reverse<InFlight>>,
+    order: u64,
+    timeline: Timeline,
+    report: Report,
+    body: AppBody,
+    next_consume: Time,
+    deliveries: HashMap<Text, Delivery>,
+    finished_at: Option<Time>,
+    done: bool,
+}
+
+/// Seeds for the parts of a run, derived from the one seed (splitmix64).
+fn derive_seed(seed: u64, part: u64) -> u64 {
+    let mut z = seed.wrapping_add(part.wrapping_mul(0x9E37_79B9_7F4A_7C15));
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+const SERVICE: &str = "http://service.example/rmscope";
+
+impl Simulation {
+    pub fn new(cfg: SimConfig) -> Result<Simulation, String> {
+        cfg.validate()?;
+        let dialect = Dialect {
+            soap: cfg.soap,
+            rm: cfg.settings.reliable_messaging_version,
+            wsa: cfg.addressing,
+        };
+        let mut timeline = Timeline::new();
+        let n = cfg.workload.sessions;
+        let mut senders = Vec::new();
+        for i in 0..n {
+            let name = if n == 1 {
+                "RM source".to_string()
+            } else {
+                format!("RM source {}", i + 1)
+            };
+            let endpoint = timeline.endpoint(&name);
+            let reply_to: Text = format!("http://client{}.example/rmscope", i + 1).into();
+            let engine = Source::new(
+                cfg.settings.clone(),
+                SourceConfig {
+                    dialect: dialect.clone(),
+                    to: SERVICE.into(),
+                    reply_to: reply_to.clone(),
+                    action: "http://rmscope.example/Workload/Submit".into(),
+                    timeouts: cfg.timeouts.clone(),
+                    seed: derive_seed(cfg.seed, 100 + i as u64),
+                },
+            )
+            .map_err(|e| e.to_string())?;
+            senders.push(Sender {
+                engine,
+                reply_to,
+                endpoint,
+                sent: 0,
+                next_send: Time::ZERO,
+                attempts: Vec::new(),
+            });
+        }
+        let listener_endpoint = timeline.endpoint("RM destination");
+        let listener = Listener::new(
+            cfg.settings.clone(),
+            dialect,
+            SERVICE.into(),
+            derive_seed(cfg.seed, 1),
+        )
+        .map_err(|e| e.to_string())?;
+        let body = workload_body(cfg.workload.body_size);
+        let mut sim = Simulation {
+            forward: Link::new(
+                cfg.forward.clone(),
+                Script::new(cfg.forward_script.clone()),
+                derive_seed(cfg.seed, 2),
+            ),
+            backward: Link::new(
+                cfg.backward.clone(),
+                Script::new(cfg.backward_script.clone()),
+                derive_seed(cfg.seed, 3),
+            ),
+            cfg,
+            now: Time::ZERO,
+            senders,
+            listener,
+            listener_endpoint,
+            in_flight: BinaryHeap::new(),
+            order: 0,
+            timeline,
+            report: Report::default(),
+            body,
+            next_consume: Time::ZERO,
+            deliveries: HashMap::new(),
+            finished_at: None,
+            done: false,
+        };
+        for s in &mut sim.senders {
+            s.engine.open(Time::ZERO);
+        }
+        sim.flush();
+        Ok(sim)
+    }
+
+    pub fn now(&self) -> Time {
+        self.now
+    }
+    pub fn timeline(&self) -> &Timeline {
+        &self.timeline
+    }
+    pub fn config(&self) -> &SimConfig {
+        &self.cfg
+    }
+    pub fn is_done(&self) -> bool {
+        self.done
+    }
+    /// Adds a scripted drop to one direction while running ("drop next ack").
+    pub fn push_rule(&mut self, forward: bool, rule: DropRule) {
+        if forward {
+            self.forward.push_rule(rule)
+        } else {
+            self.backward.push_rule(rule)
+        }
+    }
+
+    /// Runs until every source has finished (or the time limit) and returns the report.
+    pub fn run(&mut self) -> Report {
+        while self.step() {}
+        self.report()
+    }
+
+    /// The report as of now.
+    pub fn report(&self) -> Report {
+        let mut r = self.report.clone();
+        let end = self.finished_at.unwrap_or(self.now);
+        r.completion_time = end.as_secs_f64();
+        r.finished = self.finished_at.is_some();
+        if r.completion_time > 0.0 {
+            r.goodput = r.delivered as f64 / r.completion_time;
+            r.goodput_bytes = r.goodput * self.cfg.workload.body_size as f64;
+        }
+        r
+    }
+
+    /// When the next thing happens, if anything will.
+    pub fn next_time(&self) -> Option<Time> {
+        let mut next = self.in_flight.peek().map(|f| f.0.at);
+        let mut consider = |t: Option<Time>| {
+            if let Some(t) = t {
+                next = Some(next.map_or(t, |n: Time| n.min(t)));
+            }
+        };
+        for s in &self.senders {
+            consider(s.engine.poll_timeout());
+            if self.cfg.workload.rate.is_some() && s.engine.can_send() && s.sent < self.cfg.workload.messages
+            {
+                consider(Some(s.next_send.max(self.now)));
+            }
+        }
+        consider(self.listener.poll_timeout());
+        if self.cfg.workload.consume_rate.is_some() && self.listener.has_ready() {
+            consider(Some(self.next_consume.max(self.now)));
+        }
+        next
+    }
+
+    /// Advances to the next instant something happens and processes it. False when done.
+    pub fn step(&mut self) -> bool {
+        if self.done {
+            return false;
+        }
+        let limit = Time::from_duration(self.cfg.time_limit);
+        let Some(t) = self.next_time().filter(|t| *t <= limit) else {
+            self.now = self.now.max(self.next_time().map_or(self.now, |_| limit));
+            self.done = true;
+            return false;
+        };
+        self.now = self.now.max(t);
+        let now = self.now;
+        while self.in_flight.peek().is_some_and(|f| f.0.at <= now) {
+            let Reverse(f) = self.in_flight.pop().expect("peeked");
+            if self.cfg.record && f.wire != u32::MAX {
+                let side = if f.to == Target::Listener {
+                    Side::Source
+                } else {
+                    Side::Destination
+                };
+                let seq = self.timeline.wires[f.wire as usize].seq;
+                self.timeline.push(Event {
+                    time: now,
+                    seq,
+                    side,
+                    kind: EventKind::Arrived { wire: f.wire },
+                });
+            }
+            match f.to {
+                Target::Listener => self.listener.handle_incoming(now, f.env),
+                Target::Source(i) => self.senders[i].engine.handle_incoming(now, f.env),
+            }
+        }
+        for s in &mut self.senders {
+            if s.engine.poll_timeout().is_some_and(|t| t <= now) {
+                s.engine.handle_timeout(now);
+            }
+        }
+        if self.listener.poll_timeout().is_some_and(|t| t <= now) {
+            self.listener.handle_timeout(now);
+        }
+        self.run_applications();
+        self.flush();
+        if self.finished_at.is_none() && self.senders.iter().all(|s| s.engine.is_finished()) {
+            self.finished_at = Some(now);
+        }
+        // Done once nothing is in flight and the receiving application has taken everything.
+        let undelivered = self.cfg.workload.accept && self.listener.has_ready();
+        if self.finished_at.is_some() && self.in_flight.is_empty() && !undelivered {
+            self.done = true;
+        }
+        true
+    }
+
+    fn run_applications(&mut self) {
+        let now = self.now;
+        let w = &self.cfg.workload;
+        for s in &mut self.senders {
+            while s.sent < w.messages && s.engine.can_send() && (w.rate.is_none() || s.next_send <= now) {
+                if s.engine.send(now, self.body.clone()).is_err() {
+                    break;
+                }
+                s.sent += 1;
+                if let Some(rate) = w.rate {
+                    s.next_send = s.next_send.max(now) + Duration::from_secs_f64(1.0 / rate);
+                }
+            }
+            if w.close && s.sent >= w.messages && *s.engine.state() == SourceState::Open {
+                s.engine.close(now);
+            }
+        }
+        if w.accept {
+            while self.listener.accept().is_some() {}
+        }
+        loop {
+            if w.consume_rate.is_some() && self.next_consume > now {
+                break;
+            }
+            let Some((id, number, _)) = self.listener.receive(now) else {
+                break;
+            };
+            let d = self.deliveries.entry(id).or_default();
+            if !d.seen.insert(number) {
+                self.report.delivered_twice += 1;
+            } else {
+                self.report.delivered += 1;
+            }
+            if self.cfg.settings.ordered && number != d.last + 1 {
+                self.report.out_of_order += 1;
+            }
+            d.last = number;
+            if let Some(rate) = w.consume_rate {
+                self.next_consume = self.next_consume.max(now) + Duration::from_secs_f64(1.0 / rate);
+            }
+        }
+    }
+
+    /// Moves everything the engines want to send onto the links, and their events into
+    /// the timeline.
+    fn flush(&mut self) {
+        for i in 0..self.senders.len() {
+            while let Some(env) = self.senders[i].engine.poll_transmit(self.now) {
+                self.transmit(Some(i), Target::Listener, env);
+            }
+            while let Some(ev) = self.senders[i].engine.poll_event() {
+                self.engine_event(Side::Source, ev);
+            }
+            let window = self.senders[i].engine.window().map_or(0, |w| w.0);
+            self.report.max_window = self.report.max_window.max(window);
+        }
+        while let Some(env) = self.listener.poll_transmit(self.now) {
+            let to = env.addressing.to.as_ref();
+            // Replies go to the source whose address they name.
+            if let Some(j) = self.senders.iter().position(|s| Some(&s.reply_to) == to) {
+                self.transmit(None, Target::Source(j), env);
+            }
+        }
+        while let Some(ev) = self.listener.poll_event() {
+            self.engine_event(Side::Destination, ev);
+        }
+    }
+
+    fn engine_event(&mut self, side: Side, ev: EngineEvent) {
+        if let EventKind::Fault { code, cause } = ev.kind {
+            self.report.faults.push(FaultReport {
+                time: ev.time.as_secs_f64(),
+                side,
+                sequence: ev.seq.as_ref().map(|s| s.to_string()),
+                code,
+                cause,
+                text: cause.text(),
+            });
+            if side == Side::Source && cause == crate::trace::FaultCause::ConnectionLimitReached {
+                self.report.sessions_refused += 1;
+            }
+        }
+        if side == Side::Source && ev.kind == EventKind::Opened {
+            self.report.sessions_opened += 1;
+        }
+        if self.cfg.record {
+            let seq = ev
+                .seq
+                .as_ref()
+                .map_or(crate::trace::SeqIdx::NONE, |id| self.timeline.sequence(id));
+            self.timeline.push(Event {
+                time: ev.time,
+                seq,
+                side,
+                kind: ev.kind,
+            });
+        }
+    }
+
+    fn transmit(&mut self, from_source: Option<usize>, to: Target, env: Envelope) {
+        let now = self.now;
+        let (kind, flags, _) = classify(&env);
+        let number = env.sequence.as_ref().map_or(0, |s| s.message_number.get());
+        let mut attempt = 0u16;
+        match from_source {
+            Some(i) if env.sequence.is_some() => {
+                let a = &mut self.senders[i].attempts;
+                let idx = number as usize;
+                if a.len() <= idx {
+                    a.resize(idx + 1, 0);
+                }
+                attempt = a[idx];
+                a[idx] = a[idx].saturating_add(1);
+                self.report.transmissions += 1;
+                if attempt > 0 {
+                    self.report.retransmissions += 1;
+                }
+            }
+            None if !env.acks.is_empty() => self.report.acks += 1,
+            _ => {}
+        }
+        let link_rate = if from_source.is_some() {
+            self.forward.config().rate
+        } else {
+            self.backward.config().rate
+        };
+        let size = if self.cfg.record || self.cfg.through_codec || link_rate.is_some() {
+            encode(&env).len() as u32
+        } else {
+            0
+        };
+        let env = if self.cfg.through_codec {
+            let bytes = encode(&env);
+            let back = decode(&bytes).unwrap_or_else(|e| panic!("engine envelope does not decode: {e}"));
+            debug_assert_eq!(back, env);
+            back
+        } else {
+            env
+        };
+        let (from_ep, to_ep) = match (from_source, to) {
+            (Some(i), _) => (self.senders[i].endpoint, self.listener_endpoint),
+            (None, Target::Source(j)) => (self.listener_endpoint, self.senders[j].endpoint),
+            (None, Target::Listener) => (self.listener_endpoint, self.listener_endpoint),
+        };
+        let side = if from_source.is_some() {
+            Side::Source
+        } else {
+            Side::Destination
+        };
+        let wire = if self.cfg.record {
+            let w = self.timeline.add_wire(
+                now,
+                from_ep,
+                to_ep,
+                &env,
+                WireMeta {
+                    size,
+                    ..WireMeta::default()
+                },
+            );
+            let seq = self.timeline.wires[w as usize].seq;
+            self.timeline.push(Event {
+                time: now,
+                seq,
+                side,
+                kind: EventKind::Sent { wire: w, attempt },
+            });
+            w
+        } else {
+            u32::MAX
+        };
+        let packet = Packet {
+            kind,
+            number,
+            has_ack: flags.has(crate::trace::WireFlags::HAS_ACK),
+            size,
+        };
+        let link = if from_source.is_some() {
+            &mut self.forward
+        } else {
+            &mut self.backward
+        };
+        match link.transmit(now, packet) {
+            Ok((times, copies)) => {
+                if copies == 2 {
+                    self.report.duplicated_on_link += 1;
+                    self.schedule(times[1], to, wire, env.clone());
+                }
+                self.schedule(times[0], to, wire, env);
+            }
+            Err(_) => {
+                self.report.lost_on_link += 1;
+                if self.cfg.record {
+                    let seq = self.timeline.wires[wire as usize].seq;
+                    self.timeline.push(Event {
+                        time: now,
+                        seq,
+                        side,
+                        kind: EventKind::Lost { wire },
+                    });
+                }
+            }
+        }
+    }
+
+    fn schedule(&mut self, at: Time, to: Target, wire: u32, env: Envelope) {
+        self.order += 1;
+        self.in_flight.push(Reverse(InFlight {
+            at,
+            order: self.order,
+            to,
+            wire,
+            env,
+        }));
+    }
+
+    /// Takes the timeline out (the simulation keeps an empty one).
+    pub fn take_timeline(&mut self) -> Timeline {
+        std::mem::take(&mut self.timeline)
+    }
+}
+
+/// The application body every simulated message carries (shared, not copied).
+fn workload_body(size: usize) -> AppBody {
+    let open = "<w:Submit xmlns:w=\"http://rmscope.example/Workload\">";
+    let close = "</w:Submit>";
+    let fill = size.saturating_sub(open.len() + close.len());
+    let xml = format!("{open}{}{close}", "x".repeat(fill));
+    AppBody {
+        name: ExpandedName {
+            namespace: Some("http://rmscope.example/Workload".into()),
+            local: "Submit".into(),
+        },
+        xml: xml.into_bytes().into(),
+        ns_context: Vec::new(),
+    }
+}

@@ -1,0 +1,211 @@
+//! The one timeline: simulator, live driver and capture decoder all produce it; analysis and
+//! every view read only it. Data flows one way: source → timeline → analysis → views.
+
+mod event;
+mod time;
+mod wire;
+
+pub use event::{Event, EventKind, FaultCause, Side, Timer};
+pub use time::Time;
+pub use wire::{RangeRef, Wire, WireFlags, WireKind, classify};
+
+use crate::wsrm::{AckContent, AckRange, Body, Envelope, RmVersion, SoapVersion, Text};
+use serde::Serialize;
+use std::collections::HashMap;
+
+/// Index of a sequence in [`Timeline::sequences`]; `NONE` when a record has none.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(transparent)]
+pub struct SeqIdx(pub u32);
+
+impl SeqIdx {
+    pub const NONE: SeqIdx = SeqIdx(u32::MAX);
+    pub fn is_none(self) -> bool {
+        self == SeqIdx::NONE
+    }
+    pub fn index(self) -> Option<usize> {
+        (!self.is_none()).then_some(self.0 as usize)
+    }
+}
+
+/// Where a wire message came from: its size, and for captures its frame and file offset.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct WireMeta {
+    pub size: u32,
+    pub frame: u32,
+    pub origin: u64,
+}
+
+/// What is known about one sequence.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct SequenceInfo {
+    pub identifier: Text,
+    pub version: Option<RmVersion>,
+    pub soap: Option<SoapVersion>,
+    /// Endpoints (indexes into `Timeline::endpoints`) of the RM source and destination.
+    pub source: Option<u16>,
+    pub destination: Option<u16>,
+}
+
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Timeline {
+    /// Endpoint names: "RM source", "10.0.0.5:8080", ...
+    pub endpoints: Vec<Text>,
+    pub sequences: Vec<SequenceInfo>,
+    pub wires: Vec<Wire>,
+    /// Ack ranges, referenced by `Wire::ack`.
+    pub ranges: Vec<AckRange>,
+    pub events: Vec<Event>,
+    #[serde(skip)]
+    seq_by_id: HashMap<Text, SeqIdx>,
+    #[serde(skip)]
+    endpoint_by_name: HashMap<Text, u16>,
+}
+
+impl Timeline {
+    pub fn new() -> Self {
+        Timeline::default()
+    }
+
+    /// The endpoint index for `name`, adding it on first use.
+    pub fn endpoint(&mut self, name: &str) -> u16 {
+        if let Some(&i) = self.endpoint_by_name.get(name) {
+            return i;
+        }
+        let i = u16::try_from(self.endpoints.len()).unwrap_or(u16::MAX);
+        let name = Text::from(name);
+        self.endpoints.push(name.clone());
+        self.endpoint_by_name.insert(name, i);
+        i
+    }
+
+    /// The sequence index for `id`, adding it on first use.
+    pub fn sequence(&mut self, id: &Text) -> SeqIdx {
+        if let Some(&i) = self.seq_by_id.get(id) {
+            return i;
+        }
+        let i = SeqIdx(self.sequences.len() as u32);
+        self.sequences.push(SequenceInfo {
+            identifier: id.clone(),
+            version: None,
+            soap: None,
+            source: None,
+            destination: None,
+        });
+        self.seq_by_id.insert(id.clone(), i);
+        i
+    }
+
+    pub fn find_sequence(&self, id: &str) -> Option<SeqIdx> {
+        self.seq_by_id.get(id).copied()
+    }
+
+    pub fn seq_info(&self, idx: SeqIdx) -> Option<&SequenceInfo> {
+        idx.index().and_then(|i| self.sequences.get(i))
+    }
+
+    pub fn ack_ranges(&self, w: &Wire) -> &[AckRange] {
+        let start = w.ack.start as usize;
+        self.ranges.get(start..start + w.ack.len as usize).unwrap_or(&[])
+    }
+
+    pub fn push(&mut self, event: Event) {
+        self.events.push(event);
+    }
+
+    /// Records an envelope on the wire and returns its index. The side that sent it is
+    /// learnt here: a sequence's source sends its Sequence headers, its destination its acks.
+    pub fn add_wire(&mut self, time: Time, from: u16, to: u16, env: &Envelope, meta: WireMeta) -> u32 {
+        let (kind, flags, fault) = classify(env);
+        let mut wire = Wire {
+            time,
+            from,
+            to,
+            kind,
+            flags,
+            fault,
+            seq: SeqIdx::NONE,
+            number: 0,
+            ack_seq: SeqIdx::NONE,
+            ack: RangeRef::default(),
+            buffer_remaining: u32::MAX,
+            size: meta.size,
+            frame: meta.frame,
+            origin: meta.origin,
+        };
+        let body_id = match &env.body {
+            Body::CreateSequenceResponse(r) => Some(&r.identifier),
+            Body::CloseSequence(e) | Body::TerminateSequence(e) => {
+                wire.number = e.last_msg_number.map_or(0, |n| n.get());
+                Some(&e.identifier)
+            }
+            Body::CloseSequenceResponse { identifier } | Body::TerminateSequenceResponse { identifier } => {
+                Some(identifier)
+            }
+            Body::Fault(f) => f.identifier.as_ref(),
+            _ => None,
+        };
+        if let Some(s) = &env.sequence {
+            wire.seq = self.sequence(&s.identifier);
+            wire.number = s.message_number.get();
+            self.learn(wire.seq, env, Some(from), Some(to));
+        } else if let Some(id) = body_id {
+            wire.seq = self.sequence(id);
+            // A CreateSequenceResponse comes from the destination; Close/Terminate from the source.
+            match kind {
+                WireKind::CreateSequenceResponse
+                | WireKind::CloseSequenceResponse
+                | WireKind::TerminateSequenceResponse => self.learn(wire.seq, env, Some(to), Some(from)),
+                WireKind::CloseSequence | WireKind::TerminateSequence => {
+                    self.learn(wire.seq, env, Some(from), Some(to))
+                }
+                _ => self.learn(wire.seq, env, None, None),
+            }
+        } else if let Some(ar) = env.ack_requested.first() {
+            wire.seq = self.sequence(&ar.identifier);
+            self.learn(wire.seq, env, Some(from), Some(to));
+        }
+        if let Some(ack) = env.acks.first() {
+            wire.ack_seq = self.sequence(&ack.identifier);
+            self.learn(wire.ack_seq, env, Some(to), Some(from));
+            if wire.seq.is_none() {
+                wire.seq = wire.ack_seq;
+            }
+            if let AckContent::Ranges(r) = &ack.content {
+                wire.ack = RangeRef {
+                    start: self.ranges.len() as u32,
+                    len: r.len().min(u16::MAX as usize) as u16,
+                };
+                self.ranges.extend_from_slice(&r[..wire.ack.len as usize]);
+            }
+            wire.buffer_remaining = ack.buffer_remaining.unwrap_or(u32::MAX);
+        }
+        self.wires.push(wire);
+        (self.wires.len() - 1) as u32
+    }
+
+    /// Fills in what an envelope tells about a sequence (first knowledge wins).
+    fn learn(&mut self, idx: SeqIdx, env: &Envelope, source: Option<u16>, destination: Option<u16>) {
+        let Some(info) = idx.index().and_then(|i| self.sequences.get_mut(i)) else {
+            return;
+        };
+        info.version = info.version.or(env.rm_version);
+        info.soap = info.soap.or(env.soap);
+        info.source = info.source.or(source);
+        info.destination = info.destination.or(destination);
+    }
+
+    /// Which side of its sequence sent a wire message.
+    pub fn side_of(&self, w: &Wire) -> Side {
+        match self.seq_info(w.seq).and_then(|s| s.source) {
+            Some(src) if src == w.from => Side::Source,
+            Some(_) => Side::Destination,
+            None => match w.kind {
+                WireKind::Ack | WireKind::CreateSequenceResponse | WireKind::CloseSequenceResponse => {
+                    Side::Destination
+                }
+                _ => Side::Source,
+            },
+        }
+    }
+}

@@ -1,0 +1,182 @@
+//! One envelope (or HTTP message) on the wire, summarised small: the same record whether the
+//! simulator sent it, the live driver sent it, or the capture decoder found it.
+
+use super::{SeqIdx, Time};
+use crate::wsrm::{AckContent, Body, Envelope, RmAction, RmFault};
+use serde::Serialize;
+
+/// What a wire message is, for lists, plots and the ladder.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[repr(u8)]
+pub enum WireKind {
+    CreateSequence,
+    CreateSequenceResponse,
+    /// An application message in a sequence.
+    Data,
+    /// The 2005/02 LastMessage (empty body, takes a message number).
+    LastMessage,
+    /// A standalone SequenceAcknowledgement.
+    Ack,
+    /// A standalone AckRequested (keep-alive or close-time poll).
+    AckRequested,
+    CloseSequence,
+    CloseSequenceResponse,
+    TerminateSequence,
+    TerminateSequenceResponse,
+    Fault,
+    /// SOAP without WS-RM (shown, not analysed).
+    OtherSoap,
+    /// HTTP without SOAP, or an HTTP response with no body (e.g. 202 Accepted).
+    Http,
+}
+
+impl WireKind {
+    pub fn label(self) -> &'static str {
+        match self {
+            WireKind::CreateSequence => "CreateSequence",
+            WireKind::CreateSequenceResponse => "CreateSequenceResponse",
+            WireKind::Data => "Message",
+            WireKind::LastMessage => "LastMessage",
+            WireKind::Ack => "Ack",
+            WireKind::AckRequested => "AckRequested",
+            WireKind::CloseSequence => "CloseSequence",
+            WireKind::CloseSequenceResponse => "CloseSequenceResponse",
+            WireKind::TerminateSequence => "TerminateSequence",
+            WireKind::TerminateSequenceResponse => "TerminateSequenceResponse",
+            WireKind::Fault => "Fault",
+            WireKind::OtherSoap => "SOAP",
+            WireKind::Http => "HTTP",
+        }
+    }
+    /// Kinds that carry a message number and take part in the sequence.
+    pub fn is_sequenced(self) -> bool {
+        matches!(self, WireKind::Data | WireKind::LastMessage)
+    }
+}
+
+/// Bit flags of a [`Wire`].
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize)]
+#[serde(transparent)]
+pub struct WireFlags(pub u8);
+
+impl WireFlags {
+    pub const ACK_REQUESTED: u8 = 1;
+    pub const LAST_MESSAGE: u8 = 2;
+    pub const HAS_ACK: u8 = 4;
+    pub const FINAL: u8 = 8;
+    /// The ack says "nothing received" (`wsrm:None` or WCF's 0-0).
+    pub const ACK_NONE: u8 = 16;
+    /// The ack lists Nacks instead of ranges.
+    pub const NACK: u8 = 32;
+    /// Carried in an HTTP response.
+    pub const RESPONSE: u8 = 64;
+
+    pub fn has(self, bit: u8) -> bool {
+        self.0 & bit != 0
+    }
+    pub fn set(&mut self, bit: u8) {
+        self.0 |= bit;
+    }
+}
+
+/// Where an ack's ranges live in [`super::Timeline::ranges`].
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize)]
+pub struct RangeRef {
+    pub start: u32,
+    pub len: u16,
+}
+
+/// One message on the wire. Kept at 64 bytes: a capture holds one per WS-RM message.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct Wire {
+    /// When it was sent (live) or captured (capture).
+    pub time: Time,
+    /// Sending endpoint and receiving endpoint (indexes into `Timeline::endpoints`).
+    pub from: u16,
+    pub to: u16,
+    pub kind: WireKind,
+    pub flags: WireFlags,
+    /// WS-RM fault code + 1 for `Fault` wires (0: none / not a WS-RM fault).
+    pub fault: u8,
+    /// The sequence this message belongs to (Sequence header, or the protocol body's identifier).
+    pub seq: SeqIdx,
+    /// Message number of a Data/LastMessage wire (0 otherwise; LastMsgNumber for Close/Terminate).
+    pub number: u64,
+    /// The sequence the (first) SequenceAcknowledgement refers to.
+    pub ack_seq: SeqIdx,
+    pub ack: RangeRef,
+    /// `netrm:BufferRemaining` of the ack (`u32::MAX`: absent).
+    pub buffer_remaining: u32,
+    /// Envelope size in bytes.
+    pub size: u32,
+    /// Capture frame number, 1-based as in Wireshark (0: not from a capture).
+    pub frame: u32,
+    /// Capture: byte offset of the message's first frame record; live: index into retained bytes.
+    pub origin: u64,
+}
+
+impl Wire {
+    pub fn fault_code(&self) -> Option<RmFault> {
+        (self.fault > 0).then(|| RmFault::ALL[(self.fault - 1) as usize])
+    }
+    pub fn buffer_remaining(&self) -> Option<u32> {
+        (self.buffer_remaining != u32::MAX).then_some(self.buffer_remaining)
+    }
+}
+
+/// Classifies an envelope; the caller interns sequence identifiers and ack ranges.
+pub fn classify(env: &Envelope) -> (WireKind, WireFlags, u8) {
+    let mut flags = WireFlags::default();
+    if !env.ack_requested.is_empty() {
+        flags.set(WireFlags::ACK_REQUESTED);
+    }
+    if let Some(ack) = env.acks.first() {
+        flags.set(WireFlags::HAS_ACK);
+        if ack.final_ack {
+            flags.set(WireFlags::FINAL);
+        }
+        match ack.content {
+            AckContent::None => flags.set(WireFlags::ACK_NONE),
+            AckContent::Nacks(_) => flags.set(WireFlags::NACK),
+            AckContent::Ranges(_) => {}
+        }
+    }
+    if env.sequence.as_ref().is_some_and(|s| s.last_message) {
+        flags.set(WireFlags::LAST_MESSAGE);
+    }
+    let mut fault = 0;
+    let kind = match (&env.body, env.rm_action()) {
+        (Body::CreateSequence(_), _) => WireKind::CreateSequence,
+        (Body::CreateSequenceResponse(_), _) => WireKind::CreateSequenceResponse,
+        (Body::CloseSequence(_), _) => WireKind::CloseSequence,
+        (Body::CloseSequenceResponse { .. }, _) => WireKind::CloseSequenceResponse,
+        (Body::TerminateSequence(_), _) => WireKind::TerminateSequence,
+        (Body::TerminateSequenceResponse { .. }, _) => WireKind::TerminateSequenceResponse,
+        (Body::Fault(f), _) => {
+            fault = f.rm_fault.map_or(0, |code| {
+                RmFault::ALL.iter().position(|c| *c == code).unwrap() as u8 + 1
+            });
+            WireKind::Fault
+        }
+        (_, Some(RmAction::LastMessage)) => WireKind::LastMessage,
+        _ if env.sequence.is_some() => WireKind::Data,
+        _ if !env.acks.is_empty() => WireKind::Ack,
+        _ if !env.ack_requested.is_empty() => WireKind::AckRequested,
+        _ => WireKind::OtherSoap,
+    };
+    (kind, flags, fault)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wire_fits_in_64_bytes() {
+        assert!(
+            std::mem::size_of::<Wire>() <= 64,
+            "{}",
+            std::mem::size_of::<Wire>()
+        );
+    }
+}
