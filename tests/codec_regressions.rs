@@ -45,3 +45,15 @@ fn malformed_attribute_list_is_an_error_not_a_half_read_declaration() {
     assert_eq!(e.kind, wsrm::ErrorKind::Syntax);
     assert!(e.message.contains("bad attribute"), "{e}");
 }
+
+#[test]
+fn reserved_prefixes() {
+    // Elements may not use the xmlns prefix; the xml prefix needs (and allows) no declaration.
+    let xml = r#"<S:Envelope xmlns:S="http://schemas.xmlsoap.org/soap/envelope/"><S:Body><a xmlns="urn:a"><xmlns:t/></a></S:Body></S:Envelope>"#;
+    assert_eq!(
+        wsrm::decode(xml.as_bytes()).unwrap_err().kind,
+        wsrm::ErrorKind::Syntax
+    );
+    let xml = r#"<S:Envelope xmlns:S="http://schemas.xmlsoap.org/soap/envelope/"><S:Body><a xmlns="urn:a" xml:lang="en"/></S:Body></S:Envelope>"#;
+    round_trips(xml.as_bytes());
+}

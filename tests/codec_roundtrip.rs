@@ -166,14 +166,14 @@ fn app_body() -> impl Strategy<Value = Body> {
                     Vec::new(),
                 )
             };
-            Body::Application(AppBody {
-                name: ExpandedName {
+            Body::Application(AppBody::new(
+                ExpandedName {
                     namespace: Some("urn:app".into()),
                     local: local.into(),
                 },
-                xml: xml.into_bytes().into(),
+                xml.into_bytes().into(),
                 ns_context,
-            })
+            ))
         })
 }
 

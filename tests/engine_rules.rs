@@ -312,13 +312,15 @@ fn send_would_block_while_the_window_is_full() {
         },
     )
     .unwrap();
-    let body = || wsrm::AppBody {
-        name: wsrm::ExpandedName {
-            namespace: None,
-            local: "x".into(),
-        },
-        xml: bytes::Bytes::from_static(b"<x/>"),
-        ns_context: Vec::new(),
+    let body = || {
+        wsrm::AppBody::new(
+            wsrm::ExpandedName {
+                namespace: None,
+                local: "x".into(),
+            },
+            bytes::Bytes::from_static(b"<x/>"),
+            Vec::new(),
+        )
     };
     assert_eq!(src.send(Time::ZERO, body()), Err(SendError::NotOpen));
     src.open(Time::ZERO);
@@ -519,14 +521,14 @@ fn data(n: u64, ack_requested: bool, rm: RmVersion) -> wsrm::Envelope {
         rm,
         wsa: wsrm::AddressingVersion::V1_0,
     };
-    let body = wsrm::AppBody {
-        name: wsrm::ExpandedName {
+    let body = wsrm::AppBody::new(
+        wsrm::ExpandedName {
             namespace: None,
             local: "x".into(),
         },
-        xml: bytes::Bytes::from_static(b"<x/>"),
-        ns_context: Vec::new(),
-    };
+        bytes::Bytes::from_static(b"<x/>"),
+        Vec::new(),
+    );
     d.data(
         &Text::from("http://s"),
         &Text::from("urn:a"),
@@ -819,14 +821,14 @@ fn invalid_acknowledgement_for_an_ack_of_an_unsent_message() {
     listener.handle_incoming(Time::ZERO, cs);
     src.handle_incoming(Time::ZERO, listener.poll_transmit(Time::ZERO).unwrap());
     let id = src.identifier().unwrap().clone();
-    let body = wsrm::AppBody {
-        name: wsrm::ExpandedName {
+    let body = wsrm::AppBody::new(
+        wsrm::ExpandedName {
             namespace: None,
             local: "x".into(),
         },
-        xml: bytes::Bytes::new(),
-        ns_context: Vec::new(),
-    };
+        bytes::Bytes::new(),
+        Vec::new(),
+    );
     src.send(Time::ZERO, body).unwrap();
     while src.poll_transmit(Time::ZERO).is_some() {}
     let bogus = dialect.ack(

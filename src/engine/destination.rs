@@ -48,6 +48,8 @@ pub struct Destination {
     timers: Timers,
     out: VecDeque<Envelope>,
     events: VecDeque<EngineEvent>,
+    /// Emit buffer, delivery and timer events (off: only open/close/fault).
+    pub detailed_events: bool,
 }
 
 impl Destination {
@@ -69,6 +71,7 @@ impl Destination {
             timers: Timers::default(),
             out: VecDeque::new(),
             events: VecDeque::new(),
+            detailed_events: true,
         };
         // ServerReliableSession.Open starts the inactivity timer when the channel is created.
         d.timers
@@ -105,6 +108,9 @@ impl Destination {
     }
 
     fn emit(&mut self, time: Time, kind: EventKind) {
+        if !self.detailed_events && !kind.is_lifecycle() {
+            return;
+        }
         self.events.push_back(EngineEvent {
             time,
             seq: Some(self.id.clone()),
@@ -123,6 +129,9 @@ impl Destination {
     }
 
     fn buffer_event(&mut self, now: Time) {
+        if !self.detailed_events {
+            return;
+        }
         let kind = EventKind::Buffer {
             queued: self.enqueued().min(u16::MAX as usize) as u16,
             buffer_remaining: self.buffer_remaining().map_or(-1, |b| b as i32),
@@ -294,16 +303,24 @@ impl Destination {
         }
         self.ranges.insert(number);
         self.pending_acks += 1;
-        let body = body.unwrap_or_else(|| AppBody {
-            name: ExpandedName {
-                namespace: None,
-                local: "".into(),
-            },
-            xml: bytes::Bytes::new(),
-            ns_context: Vec::new(),
+        let body = body.unwrap_or_else(|| {
+            AppBody::new(
+                ExpandedName {
+                    namespace: None,
+                    local: "".into(),
+                },
+                bytes::Bytes::new(),
+                Vec::new(),
+            )
         });
         if self.settings.ordered {
-            self.held.insert(number, body);
+            if number == self.next {
+                // In order (the common case): straight to the application's queue.
+                self.ready.push_back((number, body));
+                self.next += 1;
+            } else {
+                self.held.insert(number, body);
+            }
             while let Some(b) = self.held.remove(&self.next) {
                 self.ready.push_back((self.next, b));
                 self.next += 1;

@@ -10,7 +10,8 @@ use crate::trace::{EventKind, FaultCause, Time};
 use crate::wsrm::*;
 use rand::{Rng, SeedableRng};
 use rand_pcg::Pcg64Mcg;
-use std::collections::{HashMap, VecDeque};
+use rustc_hash::FxHashMap as HashMap;
+use std::collections::VecDeque;
 
 pub struct Listener {
     settings: Settings,
@@ -27,6 +28,7 @@ pub struct Listener {
     events: VecDeque<EngineEvent>,
     /// Round-robin position for `receive`.
     next_receive: usize,
+    detailed_events: bool,
 }
 
 impl Listener {
@@ -43,13 +45,22 @@ impl Listener {
             address,
             rng: Pcg64Mcg::seed_from_u64(seed),
             sessions: Vec::new(),
-            by_id: HashMap::new(),
+            by_id: HashMap::default(),
             pending: VecDeque::new(),
             accepted: Vec::new(),
             out: VecDeque::new(),
             events: VecDeque::new(),
             next_receive: 0,
+            detailed_events: true,
         })
+    }
+
+    /// Turns buffer, delivery and timer events on or off for every session.
+    pub fn set_detailed_events(&mut self, on: bool) {
+        self.detailed_events = on;
+        for s in &mut self.sessions {
+            s.detailed_events = on;
+        }
     }
 
     pub fn sessions(&self) -> &[Destination] {

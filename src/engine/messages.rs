@@ -247,14 +247,14 @@ mod tests {
         };
         let to: Text = "http://localhost/service".into();
         let id: Text = "urn:uuid:1".into();
-        let body = AppBody {
-            name: ExpandedName {
+        let body = AppBody::new(
+            ExpandedName {
                 namespace: Some("urn:app".into()),
                 local: "Ping".into(),
             },
-            xml: bytes::Bytes::from_static(b"<p:Ping xmlns:p=\"urn:app\">1</p:Ping>"),
-            ns_context: Vec::new(),
-        };
+            bytes::Bytes::from_static(b"<p:Ping xmlns:p=\"urn:app\">1</p:Ping>"),
+            Vec::new(),
+        );
         let ack = d.ack_header(&id, vec![AckRange::new(1, 3).unwrap()], true, Some(4));
         let all = [
             d.create_sequence(&to, "urn:uuid:m".into(), &to),

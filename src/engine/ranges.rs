@@ -53,6 +53,21 @@ impl Ranges {
 
     /// Adds `lo..=hi`, coalescing with neighbours (adjacent ranges merge: 1-2 + 3 = 1-3).
     pub fn insert_range(&mut self, lo: u64, hi: u64) {
+        // Fast path: extending the last range (in-order arrival), or a new last range.
+        if let Some(last) = self.ranges.last_mut() {
+            if lo > last.1.saturating_add(1) {
+                self.ranges.push((lo, hi));
+                return;
+            }
+            // Starts inside or right after the last range: earlier ranges end before last.0.
+            if lo >= last.0 {
+                last.1 = last.1.max(hi);
+                return;
+            }
+        } else {
+            self.ranges.push((lo, hi));
+            return;
+        }
         let start = self.ranges.partition_point(|&(_, h)| h.saturating_add(1) < lo);
         let mut end = start;
         let (mut new_lo, mut new_hi) = (lo, hi);

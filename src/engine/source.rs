@@ -52,6 +52,14 @@ enum Closing {
     TerminateSent(Text),
 }
 
+/// Something waiting to be transmitted: a protocol message, or a message in the window
+/// (cloned from its buffered copy when it leaves, skipped if acknowledged meanwhile).
+#[derive(Clone, Debug)]
+enum Outgoing {
+    Envelope(Envelope),
+    Buffered(u64),
+}
+
 /// Keep-alive polling (ClientReliableSession.GetPollingInterval).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Poll {
@@ -68,7 +76,7 @@ pub struct Source {
     close: Option<Closing>,
     id: Option<Text>,
     tx: Option<Transmission>,
-    out: VecDeque<Envelope>,
+    out: VecDeque<Outgoing>,
     events: VecDeque<EngineEvent>,
     timers: Timers,
     /// The CreateSequence (or Close/Terminate) request resent by the handshake timer.
@@ -79,6 +87,8 @@ pub struct Source {
     poll: Poll,
     /// Number of the last message (the LastMessage in 2005/02, the highest sent in 1.1).
     last: u64,
+    /// Emit window, timer and RTT events (off: only open/close/fault).
+    detailed_events: bool,
 }
 
 impl Source {
@@ -101,7 +111,13 @@ impl Source {
             request_deadline: Time::ZERO,
             poll: Poll::Idle,
             last: 0,
+            detailed_events: true,
         })
+    }
+
+    /// Turns window, timer and RTT events on or off (open/close/fault always come).
+    pub fn set_detailed_events(&mut self, on: bool) {
+        self.detailed_events = on;
     }
 
     pub fn state(&self) -> &SourceState {
@@ -130,6 +146,9 @@ impl Source {
     }
 
     fn emit(&mut self, time: Time, kind: EventKind) {
+        if !self.detailed_events && !kind.is_lifecycle() {
+            return;
+        }
         self.events.push_back(EngineEvent {
             time,
             seq: self.id.clone(),
@@ -138,6 +157,9 @@ impl Source {
     }
 
     fn window_event(&mut self, now: Time) {
+        if !self.detailed_events {
+            return;
+        }
         if let Some((window, in_flight, ssthresh, quota)) = self.window() {
             let kind = EventKind::Window {
                 window: window.min(u16::MAX as u32) as u16,
@@ -169,7 +191,7 @@ impl Source {
     }
 
     fn start_request(&mut self, now: Time, request: Envelope, message_id: Text, timeout: Duration) {
-        self.out.push_back(request.clone());
+        self.out.push_back(Outgoing::Envelope(request.clone()));
         self.request = Some(request);
         self.request_message_id = Some(message_id);
         self.request_started = now;
@@ -217,7 +239,7 @@ impl Source {
     /// Puts a sequenced envelope into the window and on the wire.
     fn enqueue(&mut self, now: Time, env: Envelope) {
         let tx = self.tx.as_mut().expect("open");
-        self.out.push_back(env.clone());
+        self.out.push_back(Outgoing::Buffered(tx.next_number()));
         if tx.add(env, now) {
             self.arm_retransmission(now);
         }
@@ -254,7 +276,7 @@ impl Source {
                     // ReliableOutputConnection: SetLast, then an AckRequested to hurry the acks.
                     let id = self.id.clone().expect("open");
                     let ar = self.cfg.dialect.ack_requested(&self.cfg.to, &id);
-                    self.out.push_back(ar);
+                    self.out.push_back(Outgoing::Envelope(ar));
                 }
                 self.close = Some(Closing::Draining);
             }
@@ -286,7 +308,7 @@ impl Source {
                         self.last,
                         None,
                     );
-                    self.out.push_back(env);
+                    self.out.push_back(Outgoing::Envelope(env));
                     self.finish(now, SourceState::Closed);
                 }
                 RmVersion::V1_1 => {
@@ -328,7 +350,7 @@ impl Source {
                 .cfg
                 .dialect
                 .fault(&self.cfg.to, soap_code, code, None, &reason, Some(&id));
-            self.out.push_back(env);
+            self.out.push_back(Outgoing::Envelope(env));
         }
         self.emit(now, EventKind::Fault { code, cause });
         self.finish(now, SourceState::Faulted(cause));
@@ -450,7 +472,9 @@ impl Source {
         }
         let us = |d: Duration| d.as_micros().min(u32::MAX as u128) as u32;
         let (srtt, rto) = (us(tx.rtt.srtt()), us(tx.rtt.rto()));
-        for s in &outcome.samples {
+        let samples = std::mem::take(&mut tx.samples);
+        let retransmit = std::mem::take(&mut tx.retransmit);
+        for s in &samples {
             let kind = EventKind::Rtt {
                 sample_us: us(*s),
                 srtt_us: srtt,
@@ -471,10 +495,20 @@ impl Source {
                 );
             }
         }
-        for number in outcome.retransmit {
+        let mut ok = true;
+        for &number in &retransmit {
             if !self.resend(now, number) {
-                return;
+                ok = false;
+                break;
             }
+        }
+        if let Some(tx) = self.tx.as_mut() {
+            // Hand the buffers back so the next ack does not allocate.
+            tx.samples = samples;
+            tx.retransmit = retransmit;
+        }
+        if !ok {
+            return;
         }
         self.window_event(now);
         self.progress_close(now);
@@ -498,8 +532,7 @@ impl Source {
             );
             return false;
         }
-        let env = slot.envelope.clone();
-        self.out.push_back(env);
+        self.out.push_back(Outgoing::Buffered(number));
         self.local_activity(now);
         true
     }
@@ -585,7 +618,7 @@ impl Source {
                     }
                     if let Some(id) = self.id.clone() {
                         let ar = self.cfg.dialect.ack_requested(&self.cfg.to, &id);
-                        self.out.push_back(ar);
+                        self.out.push_back(Outgoing::Envelope(ar));
                     }
                     self.local_activity(now);
                 }
@@ -639,12 +672,22 @@ impl Source {
             self.finish(now, SourceState::Faulted(cause));
             return;
         }
-        self.out.push_back(request);
+        self.out.push_back(Outgoing::Envelope(request));
         self.arm_handshake(now);
     }
 
     pub fn poll_transmit(&mut self, _now: Time) -> Option<Envelope> {
-        self.out.pop_front()
+        while let Some(next) = self.out.pop_front() {
+            match next {
+                Outgoing::Envelope(e) => return Some(e),
+                Outgoing::Buffered(n) => {
+                    if let Some(slot) = self.tx.as_ref().and_then(|t| t.slot(n)) {
+                        return Some(slot.envelope.clone());
+                    }
+                }
+            }
+        }
+        None
     }
 
     pub fn poll_timeout(&self) -> Option<Time> {

@@ -21,17 +21,14 @@ pub struct Slot {
     pub transferred: bool,
 }
 
-/// What an acknowledgement did to the window.
+/// What an acknowledgement did to the window. The RTT samples it gave and the numbers it
+/// queued for retransmission are in [`Transmission::samples`] / [`Transmission::retransmit`].
 #[derive(Debug, Default, PartialEq, Eq)]
 pub struct AckOutcome {
     /// The ack covers a number never sent (InvalidAcknowledgement).
     pub invalid: bool,
     /// Messages slid out of the window (newly acknowledged in order).
     pub slid: u64,
-    /// RTT samples taken (sample, never from a retransmitted message).
-    pub samples: Vec<Duration>,
-    /// Numbers queued for ack-driven retransmission (after the first timeout only).
-    pub retransmit: Vec<u64>,
 }
 
 #[derive(Clone, Debug)]
@@ -51,6 +48,10 @@ pub struct Transmission {
     pub rtt: RttEstimator,
     request_acks: bool,
     flow_control: bool,
+    /// RTT samples taken by the last ack (never from a retransmitted message).
+    pub samples: Vec<Duration>,
+    /// Numbers the last ack queued for retransmission (after the first timeout only).
+    pub retransmit: Vec<u64>,
 }
 
 impl Transmission {
@@ -69,6 +70,8 @@ impl Transmission {
             rtt: RttEstimator::new(initial_rtt),
             request_acks: true,
             flow_control,
+            samples: Vec::new(),
+            retransmit: Vec::new(),
         }
     }
 
@@ -139,6 +142,8 @@ impl Transmission {
     /// Processes one acknowledgement's ranges (ascending), with its BufferRemaining.
     pub fn on_ack(&mut self, ranges: &[AckRange], buffer_remaining: Option<u32>, now: Time) -> AckOutcome {
         let mut out = AckOutcome::default();
+        self.samples.clear();
+        self.retransmit.clear();
         let last_sent = self.last_sent();
         // WS-RM 1.1 §3.9 / TransmissionStrategy.ProcessAcknowledgement: acking an unsent number.
         if ranges.iter().any(|r| r.upper.get() > last_sent) {
@@ -150,9 +155,18 @@ impl Transmission {
         } else {
             None
         };
-        let mut sorted: Vec<(u64, u64)> = ranges.iter().map(|r| (r.lower.get(), r.upper.get())).collect();
-        sorted.sort_unstable();
-        for (lo, hi) in sorted {
+        // Ranges ascending (WCF processes them in order); acks are almost always sorted already.
+        let mut order: Vec<usize>;
+        let ascending = ranges.windows(2).all(|w| w[0].lower <= w[1].lower);
+        let indices: &mut dyn Iterator<Item = usize> = if ascending {
+            &mut (0..ranges.len())
+        } else {
+            order = (0..ranges.len()).collect();
+            order.sort_unstable_by_key(|&i| ranges[i].lower);
+            &mut order.into_iter()
+        };
+        for i in indices {
+            let (lo, hi) = (ranges[i].lower.get(), ranges[i].upper.get());
             if hi < self.window_start {
                 // Pure quota update from an old range (ProcessTransferred, lines 694–700).
                 if let Some(br) = remaining
@@ -170,7 +184,7 @@ impl Transmission {
                         if slot.retries == 0 {
                             let sample = now.since(slot.last_attempt);
                             self.rtt.sample(sample);
-                            out.samples.push(sample);
+                            self.samples.push(sample);
                         }
                     }
                 }
@@ -195,7 +209,7 @@ impl Transmission {
             if slot.retries == 0 && !slot.transferred {
                 let sample = now.since(slot.last_attempt);
                 self.rtt.sample(sample);
-                out.samples.push(sample);
+                self.samples.push(sample);
             }
         }
         if let Some(br) = remaining {
@@ -233,7 +247,7 @@ impl Transmission {
             if !slot.transferred {
                 slot.retries += 1;
                 slot.last_attempt = now;
-                out.retransmit.push(slot.number);
+                self.retransmit.push(slot.number);
             }
         }
     }

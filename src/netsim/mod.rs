@@ -145,12 +145,15 @@ impl Link {
     /// The fate of one message sent at `now`: the arrival times (one, or two if duplicated),
     /// or why it was dropped. Random draws happen in a fixed order for determinism.
     pub fn transmit(&mut self, now: Time, p: Packet) -> Result<([Time; 2], usize), Drop> {
-        let u_loss: f64 = self.rng.random();
-        let u_state: f64 = self.rng.random();
-        let u_jitter: f64 = self.rng.random();
-        let u_reorder: f64 = self.rng.random();
-        let u_dup: f64 = self.rng.random();
-        let u_jitter2: f64 = self.rng.random();
+        // Draw only what the configuration uses: for a given config the sequence of draws is
+        // fixed, so runs stay deterministic.
+        let mut draw = |on: bool| if on { self.rng.random::<f64>() } else { 1.0 };
+        let u_loss: f64 = draw(true);
+        let u_state = draw(self.cfg.burst.is_some());
+        let u_jitter = draw(!self.cfg.jitter.is_zero());
+        let u_reorder = draw(self.cfg.reorder > 0.0);
+        let u_dup = draw(self.cfg.duplicate > 0.0);
+        let u_jitter2 = draw(self.cfg.duplicate > 0.0 && !self.cfg.jitter.is_zero());
         if self.script.should_drop(now, &p) {
             return Err(Drop::Scripted);
         }
@@ -189,15 +192,19 @@ impl Link {
         }
     }
 
+    /// Base delay ± jitter (uniform), plus a hold-back of at least one base delay when the
+    /// message is reordered. Integer nanoseconds.
     fn delay(&self, u_jitter: f64, u_reorder: f64) -> Duration {
-        let base = self.cfg.delay.as_secs_f64();
-        let j = self.cfg.jitter.as_secs_f64();
-        let mut d = (base + (u_jitter * 2.0 - 1.0) * j).max(0.0);
-        if u_reorder < self.cfg.reorder {
-            // Held back by at least one base delay so that later messages overtake it.
-            d += base.max(0.005) + j;
+        let base = self.cfg.delay.as_nanos() as i128;
+        let j = self.cfg.jitter.as_nanos() as i128;
+        let mut d = base;
+        if j > 0 {
+            d += ((u_jitter * 2.0 - 1.0) * j as f64) as i128;
         }
-        Duration::from_secs_f64(d)
+        if u_reorder < self.cfg.reorder {
+            d += base.max(5_000_000) + j;
+        }
+        Duration::from_nanos(d.clamp(0, u64::MAX as i128) as u64)
     }
 }
 

@@ -176,6 +176,16 @@ pub enum EventKind {
     Terminated,
 }
 
+impl EventKind {
+    /// Open, close and fault: what a driver must hear even when it records nothing else.
+    pub fn is_lifecycle(&self) -> bool {
+        matches!(
+            self,
+            EventKind::Fault { .. } | EventKind::Opened | EventKind::Closed | EventKind::Terminated
+        )
+    }
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 pub struct Event {
     pub time: Time,

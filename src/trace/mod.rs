@@ -10,8 +10,8 @@ pub use time::Time;
 pub use wire::{RangeRef, Wire, WireFlags, WireKind, classify};
 
 use crate::wsrm::{AckContent, AckRange, Body, Envelope, RmVersion, SoapVersion, Text};
+use rustc_hash::FxHashMap as HashMap;
 use serde::Serialize;
-use std::collections::HashMap;
 
 /// Index of a sequence in [`Timeline::sequences`]; `NONE` when a record has none.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]

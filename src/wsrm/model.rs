@@ -435,9 +435,14 @@ pub struct ExpandedName {
     pub local: Text,
 }
 
-/// An application body: located, not parsed.
+/// An application body: located, not parsed. Shared, so that cloning an envelope (every
+/// retransmission, every copy on a link) does not copy it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct AppBody {
+#[serde(transparent)]
+pub struct AppBody(std::sync::Arc<AppBodyData>);
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct AppBodyData {
     /// The first child element of `soap:Body`.
     pub name: ExpandedName,
     /// The body content verbatim (empty when decoded with `keep_body = false`).
@@ -447,6 +452,27 @@ pub struct AppBody {
     /// Body), as (prefix, URI); "" is the default namespace. The encoder declares them again.
     #[serde(skip)]
     pub ns_context: Vec<(Text, Text)>,
+}
+
+impl AppBody {
+    pub fn new(name: ExpandedName, xml: Bytes, ns_context: Vec<(Text, Text)>) -> Self {
+        AppBody(std::sync::Arc::new(AppBodyData {
+            name,
+            xml,
+            ns_context,
+        }))
+    }
+    /// Mutable access (copies the data first if it is shared).
+    pub fn make_mut(&mut self) -> &mut AppBodyData {
+        std::sync::Arc::make_mut(&mut self.0)
+    }
+}
+
+impl std::ops::Deref for AppBody {
+    type Target = AppBodyData;
+    fn deref(&self) -> &AppBodyData {
+        &self.0
+    }
 }
 
 /// What the SOAP body holds.

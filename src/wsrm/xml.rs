@@ -133,6 +133,15 @@ impl<'a> Cursor<'a> {
                         ));
                     }
                     self.check_attributes(&start, offset)?;
+                    // Namespaces in XML §3: element names must not have the prefix xmlns.
+                    if start.name().0.starts_with("xmlns:") {
+                        return Err(DecodeError::new(
+                            ErrorKind::Syntax,
+                            offset,
+                            Some(start.name().0),
+                            "an element name may not use the reserved prefix xmlns",
+                        ));
+                    }
                     let (ns, ns_uri) = self.resolve(start.name(), true, offset)?;
                     return Ok(Token::Start(Elem {
                         start,
@@ -325,7 +334,8 @@ impl<'a> Cursor<'a> {
                 declared.push(here);
                 for (name, is_element) in names {
                     let prefix = name.split_once(':').map_or("", |(p, _)| p);
-                    if !is_element && prefix.is_empty() {
+                    // `xml` and `xmlns` are bound by definition and may not be declared.
+                    if (!is_element && prefix.is_empty()) || prefix == "xml" || prefix == "xmlns" {
                         continue;
                     }
                     if declared.iter().any(|d| d.iter().any(|x| x == prefix))

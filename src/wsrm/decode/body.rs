@@ -24,7 +24,7 @@ impl<'a> Decoder<'a> {
                 if let Body::Application(app) = &mut self.env.body {
                     for (p, u) in used {
                         if !app.ns_context.iter().any(|(q, _)| **q == *p) {
-                            app.ns_context.push((p.into(), u.into()));
+                            app.make_mut().ns_context.push((p.into(), u.into()));
                         }
                     }
                 }
@@ -42,7 +42,7 @@ impl<'a> Decoder<'a> {
             if let Body::Application(app) = &mut self.env.body
                 && self.keep_body
             {
-                app.xml = bytes::Bytes::copy_from_slice(&self.input.as_bytes()[start..end]);
+                app.make_mut().xml = bytes::Bytes::copy_from_slice(&self.input.as_bytes()[start..end]);
             }
         }
         Ok(())
@@ -81,11 +81,11 @@ impl<'a> Decoder<'a> {
                 } else {
                     self.cur.skip()?;
                 }
-                self.env.body = Body::Application(AppBody {
+                self.env.body = Body::Application(AppBody::new(
                     name,
-                    xml: bytes::Bytes::new(),
-                    ns_context: used.into_iter().map(|(p, u)| (p.into(), u.into())).collect(),
-                });
+                    bytes::Bytes::new(),
+                    used.into_iter().map(|(p, u)| (p.into(), u.into())).collect(),
+                ));
                 Ok(false)
             }
         }
