@@ -56,7 +56,7 @@ enum Closing {
 /// (cloned from its buffered copy when it leaves, skipped if acknowledged meanwhile).
 #[derive(Clone, Debug)]
 enum Outgoing {
-    Envelope(Envelope),
+    Envelope(Box<Envelope>),
     Buffered(u64),
 }
 
@@ -191,7 +191,7 @@ impl Source {
     }
 
     fn start_request(&mut self, now: Time, request: Envelope, message_id: Text, timeout: Duration) {
-        self.out.push_back(Outgoing::Envelope(request.clone()));
+        self.out.push_back(Outgoing::Envelope(Box::new(request.clone())));
         self.request = Some(request);
         self.request_message_id = Some(message_id);
         self.request_started = now;
@@ -276,7 +276,7 @@ impl Source {
                     // ReliableOutputConnection: SetLast, then an AckRequested to hurry the acks.
                     let id = self.id.clone().expect("open");
                     let ar = self.cfg.dialect.ack_requested(&self.cfg.to, &id);
-                    self.out.push_back(Outgoing::Envelope(ar));
+                    self.out.push_back(Outgoing::Envelope(Box::new(ar)));
                 }
                 self.close = Some(Closing::Draining);
             }
@@ -308,7 +308,7 @@ impl Source {
                         self.last,
                         None,
                     );
-                    self.out.push_back(Outgoing::Envelope(env));
+                    self.out.push_back(Outgoing::Envelope(Box::new(env)));
                     self.finish(now, SourceState::Closed);
                 }
                 RmVersion::V1_1 => {
@@ -350,7 +350,7 @@ impl Source {
                 .cfg
                 .dialect
                 .fault(&self.cfg.to, soap_code, code, None, &reason, Some(&id));
-            self.out.push_back(Outgoing::Envelope(env));
+            self.out.push_back(Outgoing::Envelope(Box::new(env)));
         }
         self.emit(now, EventKind::Fault { code, cause });
         self.finish(now, SourceState::Faulted(cause));
@@ -618,7 +618,7 @@ impl Source {
                     }
                     if let Some(id) = self.id.clone() {
                         let ar = self.cfg.dialect.ack_requested(&self.cfg.to, &id);
-                        self.out.push_back(Outgoing::Envelope(ar));
+                        self.out.push_back(Outgoing::Envelope(Box::new(ar)));
                     }
                     self.local_activity(now);
                 }
@@ -672,14 +672,14 @@ impl Source {
             self.finish(now, SourceState::Faulted(cause));
             return;
         }
-        self.out.push_back(Outgoing::Envelope(request));
+        self.out.push_back(Outgoing::Envelope(Box::new(request)));
         self.arm_handshake(now);
     }
 
     pub fn poll_transmit(&mut self, _now: Time) -> Option<Envelope> {
         while let Some(next) = self.out.pop_front() {
             match next {
-                Outgoing::Envelope(e) => return Some(e),
+                Outgoing::Envelope(e) => return Some(*e),
                 Outgoing::Buffered(n) => {
                     if let Some(slot) = self.tx.as_ref().and_then(|t| t.slot(n)) {
                         return Some(slot.envelope.clone());
