@@ -1,10 +1,25 @@
 use clap::Parser;
+use clap::error::ErrorKind;
 use rmscope::cli::{Cli, Command, inspect, simulate};
 use std::io::Write;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) => e.exit(),
+        Err(e) => {
+            // Bad flags: one line, exit code 2 (clap's own message spans several).
+            let text = e.render().to_string();
+            let message: Vec<&str> = text
+                .lines()
+                .take_while(|l| !l.trim().is_empty() && !l.starts_with("Usage:"))
+                .map(str::trim)
+                .collect();
+            eprintln!("rmscope: {}", message.join(" ").trim_start_matches("error: "));
+            return ExitCode::from(2);
+        }
+    };
     let result = match &cli.command {
         Some(Command::Inspect(args)) => inspect::run(args),
         Some(Command::Simulate(args)) => simulate::run(args),

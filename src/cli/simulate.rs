@@ -261,10 +261,29 @@ pub fn run(args: &Args) -> Result<String, CliError> {
             .map_err(|e| CliError(format!("{}: {e}", path.display())))?;
     }
     Ok(if args.json {
-        let mut s = serde_json::to_string_pretty(&report).expect("report serialises");
+        #[derive(serde::Serialize)]
+        struct Output<'a> {
+            settings: &'a crate::engine::Settings,
+            link: &'a LinkConfig,
+            seed: u64,
+            #[serde(flatten)]
+            report: &'a crate::sim::Report,
+        }
+        let c = sim.config();
+        let out = Output {
+            settings: &c.settings,
+            link: &c.forward,
+            seed: c.seed,
+            report: &report,
+        };
+        let mut s = serde_json::to_string_pretty(&out).expect("report serialises");
         s.push('\n');
         s
     } else {
-        report.to_text()
+        format!(
+            "{}\n{}",
+            sim.config().settings.to_config_snippet(),
+            report.to_text()
+        )
     })
 }

@@ -1,0 +1,234 @@
+//! The command line, run as a user would: real fixtures, broken files, bad flags.
+
+use std::process::{Command, Output};
+
+fn rmscope(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_rmscope"))
+        .args(args)
+        .output()
+        .expect("runs")
+}
+
+fn fixture(name: &str) -> String {
+    format!(
+        "{}/../shared/fixtures/wsrm-messages/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    )
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn assert_one_line_error(o: &Output, needle: &str) {
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(o));
+    let err = stderr(o);
+    assert_eq!(err.trim_end().lines().count(), 1, "one line: {err}");
+    assert!(err.contains(needle), "{err}");
+    assert!(!err.contains("panicked"));
+}
+
+#[test]
+fn inspect_text_and_json() {
+    let o = rmscope(&["inspect", &fixture("wcf-doc-1.1-closesequenceresponse.xml")]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(out.contains("CloseSequenceResponse"));
+    assert!(out.contains("1-30"));
+    assert!(out.contains("buffer left   8"));
+    assert!(out.contains("prefix 'wsrm' is not declared"));
+
+    let o = rmscope(&["inspect", "--json", &fixture("cxf-acknowledgment.xml")]);
+    assert!(o.status.success());
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["rm_version"], "2005/02");
+    assert_eq!(v["soap"], "1.1");
+    assert_eq!(v["kind"], "SequenceAcknowledgement");
+    assert_eq!(v["acks"][0]["identifier"], "http://Business456.com/RM/ABC");
+    assert_eq!(v["acks"][0]["content"]["kind"], "ranges");
+    assert_eq!(v["acks"][0]["content"]["values"][1]["lower"], 3);
+    assert_eq!(v["fragment"], false);
+}
+
+#[test]
+fn inspect_version_flag_and_strict() {
+    let f = fixture("wcf-doc-1.1-sequence-header.xml");
+    let o = rmscope(&["inspect", "--json", "--rm-version", "1.1", &f]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["rm_version"], "1.1");
+    assert_eq!(v["sequence"]["message_number"], 1);
+    let o = rmscope(&["inspect", "--strict", &f]);
+    assert_one_line_error(&o, "prefix 'wsrm' is not bound");
+}
+
+#[test]
+fn inspect_bad_input() {
+    assert_one_line_error(
+        &rmscope(&["inspect", "/nonexistent/file.xml"]),
+        "/nonexistent/file.xml",
+    );
+    assert_one_line_error(
+        &rmscope(&["inspect", &fixture("sandesha2-sequenceacknowledgement.xml")]),
+        "together with Nack",
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let garbage = dir.path().join("garbage.xml");
+    std::fs::write(&garbage, [0xffu8, 0x00, 0x13, 0x37, b'<']).unwrap();
+    assert_one_line_error(&rmscope(&["inspect", garbage.to_str().unwrap()]), "not UTF-8");
+    let empty = dir.path().join("empty.xml");
+    std::fs::write(&empty, "").unwrap();
+    assert_one_line_error(&rmscope(&["inspect", empty.to_str().unwrap()]), "no XML element");
+    assert_one_line_error(
+        &rmscope(&["inspect", dir.path().to_str().unwrap()]),
+        "is a directory",
+    );
+    assert_eq!(rmscope(&["inspect"]).status.code(), Some(2));
+}
+
+#[test]
+fn simulate_summary() {
+    let o = rmscope(&[
+        "simulate",
+        "--messages",
+        "200",
+        "--loss",
+        "0.05",
+        "--seed",
+        "3",
+        "--json",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["delivered"], 200);
+    assert_eq!(v["delivered_twice"], 0);
+    assert_eq!(v["out_of_order"], 0);
+    assert!(v["retransmissions"].as_u64().unwrap() > 0);
+    assert!(v["transmissions"].as_u64().unwrap() >= 200);
+    assert!(v["acks"].as_u64().unwrap() > 0);
+    assert_eq!(v["max_window"], 8);
+    assert!(v["completion_time"].as_f64().unwrap() > 0.0);
+    assert!(v["goodput"].as_f64().unwrap() > 0.0);
+    assert_eq!(v["faults"].as_array().unwrap().len(), 0);
+    let text = stdout(&rmscope(&["simulate", "--messages", "20"]));
+    for field in [
+        "delivered",
+        "delivered twice",
+        "out of order",
+        "transmissions",
+        "retransmissions",
+        "acks",
+        "max window",
+        "faults",
+        "virtual time",
+        "goodput",
+    ] {
+        assert!(text.contains(field), "{field} missing in\n{text}");
+    }
+    assert!(text.contains("<reliableSession acknowledgementInterval=\"00:00:00.2\""));
+}
+
+#[test]
+fn simulate_same_seed_same_trace_bytes() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |seed: &str, name: &str| {
+        let path = dir.path().join(name);
+        let o = rmscope(&[
+            "simulate",
+            "--messages",
+            "300",
+            "--loss",
+            "0.1",
+            "--jitter",
+            "20ms",
+            "--reorder",
+            "0.05",
+            "--dup",
+            "0.05",
+            "--seed",
+            seed,
+            "--trace",
+            path.to_str().unwrap(),
+        ]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        std::fs::read(path).unwrap()
+    };
+    let a = run("42", "a.json");
+    let b = run("42", "b.json");
+    let c = run("43", "c.json");
+    assert!(a.len() > 10_000);
+    assert_eq!(a, b, "same seed and settings must give a byte-identical trace");
+    assert_ne!(a, c);
+    let v: serde_json::Value = serde_json::from_slice(&a).unwrap();
+    assert!(v["events"].as_array().unwrap().len() > 1000);
+    assert!(v["wires"].as_array().unwrap().len() > 300);
+}
+
+#[test]
+fn simulate_with_wcf_config_and_overrides() {
+    let config = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/app.config");
+    // Two bindings: the user must pick.
+    assert_one_line_error(&rmscope(&["simulate", "--config", config]), "pick one");
+    let o = rmscope(&[
+        "simulate",
+        "--config",
+        config,
+        "--binding",
+        "ReliableCustom",
+        "--messages",
+        "50",
+        "--json",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["settings"]["max_transfer_window_size"], 16);
+    assert_eq!(v["settings"]["reliable_messaging_version"], "1.1");
+    assert_eq!(v["max_window"], 16);
+    let o = rmscope(&[
+        "simulate",
+        "--config",
+        config,
+        "--binding",
+        "WsReliable",
+        "--max-retry-count",
+        "3",
+        "--json",
+    ]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["settings"]["ordered"], false);
+    assert_eq!(v["settings"]["max_retry_count"], 3);
+}
+
+#[test]
+fn simulate_bad_flags() {
+    assert_one_line_error(
+        &rmscope(&["simulate", "--max-transfer-window-size", "5000"]),
+        "maxTransferWindowSize: must be between 1 and 4096",
+    );
+    assert_one_line_error(
+        &rmscope(&["simulate", "--loss", "1.5"]),
+        "loss must be a probability",
+    );
+    assert_one_line_error(&rmscope(&["simulate", "--max-retry-count", "0"]), "maxRetryCount");
+    assert_one_line_error(
+        &rmscope(&["simulate", "--config", "/no/such.config"]),
+        "/no/such.config",
+    );
+    assert_one_line_error(&rmscope(&["simulate", "--drop", "nonsense"]), "unknown --drop");
+    let o = rmscope(&["simulate", "--delay", "fast"]);
+    assert_eq!(o.status.code(), Some(2));
+    let o = rmscope(&["simulate", "--messages", "-3"]);
+    assert_eq!(o.status.code(), Some(2));
+}
+
+#[test]
+fn simulate_scripted_drop_shows_one_retransmission() {
+    let o = rmscope(&["simulate", "--messages", "10", "--drop", "msg:5", "--json"]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["retransmissions"], 1);
+    assert_eq!(v["lost_on_link"], 1);
+    assert_eq!(v["delivered"], 10);
+}
