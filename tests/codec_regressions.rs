@@ -57,3 +57,11 @@ fn reserved_prefixes() {
     let xml = r#"<S:Envelope xmlns:S="http://schemas.xmlsoap.org/soap/envelope/"><S:Body><a xmlns="urn:a" xml:lang="en"/></S:Body></S:Envelope>"#;
     round_trips(xml.as_bytes());
 }
+
+#[test]
+fn unknown_addressing_header_does_not_set_the_version() {
+    let xml = r#"<S:Envelope xmlns:S="http://schemas.xmlsoap.org/soap/envelope/" xmlns:wsa="http://www.w3.org/2005/08/addressing"><S:Header><wsa:Unknown>x</wsa:Unknown></S:Header><S:Body/></S:Envelope>"#;
+    let env = wsrm::decode(xml.as_bytes()).unwrap();
+    assert_eq!(env.addressing.version, None);
+    round_trips(xml.as_bytes());
+}

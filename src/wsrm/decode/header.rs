@@ -327,6 +327,13 @@ impl<'a> Decoder<'a> {
     }
 
     fn addressing_header(&mut self, e: Elem<'_>, v: AddressingVersion) -> Result<(), DecodeError> {
+        // Only the headers the model keeps decide the message's addressing version.
+        if !matches!(
+            e.local(),
+            "Action" | "MessageID" | "To" | "RelatesTo" | "ReplyTo" | "From" | "FaultTo"
+        ) {
+            return self.cur.skip();
+        }
         match self.env.addressing.version {
             None => self.env.addressing.version = Some(v),
             Some(existing) if existing != v => {
