@@ -1,5 +1,6 @@
 //! rmscope: see inside WS-ReliableMessaging sessions.
 
+pub mod capture;
 pub mod cli;
 pub mod config;
 pub mod engine;
