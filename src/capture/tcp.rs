@@ -99,7 +99,7 @@ impl Reassembler {
         }
     }
 
-    fn deliver<'a, F: FnMut(Chunk<'_>)>(&mut self, bytes: &'a [u8], frame: u32, time: Time, sink: &mut F) {
+    fn deliver<F: FnMut(Chunk<'_>)>(&mut self, bytes: &[u8], frame: u32, time: Time, sink: &mut F) {
         if bytes.is_empty() {
             return;
         }
