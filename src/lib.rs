@@ -1,10 +1,12 @@
 //! rmscope: see inside WS-ReliableMessaging sessions.
 
+pub mod analysis;
 pub mod capture;
 pub mod cli;
 pub mod config;
 pub mod engine;
 pub mod netsim;
+pub mod ranges;
 pub mod sim;
 pub mod trace;
 #[cfg(feature = "gui")]

@@ -1,6 +1,6 @@
 use clap::Parser;
 use clap::error::ErrorKind;
-use rmscope::cli::{Cli, Command, inspect, simulate};
+use rmscope::cli::{Cli, Command, analyze, inspect, simulate};
 use std::io::Write;
 use std::process::ExitCode;
 
@@ -22,6 +22,7 @@ fn main() -> ExitCode {
     };
     let result = match &cli.command {
         Some(Command::Inspect(args)) => inspect::run(args),
+        Some(Command::Analyze(args)) => analyze::run(args),
         Some(Command::Simulate(args)) => simulate::run(args),
         #[cfg(feature = "gui")]
         None => return rmscope::ui::run_app(),

@@ -1,4 +1,11 @@
 //! Captures: pcap/pcapng → TCP → HTTP → SOAP → WS-RM, into the one timeline.
 
+pub mod export;
+pub mod http;
 pub mod packet;
+pub mod reader;
+pub mod synth;
 pub mod tcp;
+pub mod writer;
+
+pub use reader::{CaptureData, CaptureError, Progress, Stats, read_file};

@@ -13,8 +13,14 @@ const RECENT: usize = 64 * 1024;
 /// What comes out of the reassembler, in stream order.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Chunk<'a> {
-    /// Bytes, from the frame that carried them.
-    Data { bytes: &'a [u8], frame: u32, time: Time },
+    /// Bytes, from the frame that carried them; `skip` is how many bytes at the start of
+    /// that frame's TCP payload were already delivered (and are not repeated here).
+    Data {
+        bytes: &'a [u8],
+        frame: u32,
+        time: Time,
+        skip: u32,
+    },
     /// Bytes that were never captured: the consumer must resynchronise.
     Gap { len: u64, frame: u32, time: Time },
     /// The sender's FIN was reached in order.
@@ -99,14 +105,31 @@ impl Reassembler {
         }
     }
 
-    fn deliver<F: FnMut(Chunk<'_>)>(&mut self, bytes: &[u8], frame: u32, time: Time, sink: &mut F) {
+    fn deliver<F: FnMut(Chunk<'_>)>(
+        &mut self,
+        bytes: &[u8],
+        skip: usize,
+        frame: u32,
+        time: Time,
+        sink: &mut F,
+    ) {
         if bytes.is_empty() {
             return;
         }
         self.remember(bytes, self.offset);
         self.offset += bytes.len() as u64;
         self.next = self.next.map(|n| n.wrapping_add(bytes.len() as u32));
-        sink(Chunk::Data { bytes, frame, time });
+        sink(Chunk::Data {
+            bytes,
+            frame,
+            time,
+            skip: skip as u32,
+        });
+    }
+
+    /// The FIN was reached (or the stream was finished).
+    pub fn is_ended(&self) -> bool {
+        self.ended
     }
 
     /// Feeds one segment; in-order bytes (and any held bytes they unblock) go to `sink`.
@@ -148,13 +171,13 @@ impl Reassembler {
             self.compare_recent(&payload[..dup], (self.offset as i64 + rel) as u64, frame);
             let fresh = &payload[dup..];
             if !fresh.is_empty() {
-                self.deliver(fresh, frame, time, sink);
+                self.deliver(fresh, dup, frame, time, sink);
                 if missing > 0 {
                     self.skip(missing as u64, frame, time, sink);
                 }
             }
         } else if rel == 0 {
-            self.deliver(payload, frame, time, sink);
+            self.deliver(payload, 0, frame, time, sink);
             if missing > 0 {
                 self.skip(missing as u64, frame, time, sink);
             }
@@ -205,7 +228,7 @@ impl Reassembler {
             let dup = (self.offset - at) as usize;
             if dup < h.data.len() {
                 self.compare_recent(&h.data[..dup], at, h.frame);
-                self.deliver(&h.data[dup..], h.frame, h.time, sink);
+                self.deliver(&h.data[dup..], dup, h.frame, h.time, sink);
             }
         }
     }

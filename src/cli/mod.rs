@@ -1,5 +1,6 @@
 //! The command line: `rmscope [FILE]` opens the app; subcommands work without a window.
 
+pub mod analyze;
 pub mod inspect;
 pub mod simulate;
 
@@ -21,6 +22,8 @@ pub struct Cli {
 pub enum Command {
     /// Decode one SOAP envelope (or a pasted header fragment) and say what it means.
     Inspect(inspect::Args),
+    /// Analyse a pcap/pcapng capture: per-sequence summary and expert findings.
+    Analyze(analyze::Args),
     /// Run the embedded RM source + destination over a seeded lossy link in virtual time.
     Simulate(Box<simulate::Args>),
 }

@@ -104,6 +104,9 @@ pub struct Args {
     /// Write the full event timeline as JSON to this file.
     #[arg(long)]
     pub trace: Option<PathBuf>,
+    /// Save every message the pair put on the wire as a pcap capture (HTTP over TCP/IPv4).
+    #[arg(long)]
+    pub pcap: Option<PathBuf>,
 }
 
 pub fn parse_soap(s: &str) -> Result<SoapVersion, String> {
@@ -246,7 +249,7 @@ pub fn build_config(args: &Args) -> Result<SimConfig, CliError> {
     cfg.workload.consume_rate = args.consume_rate;
     cfg.workload.accept = !args.no_accept;
     cfg.time_limit = args.time_limit;
-    cfg.record = args.trace.is_some();
+    cfg.record = args.trace.is_some() || args.pcap.is_some();
     cfg.validate().map_err(CliError)?;
     Ok(cfg)
 }
@@ -259,6 +262,17 @@ pub fn run(args: &Args) -> Result<String, CliError> {
         let file = std::fs::File::create(path).map_err(|e| CliError(format!("{}: {e}", path.display())))?;
         serde_json::to_writer(std::io::BufWriter::new(file), sim.timeline())
             .map_err(|e| CliError(format!("{}: {e}", path.display())))?;
+    }
+    if let Some(path) = &args.pcap {
+        let file = std::fs::File::create(path).map_err(|e| CliError(format!("{}: {e}", path.display())))?;
+        crate::capture::export::write_session(
+            sim.timeline(),
+            sim.payloads(),
+            sim.config().soap,
+            std::io::BufWriter::new(file),
+            crate::capture::writer::Format::Pcap,
+        )
+        .map_err(|e| CliError(format!("{}: {e}", path.display())))?;
     }
     Ok(if args.json {
         #[derive(serde::Serialize)]

@@ -5,8 +5,8 @@
 use super::Timers;
 use super::event::EngineEvent;
 use super::messages::Dialect;
-use super::ranges::Ranges;
 use super::settings::{Settings, timespan};
+use crate::ranges::Ranges;
 use crate::trace::{EventKind, FaultCause, Time, Timer};
 use crate::wsrm::*;
 use std::collections::{BTreeMap, VecDeque};

@@ -8,7 +8,6 @@ mod destination;
 mod event;
 mod listener;
 pub mod messages;
-pub mod ranges;
 pub mod rtt;
 pub mod settings;
 mod source;

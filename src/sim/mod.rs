@@ -8,9 +8,10 @@ mod workload;
 pub use report::{FaultReport, Report};
 pub use workload::Workload;
 
+use crate::engine::EngineEvent;
 use crate::engine::{BindingTimeouts, Dialect, Listener, Settings, Source, SourceConfig, SourceState};
-use crate::engine::{EngineEvent, ranges::Ranges};
 use crate::netsim::{DropRule, Link, LinkConfig, Packet, Script};
+use crate::ranges::Ranges;
 use crate::trace::{Event, EventKind, Side, Time, Timeline, WireMeta, classify};
 use crate::wsrm::{AddressingVersion, AppBody, Envelope, ExpandedName, SoapVersion, Text, decode, encode};
 use rustc_hash::FxHashMap as HashMap;
@@ -144,7 +145,13 @@ pub struct Simulation {
     deliveries: HashMap<Text, Delivery>,
     finished_at: Option<Time>,
     done: bool,
+    /// Encoded envelopes by `Wire::origin` (when recording).
+    payloads: Vec<bytes::Bytes>,
+    retained: usize,
 }
+
+/// At most this many bytes of encoded envelopes are kept for export and the detail view.
+pub const RETAIN_BUDGET: usize = 512 * 1024 * 1024;
 
 /// Seeds for the parts of a run, derived from the one seed (splitmix64).
 fn derive_seed(seed: u64, part: u64) -> u64 {
@@ -232,6 +239,8 @@ impl Simulation {
             deliveries: HashMap::default(),
             finished_at: None,
             done: false,
+            payloads: Vec::new(),
+            retained: 0,
         };
         let detailed = sim.cfg.record;
         sim.listener.set_detailed_events(detailed);
@@ -490,18 +499,24 @@ impl Simulation {
         } else {
             self.backward.config().rate
         };
-        let size = if self.cfg.record || self.cfg.through_codec || link_rate.is_some() {
-            encode(&env).len() as u32
-        } else {
-            0
+        let bytes = (self.cfg.record || self.cfg.through_codec || link_rate.is_some()).then(|| encode(&env));
+        let size = bytes.as_ref().map_or(0, |b| b.len() as u32);
+        let env = match (&bytes, self.cfg.through_codec) {
+            (Some(b), true) => {
+                let back = decode(b).unwrap_or_else(|e| panic!("engine envelope does not decode: {e}"));
+                debug_assert_eq!(back, env);
+                back
+            }
+            _ => env,
         };
-        let env = if self.cfg.through_codec {
-            let bytes = encode(&env);
-            let back = decode(&bytes).unwrap_or_else(|e| panic!("engine envelope does not decode: {e}"));
-            debug_assert_eq!(back, env);
-            back
-        } else {
-            env
+        // Keep the bytes of what went on the wire (detail view, pcap export), up to a budget.
+        let origin = match bytes {
+            Some(b) if self.cfg.record && self.retained + b.len() <= RETAIN_BUDGET => {
+                self.retained += b.len();
+                self.payloads.push(b.into());
+                (self.payloads.len() - 1) as u64
+            }
+            _ => u64::MAX,
         };
         let (from_ep, to_ep) = match (from_source, to) {
             (Some(i), _) => (self.senders[i].endpoint, self.listener_endpoint),
@@ -521,7 +536,8 @@ impl Simulation {
                 &env,
                 WireMeta {
                     size,
-                    ..WireMeta::default()
+                    frame: 0,
+                    origin,
                 },
             );
             let seq = self.timeline.wires[w as usize].seq;
@@ -588,6 +604,16 @@ impl Simulation {
             wire,
             slot,
         }));
+    }
+
+    /// The encoded envelope of a wire, if it was kept.
+    pub fn payload(&self, wire: &crate::trace::Wire) -> Option<&bytes::Bytes> {
+        self.payloads.get(usize::try_from(wire.origin).ok()?)
+    }
+
+    /// Every kept envelope, indexed by `Wire::origin`.
+    pub fn payloads(&self) -> &[bytes::Bytes] {
+        &self.payloads
     }
 
     /// Takes the timeline out (the simulation keeps an empty one).

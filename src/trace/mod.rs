@@ -45,6 +45,11 @@ pub struct SequenceInfo {
     /// Endpoints (indexes into `Timeline::endpoints`) of the RM source and destination.
     pub source: Option<u16>,
     pub destination: Option<u16>,
+    /// The CreateSequence and CreateSequenceResponse wires, once paired.
+    pub handshake: Option<(u32, u32)>,
+    /// Source and destination come from a message of the sequence (not guessed from acks).
+    #[serde(skip)]
+    pub endpoints_certain: bool,
 }
 
 #[derive(Clone, Debug, Default, Serialize)]
@@ -60,6 +65,20 @@ pub struct Timeline {
     seq_by_id: HashMap<Text, SeqIdx>,
     #[serde(skip)]
     endpoint_by_name: HashMap<Text, u16>,
+    /// CreateSequence wires waiting for their response, by MessageID.
+    #[serde(skip)]
+    pending_create: HashMap<Text, u32>,
+    /// Per sequence: message numbers seen on the wire, and copies beyond the first.
+    #[serde(skip)]
+    copies: HashMap<SeqIdx, Copies>,
+}
+
+/// Which message numbers of a sequence were seen, to count retransmissions without a map
+/// entry per message (the set is nearly always one range).
+#[derive(Clone, Debug, Default)]
+struct Copies {
+    seen: crate::ranges::Ranges,
+    repeats: HashMap<u64, u16>,
 }
 
 impl Timeline {
@@ -91,6 +110,8 @@ impl Timeline {
             soap: None,
             source: None,
             destination: None,
+            handshake: None,
+            endpoints_certain: false,
         });
         self.seq_by_id.insert(id.clone(), i);
         i
@@ -132,6 +153,7 @@ impl Timeline {
             size: meta.size,
             frame: meta.frame,
             origin: meta.origin,
+            attempt: 0,
         };
         let body_id = match &env.body {
             Body::CreateSequenceResponse(r) => Some(&r.identifier),
@@ -149,6 +171,7 @@ impl Timeline {
             wire.seq = self.sequence(&s.identifier);
             wire.number = s.message_number.get();
             self.learn(wire.seq, env, Some(from), Some(to));
+            self.learn_endpoints(wire.seq, from, to);
         } else if let Some(id) = body_id {
             wire.seq = self.sequence(id);
             // A CreateSequenceResponse comes from the destination; Close/Terminate from the source.
@@ -180,8 +203,81 @@ impl Timeline {
             }
             wire.buffer_remaining = ack.buffer_remaining.unwrap_or(u32::MAX);
         }
+        if kind.is_sequenced() && !wire.seq.is_none() {
+            wire.attempt = self.copy_number(wire.seq, wire.number);
+        }
+        let idx = self.wires.len() as u32;
+        // Pair CreateSequence with its response through MessageID / RelatesTo.
+        match (&env.body, &env.addressing) {
+            (Body::CreateSequence(_), a) if a.message_id.is_some() => {
+                self.pending_create
+                    .insert(a.message_id.clone().expect("checked"), idx);
+            }
+            (Body::CreateSequenceResponse(_), a) => {
+                if let Some(cs) = a
+                    .relates_to
+                    .as_ref()
+                    .and_then(|r| self.pending_create.remove(&r.message_id))
+                {
+                    self.pair_handshake_at(cs, idx, wire.seq);
+                }
+            }
+            _ => {}
+        }
         self.wires.push(wire);
+        idx
+    }
+
+    /// Records an HTTP message that carries no SOAP envelope (shown, not analysed).
+    pub fn add_plain(&mut self, time: Time, from: u16, to: u16, meta: WireMeta) -> u32 {
+        self.wires.push(Wire {
+            time,
+            from,
+            to,
+            kind: WireKind::Http,
+            flags: WireFlags::default(),
+            fault: 0,
+            seq: SeqIdx::NONE,
+            number: 0,
+            ack_seq: SeqIdx::NONE,
+            ack: RangeRef::default(),
+            buffer_remaining: u32::MAX,
+            size: meta.size,
+            frame: meta.frame,
+            origin: meta.origin,
+            attempt: 0,
+        });
         (self.wires.len() - 1) as u32
+    }
+
+    /// 0 for the first copy of (sequence, number) on the wire, 1 for the next, ...
+    fn copy_number(&mut self, seq: SeqIdx, number: u64) -> u16 {
+        let c = self.copies.entry(seq).or_default();
+        if c.seen.insert(number) {
+            0
+        } else {
+            let r = c.repeats.entry(number).or_insert(0);
+            *r = r.saturating_add(1);
+            *r
+        }
+    }
+
+    /// Pairs a CreateSequence wire with its response (HTTP request/response when RelatesTo
+    /// does not tell).
+    pub fn pair_handshake(&mut self, create: u32, response: u32) {
+        let seq = self.wires.get(response as usize).map_or(SeqIdx::NONE, |w| w.seq);
+        if self.seq_info(seq).is_some_and(|s| s.handshake.is_none()) {
+            self.pair_handshake_at(create, response, seq);
+        }
+    }
+
+    fn pair_handshake_at(&mut self, create: u32, response: u32, seq: SeqIdx) {
+        if let Some(info) = seq.index().and_then(|i| self.sequences.get_mut(i)) {
+            info.handshake = Some((create, response));
+        }
+        if let Some(w) = self.wires.get_mut(create as usize) {
+            w.seq = seq;
+        }
     }
 
     /// Fills in what an envelope tells about a sequence (first knowledge wins).
@@ -193,6 +289,18 @@ impl Timeline {
         info.soap = info.soap.or(env.soap);
         info.source = info.source.or(source);
         info.destination = info.destination.or(destination);
+    }
+
+    /// A message of the sequence itself names its endpoints for certain (an HTTP endpoint that
+    /// receives acks on another port than it sends from would otherwise be guessed first).
+    fn learn_endpoints(&mut self, idx: SeqIdx, from: u16, to: u16) {
+        if let Some(info) = idx.index().and_then(|i| self.sequences.get_mut(i))
+            && !info.endpoints_certain
+        {
+            info.source = Some(from);
+            info.destination = Some(to);
+            info.endpoints_certain = true;
+        }
     }
 
     /// Which side of its sequence sent a wire message.

@@ -111,8 +111,10 @@ pub struct Wire {
     pub size: u32,
     /// Capture frame number, 1-based as in Wireshark (0: not from a capture).
     pub frame: u32,
-    /// Capture: byte offset of the message's first frame record; live: index into retained bytes.
+    /// Capture: where the message starts (see `capture::origin`); live: index into retained bytes.
     pub origin: u64,
+    /// 0 for the first copy of a sequence message on the wire, 1 for the first retransmission...
+    pub attempt: u16,
 }
 
 impl Wire {

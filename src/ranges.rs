@@ -116,6 +116,34 @@ impl Ranges {
         }
     }
 
+    /// Total count of numbers in the set.
+    pub fn count(&self) -> u64 {
+        self.ranges.iter().map(|&(lo, hi)| hi - lo + 1).sum()
+    }
+
+    /// The parts of `lo..=hi` that are not in the set.
+    pub fn missing_within(&self, lo: u64, hi: u64) -> Vec<(u64, u64)> {
+        let mut out = Vec::new();
+        let mut at = lo;
+        let start = self.ranges.partition_point(|&(_, h)| h < lo);
+        for &(l, h) in &self.ranges[start..] {
+            if l > hi {
+                break;
+            }
+            if l > at {
+                out.push((at, l - 1));
+            }
+            at = at.max(h.saturating_add(1));
+            if at > hi {
+                return out;
+            }
+        }
+        if at <= hi {
+            out.push((at, hi));
+        }
+        out
+    }
+
     pub fn to_ack_ranges(&self) -> Vec<AckRange> {
         self.ranges
             .iter()
@@ -153,5 +181,10 @@ mod tests {
         assert_eq!(r.iter().collect::<Vec<_>>(), vec![(1, 7), (9, 30)]);
         r.insert_range(8, 8);
         assert_eq!(r.iter().collect::<Vec<_>>(), vec![(1, 30)]);
+        assert_eq!(r.count(), 30);
+        r.insert_range(40, 50);
+        assert_eq!(r.missing_within(25, 60), vec![(31, 39), (51, 60)]);
+        assert_eq!(r.missing_within(2, 20), vec![]);
+        assert_eq!(r.missing_within(0, 0), vec![(0, 0)]);
     }
 }

@@ -1,0 +1,80 @@
+//! Analysis of a timeline (live or captured): per-sequence summaries and expert findings.
+
+mod finding;
+mod sequence;
+
+pub use finding::{Finding, Severity};
+pub use sequence::{LatencyStats, Retransmission, SequenceSummary, Series};
+
+use crate::trace::{SeqIdx, Timeline, WireKind};
+use std::time::Duration;
+
+#[derive(Clone, Debug)]
+pub struct Options {
+    /// Silences longer than this are reported (WCF's inactivityTimeout, default 10 min).
+    pub inactivity_timeout: Duration,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            inactivity_timeout: Duration::from_secs(600),
+        }
+    }
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct Analysis {
+    pub sequences: Vec<SequenceSummary>,
+    /// Sorted by frame, then time.
+    pub findings: Vec<Finding>,
+}
+
+/// Summarises every sequence of the timeline and collects the findings.
+pub fn analyze(t: &Timeline, opts: &Options) -> Analysis {
+    // Which wires concern which sequence (its own messages and the acks for it).
+    let mut per_seq: Vec<Vec<u32>> = vec![Vec::new(); t.sequences.len()];
+    let mut findings = Vec::new();
+    for (i, w) in t.wires.iter().enumerate() {
+        if let Some(s) = w.seq.index() {
+            per_seq[s].push(i as u32);
+        }
+        if let Some(a) = w.ack_seq.index()
+            && w.ack_seq != w.seq
+        {
+            per_seq[a].push(i as u32);
+        }
+        if w.kind == WireKind::Fault && w.seq.is_none() {
+            let code = w
+                .fault_code()
+                .map_or("a SOAP fault".to_string(), |c| format!("wsrm:{}", c.name()));
+            let severity = if w.fault_code() == Some(crate::wsrm::RmFault::CreateSequenceRefused) {
+                Severity::Warn
+            } else {
+                Severity::Error
+            };
+            findings.push(Finding::new(
+                severity,
+                w.frame,
+                w.time,
+                SeqIdx::NONE,
+                format!("{code} (no sequence identifier)"),
+            ));
+        }
+    }
+    let mut sequences = Vec::new();
+    for (i, wires) in per_seq.iter().enumerate() {
+        if wires.is_empty() {
+            continue;
+        }
+        sequences.push(sequence::summarise(
+            t,
+            SeqIdx(i as u32),
+            wires,
+            opts.inactivity_timeout,
+            &mut findings,
+        ));
+    }
+    findings.sort_by_key(|f| (f.frame, f.time));
+    Analysis { sequences, findings }
+}

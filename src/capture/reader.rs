@@ -1,0 +1,514 @@
+//! Reads a capture file with libpcap and turns it into the timeline: frames → TCP streams →
+//! HTTP messages → SOAP envelopes → wires. Reports progress, can be cancelled, keeps no XML.
+
+use super::http::{HttpStream, Message, Problem, Start};
+use super::packet::{self, Skip};
+use super::tcp::{Anomaly, Chunk, Reassembler};
+use crate::analysis::{Finding, Severity};
+use crate::trace::{SeqIdx, Time, Timeline, WireFlags, WireKind, WireMeta};
+use crate::wsrm::{self, Body};
+use rustc_hash::FxHashMap;
+use serde::Serialize;
+use std::collections::VecDeque;
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+/// Counts of what the capture held.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Stats {
+    pub frames: u64,
+    pub bytes: u64,
+    /// libpcap link type of the file.
+    pub link_type: i32,
+    /// Frames skipped because the link type is not one rmscope reads.
+    pub skipped_link: u64,
+    pub skipped_not_tcp: u64,
+    pub skipped_fragments: u64,
+    pub skipped_malformed: u64,
+    pub tcp_connections: u64,
+    pub http_connections: u64,
+    /// TCP connections that do not carry HTTP (not analysed).
+    pub other_connections: u64,
+    pub http_messages: u64,
+    pub soap_messages: u64,
+    pub wsrm_messages: u64,
+    /// The file ends in the middle of a record.
+    pub truncated: bool,
+    /// Absolute time of the first frame, ns since the Unix epoch (timeline times are relative).
+    pub start_ns: u64,
+}
+
+/// Progress of a read, for a progress bar.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Progress {
+    pub bytes: u64,
+    pub total: u64,
+    pub frames: u64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum CaptureError {
+    /// The file cannot be read, or is not a pcap/pcapng capture.
+    Open(String),
+    Cancelled,
+}
+
+impl std::fmt::Display for CaptureError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            CaptureError::Open(m) => f.write_str(m),
+            CaptureError::Cancelled => f.write_str("cancelled"),
+        }
+    }
+}
+
+impl std::error::Error for CaptureError {}
+
+/// What a capture decodes to.
+#[derive(Clone, Debug, Default)]
+pub struct CaptureData {
+    pub timeline: Timeline,
+    /// Findings of the decoding layers (TCP, HTTP, SOAP); protocol findings come from analysis.
+    pub findings: Vec<Finding>,
+    pub stats: Stats,
+}
+
+/// Where a message starts in the file: its first frame and the offset of its first byte in
+/// that frame's TCP payload (stored in `Wire::origin`).
+pub fn origin(first_frame: u32, offset: u32) -> u64 {
+    (u64::from(first_frame) << 32) | u64::from(offset)
+}
+
+pub fn split_origin(origin: u64) -> (u32, u32) {
+    ((origin >> 32) as u32, origin as u32)
+}
+
+/// A request waiting for its response (HTTP/1.1 answers in order).
+struct Pending {
+    wire: u32,
+    kind: WireKind,
+    seq: SeqIdx,
+    number: u64,
+}
+
+struct Dir {
+    reasm: Reassembler,
+    http: HttpStream,
+    from: u16,
+    to: u16,
+    started: bool,
+}
+
+struct Conn {
+    a: SocketAddr,
+    dirs: [Dir; 2],
+    requests: VecDeque<Pending>,
+}
+
+/// State shared by all connections while reading.
+struct Decoder {
+    timeline: Timeline,
+    findings: Vec<Finding>,
+    stats: Stats,
+    /// Replies to sequence messages: (sequence, number) → (frame, the reply's own sequence number).
+    replies: FxHashMap<(SeqIdx, u64), (u32, u64)>,
+    opts: wsrm::Options,
+}
+
+fn endpoint_name(a: &SocketAddr) -> String {
+    a.to_string()
+}
+
+impl Decoder {
+    fn finding(&mut self, severity: Severity, frame: u32, time: Time, seq: SeqIdx, text: String) {
+        self.findings.push(Finding::new(severity, frame, time, seq, text));
+    }
+
+    /// One complete HTTP message from `dir` of a connection.
+    fn on_message(&mut self, m: Message<'_>, from: u16, to: u16, requests: &mut VecDeque<Pending>) {
+        self.stats.http_messages += 1;
+        let meta = WireMeta {
+            size: m.wire_len as u32,
+            frame: m.last_frame,
+            origin: origin(m.first_frame, m.first_offset),
+        };
+        let is_response = matches!(m.start, Start::Response { .. });
+        let status = match m.start {
+            Start::Response { status } => status,
+            _ => 0,
+        };
+        if is_response && status < 200 {
+            return; // 100 Continue and friends: interim, not the answer.
+        }
+        let body = trim_start(m.body);
+        let looks_xml = body.first() == Some(&b'<')
+            || m.content_type.as_deref().is_some_and(|c| {
+                let c = c.to_ascii_lowercase();
+                c.contains("xml") || c.contains("soap")
+            });
+        let envelope = if !body.is_empty() && looks_xml {
+            match wsrm::decode_with(body, &self.opts) {
+                Ok(d) => Some(d.envelope),
+                Err(e) => {
+                    self.finding(
+                        Severity::Warn,
+                        m.last_frame,
+                        m.time,
+                        SeqIdx::NONE,
+                        format!("HTTP body does not decode as SOAP: {e}"),
+                    );
+                    None
+                }
+            }
+        } else {
+            None
+        };
+        let wire = match &envelope {
+            Some(env) => {
+                self.stats.soap_messages += 1;
+                if env.rm_version.is_some() {
+                    self.stats.wsrm_messages += 1;
+                }
+                self.timeline.add_wire(m.time, from, to, env, meta)
+            }
+            None => self.timeline.add_plain(m.time, from, to, meta),
+        };
+        if is_response {
+            self.timeline.wires[wire as usize].flags.set(WireFlags::RESPONSE);
+            if let Some(req) = requests.pop_front() {
+                self.pair(req, wire, status, envelope.as_ref(), m.last_frame, m.time);
+            }
+        } else {
+            let w = &self.timeline.wires[wire as usize];
+            requests.push_back(Pending {
+                wire,
+                kind: w.kind,
+                seq: w.seq,
+                number: w.number,
+            });
+            // Bound what an endless stream of unanswered requests can hold.
+            if requests.len() > 4096 {
+                requests.pop_front();
+            }
+        }
+    }
+
+    /// A response matched to its request.
+    fn pair(
+        &mut self,
+        req: Pending,
+        resp: u32,
+        status: u16,
+        env: Option<&wsrm::Envelope>,
+        frame: u32,
+        time: Time,
+    ) {
+        let resp_kind = self.timeline.wires[resp as usize].kind;
+        if req.kind == WireKind::CreateSequence && resp_kind == WireKind::CreateSequenceResponse {
+            self.timeline.pair_handshake(req.wire, resp);
+        }
+        // Two 200 answers with an application body to one sequence message: if they are not
+        // the same reply resent, the service processed the message twice.
+        let has_app_body = env.is_some_and(|e| matches!(e.body, Body::Application(_)));
+        if req.kind == WireKind::Data && status == 200 && has_app_body {
+            let reply_number = env
+                .and_then(|e| e.sequence.as_ref())
+                .map_or(0, |s| s.message_number.get());
+            match self.replies.get(&(req.seq, req.number)) {
+                Some(&(first_frame, first_reply)) if first_reply == 0 || first_reply != reply_number => {
+                    let id = self
+                        .timeline
+                        .seq_info(req.seq)
+                        .map_or(String::new(), |s| s.identifier.to_string());
+                    self.finding(
+                        Severity::Error,
+                        frame,
+                        time,
+                        req.seq,
+                        format!(
+                            "message {} of {id} answered twice with different replies (first in frame {first_frame}): delivered to the application twice",
+                            req.number
+                        ),
+                    );
+                }
+                Some(_) => {}
+                None => {
+                    self.replies.insert((req.seq, req.number), (frame, reply_number));
+                }
+            }
+        }
+    }
+
+    fn on_problem(&mut self, p: Problem, time: Time) {
+        match p {
+            Problem::NotHttp => {}
+            Problem::Broken { frame, why } => self.finding(Severity::Warn, frame, time, SeqIdx::NONE, why),
+        }
+    }
+}
+
+fn trim_start(b: &[u8]) -> &[u8] {
+    let b = b.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(b);
+    let n = b.iter().take_while(|c| c.is_ascii_whitespace()).count();
+    &b[n..]
+}
+
+/// Feeds one reassembled chunk of a direction to its HTTP parser.
+fn feed(
+    dec: &mut Decoder,
+    http: &mut HttpStream,
+    requests: &mut VecDeque<Pending>,
+    from: u16,
+    to: u16,
+    chunk: Chunk<'_>,
+) {
+    if let Chunk::Gap { len, frame, time } = chunk {
+        dec.finding(
+            Severity::Warn,
+            frame,
+            time,
+            SeqIdx::NONE,
+            format!("{len} bytes of the TCP stream were not captured before this frame"),
+        );
+    }
+    let time = match chunk {
+        Chunk::Data { time, .. } | Chunk::Gap { time, .. } | Chunk::End { time, .. } => time,
+    };
+    let mut problems = Vec::new();
+    http.feed(chunk, &mut |m| dec.on_message(m, from, to, requests), &mut |p| {
+        problems.push(p)
+    });
+    for p in problems {
+        dec.on_problem(p, time);
+    }
+}
+
+/// Reads a capture file; `progress` is called now and then; setting `cancel` stops the read.
+pub fn read_file(
+    path: &Path,
+    progress: &mut dyn FnMut(Progress),
+    cancel: &AtomicBool,
+) -> Result<CaptureData, CaptureError> {
+    let meta = std::fs::metadata(path).map_err(|e| CaptureError::Open(format!("{}: {e}", path.display())))?;
+    if meta.is_dir() {
+        return Err(CaptureError::Open(format!("{}: is a directory", path.display())));
+    }
+    let total = meta.len();
+    let mut cap = pcap::Capture::from_file_with_precision(path, pcap::Precision::Nano)
+        .map_err(|e| CaptureError::Open(format!("{}: not a pcap or pcapng capture ({e})", path.display())))?;
+    let link = cap.get_datalink().0;
+    let mut dec = Decoder {
+        timeline: Timeline::new(),
+        findings: Vec::new(),
+        stats: Stats {
+            link_type: link,
+            ..Stats::default()
+        },
+        replies: FxHashMap::default(),
+        opts: wsrm::Options {
+            keep_body: false,
+            ..wsrm::Options::default()
+        },
+    };
+    let mut conns: Vec<Conn> = Vec::new();
+    let mut by_key: FxHashMap<(SocketAddr, SocketAddr), usize> = FxHashMap::default();
+    let mut start: Option<u64> = None;
+    let mut last_time = Time::ZERO;
+    let mut frame: u32 = 0;
+    if !packet::supported(link) {
+        dec.findings.push(Finding::new(
+            Severity::Note,
+            1,
+            Time::ZERO,
+            SeqIdx::NONE,
+            format!("link type {link} is not one rmscope reads; frames skipped"),
+        ));
+    }
+    loop {
+        if frame.is_multiple_of(4096) {
+            if cancel.load(Ordering::Relaxed) {
+                return Err(CaptureError::Cancelled);
+            }
+            progress(Progress {
+                bytes: dec.stats.bytes.min(total),
+                total,
+                frames: dec.stats.frames,
+            });
+        }
+        let pkt = match cap.next_packet() {
+            Ok(p) => p,
+            Err(pcap::Error::NoMorePackets) => break,
+            Err(e) => {
+                // libpcap: "truncated dump file; tried to read N captured bytes, only got M".
+                dec.stats.truncated = true;
+                dec.findings.push(Finding::new(
+                    Severity::Error,
+                    frame,
+                    last_time,
+                    SeqIdx::NONE,
+                    format!("capture file is cut short after frame {frame}: {e}"),
+                ));
+                break;
+            }
+        };
+        frame += 1;
+        dec.stats.frames += 1;
+        let h = pkt.header;
+        dec.stats.bytes += 16 + h.caplen as u64;
+        let ts = (h.ts.tv_sec as i64).max(0) as u64 * 1_000_000_000 + (h.ts.tv_usec as i64).max(0) as u64;
+        let t0 = *start.get_or_insert(ts);
+        let time = Time(ts.saturating_sub(t0));
+        last_time = last_time.max(time);
+        if !packet::supported(link) {
+            dec.stats.skipped_link += 1;
+            continue;
+        }
+        let mut seg = match packet::tcp_segment(link, pkt.data) {
+            Ok(s) => s,
+            Err(Skip::NotTcp) => {
+                dec.stats.skipped_not_tcp += 1;
+                continue;
+            }
+            Err(Skip::Fragment) => {
+                dec.stats.skipped_fragments += 1;
+                continue;
+            }
+            Err(Skip::Malformed) => {
+                dec.stats.skipped_malformed += 1;
+                continue;
+            }
+        };
+        seg.missing = h.len.saturating_sub(h.caplen);
+        let key = if seg.src <= seg.dst {
+            (seg.src, seg.dst)
+        } else {
+            (seg.dst, seg.src)
+        };
+        // A new SYN on a finished 4-tuple starts a new connection.
+        let idx = match by_key.get(&key) {
+            Some(&i) if !(seg.syn && conns[i].dirs.iter().all(|d| d.started) && is_closed(&conns[i])) => i,
+            _ => {
+                let a = key.0;
+                let (ea, eb) = (
+                    dec.timeline.endpoint(&endpoint_name(&key.0)),
+                    dec.timeline.endpoint(&endpoint_name(&key.1)),
+                );
+                let dir = |from, to| Dir {
+                    reasm: Reassembler::new(),
+                    http: HttpStream::new(),
+                    from,
+                    to,
+                    started: false,
+                };
+                conns.push(Conn {
+                    a,
+                    dirs: [dir(ea, eb), dir(eb, ea)],
+                    requests: VecDeque::new(),
+                });
+                by_key.insert(key, conns.len() - 1);
+                conns.len() - 1
+            }
+        };
+        let conn = &mut conns[idx];
+        let d = usize::from(seg.src != conn.a);
+        let Conn { dirs, requests, .. } = conn;
+        let Dir {
+            reasm,
+            http,
+            from,
+            to,
+            started,
+        } = &mut dirs[d];
+        if !*started {
+            *started = true;
+            if !seg.syn {
+                http.start_mid_stream();
+            }
+        }
+        reasm.push(
+            seg.seq,
+            seg.syn,
+            seg.fin,
+            seg.payload,
+            seg.missing,
+            frame,
+            time,
+            &mut |c| feed(&mut dec, http, requests, *from, *to, c),
+        );
+        let anomalies: Vec<Anomaly> = reasm.anomalies.drain(..).collect();
+        for a in anomalies {
+            let Anomaly::OverlapMismatch { frame, len } = a;
+            dec.findings.push(Finding::new(
+                Severity::Warn,
+                frame,
+                time,
+                SeqIdx::NONE,
+                format!("retransmitted TCP data differs from the first copy ({len} bytes); the first copy was used"),
+            ));
+        }
+        if seg.rst {
+            for dir in dirs.iter_mut() {
+                let Dir {
+                    reasm,
+                    http,
+                    from,
+                    to,
+                    ..
+                } = dir;
+                reasm.finish(frame, time, &mut |c| {
+                    feed(&mut dec, http, requests, *from, *to, c)
+                });
+            }
+        }
+    }
+    // End of capture: flush what is still held.
+    for conn in conns.iter_mut() {
+        let Conn { dirs, requests, .. } = conn;
+        for dir in dirs.iter_mut() {
+            let Dir {
+                reasm,
+                http,
+                from,
+                to,
+                ..
+            } = dir;
+            reasm.finish(frame, last_time, &mut |c| {
+                feed(&mut dec, http, requests, *from, *to, c)
+            });
+        }
+    }
+    dec.stats.start_ns = start.unwrap_or(0);
+    dec.stats.tcp_connections = conns.len() as u64;
+    for c in &conns {
+        let kinds: Vec<Option<bool>> = c.dirs.iter().map(|d| d.http.is_http()).collect();
+        if kinds.contains(&Some(true)) {
+            dec.stats.http_connections += 1;
+        } else if kinds.contains(&Some(false)) {
+            dec.stats.other_connections += 1;
+        }
+    }
+    progress(Progress {
+        bytes: total,
+        total,
+        frames: dec.stats.frames,
+    });
+    dec.findings.sort_by_key(|f| f.frame);
+    Ok(CaptureData {
+        timeline: dec.timeline,
+        findings: dec.findings,
+        stats: dec.stats,
+    })
+}
+
+fn is_closed(c: &Conn) -> bool {
+    c.dirs
+        .iter()
+        .all(|d| d.http.is_http() != Some(true) || d.reasm_ended())
+}
+
+impl Dir {
+    fn reasm_ended(&self) -> bool {
+        self.reasm.is_ended()
+    }
+}

@@ -1,0 +1,306 @@
+//! `rmscope analyze FILE [--json | --csv] [--inactivity-timeout 10m]`: what the reliable
+//! sessions in a capture did.
+
+use super::CliError;
+use super::simulate::parse_duration;
+use crate::analysis::{self, Analysis, Finding, SequenceSummary};
+use crate::capture::{self, CaptureData};
+use crate::trace::{Timeline, WireFlags};
+use serde::Serialize;
+use std::fmt::Write;
+use std::path::PathBuf;
+use std::sync::atomic::AtomicBool;
+use std::time::Duration;
+
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// A pcap or pcapng capture.
+    pub file: PathBuf,
+    /// Print one JSON object.
+    #[arg(long, conflicts_with = "csv")]
+    pub json: bool,
+    /// Print the timeline (one row per message on the wire) as CSV.
+    #[arg(long)]
+    pub csv: bool,
+    /// Report silences longer than this (WCF's inactivityTimeout).
+    #[arg(long, default_value = "10m", value_parser = parse_duration)]
+    pub inactivity_timeout: Duration,
+}
+
+/// Reads and analyses a capture (shared by the CLI and the app).
+pub fn load(path: &std::path::Path, inactivity: Duration) -> Result<(CaptureData, Analysis), CliError> {
+    let cancel = AtomicBool::new(false);
+    let data = capture::read_file(path, &mut |_| {}, &cancel).map_err(|e| CliError(e.to_string()))?;
+    let analysis = analysis::analyze(
+        &data.timeline,
+        &analysis::Options {
+            inactivity_timeout: inactivity,
+        },
+    );
+    Ok((data, analysis))
+}
+
+pub fn run(args: &Args) -> Result<String, CliError> {
+    let (data, mut analysis) = load(&args.file, args.inactivity_timeout)?;
+    let mut findings = data.findings.clone();
+    findings.append(&mut analysis.findings);
+    findings.sort_by_key(|f| (f.frame, f.time));
+    if args.csv {
+        return csv(&data.timeline);
+    }
+    if args.json {
+        let report = JsonReport {
+            file: args.file.display().to_string(),
+            frames: data.stats.frames,
+            truncated: data.stats.truncated,
+            stats: &data.stats,
+            sequences: &analysis.sequences,
+            findings: findings
+                .iter()
+                .map(|f| JsonFinding::new(f, &data.timeline))
+                .collect(),
+        };
+        let mut s = serde_json::to_string_pretty(&report).expect("serialises");
+        s.push('\n');
+        return Ok(s);
+    }
+    Ok(text(
+        &args.file,
+        &data,
+        &analysis.sequences,
+        &findings,
+        &data.timeline,
+    ))
+}
+
+#[derive(Serialize)]
+struct JsonReport<'a> {
+    file: String,
+    frames: u64,
+    truncated: bool,
+    stats: &'a capture::Stats,
+    sequences: &'a [SequenceSummary],
+    findings: Vec<JsonFinding<'a>>,
+}
+
+#[derive(Serialize)]
+struct JsonFinding<'a> {
+    severity: analysis::Severity,
+    frame: u32,
+    time: f64,
+    sequence: Option<&'a str>,
+    text: &'a str,
+}
+
+impl<'a> JsonFinding<'a> {
+    fn new(f: &'a Finding, t: &'a Timeline) -> Self {
+        JsonFinding {
+            severity: f.severity,
+            frame: f.frame,
+            time: f.time.as_secs_f64(),
+            sequence: t.seq_info(f.seq).map(|s| s.identifier.as_str()),
+            text: &f.text,
+        }
+    }
+}
+
+fn ranges_text(r: &[[u64; 2]]) -> String {
+    if r.is_empty() {
+        return "none".into();
+    }
+    r.iter()
+        .map(|[a, b]| if a == b { a.to_string() } else { format!("{a}-{b}") })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn text(
+    path: &std::path::Path,
+    data: &CaptureData,
+    seqs: &[SequenceSummary],
+    findings: &[Finding],
+    t: &Timeline,
+) -> String {
+    let st = &data.stats;
+    let mut o = String::new();
+    let _ = writeln!(
+        o,
+        "{}: {} frames{}; {} TCP connections ({} HTTP, {} other); {} HTTP messages, {} SOAP, {} WS-RM",
+        path.display(),
+        st.frames,
+        if st.truncated { " (file cut short)" } else { "" },
+        st.tcp_connections,
+        st.http_connections,
+        st.other_connections,
+        st.http_messages,
+        st.soap_messages,
+        st.wsrm_messages
+    );
+    let skipped = st.skipped_not_tcp + st.skipped_link + st.skipped_fragments + st.skipped_malformed;
+    if skipped > 0 {
+        let _ = writeln!(
+            o,
+            "skipped {skipped} frames: {} not TCP, {} unsupported link type, {} IP fragments, {} malformed",
+            st.skipped_not_tcp, st.skipped_link, st.skipped_fragments, st.skipped_malformed
+        );
+    }
+    for s in seqs {
+        let _ = writeln!(o);
+        let _ = writeln!(
+            o,
+            "sequence {}  (WS-RM {}, SOAP {})",
+            s.id,
+            s.version.unwrap_or("?"),
+            s.soap.unwrap_or("?")
+        );
+        let _ = writeln!(
+            o,
+            "  endpoints        {} → {}",
+            s.source.as_deref().unwrap_or("?"),
+            s.destination.as_deref().unwrap_or("?")
+        );
+        if let (Some(f), Some(rtt)) = (s.create_frame, s.handshake_rtt) {
+            let _ = writeln!(
+                o,
+                "  handshake        CreateSequence in frame {f}, response after {:.3} ms",
+                rtt * 1e3
+            );
+        }
+        let retrans = if s.retransmitted_numbers.is_empty() {
+            String::new()
+        } else {
+            let shown: Vec<String> = s
+                .retransmitted_numbers
+                .iter()
+                .take(20)
+                .map(|n| n.to_string())
+                .collect();
+            let more = if s.retransmitted_numbers.len() > 20 {
+                ", …"
+            } else {
+                ""
+            };
+            format!(": {}{more}", shown.join(", "))
+        };
+        let _ = writeln!(
+            o,
+            "  messages         {} ({} transmissions, {} retransmissions{retrans})",
+            s.messages, s.transmissions, s.retransmissions
+        );
+        let _ = writeln!(
+            o,
+            "  acks             {}, final ranges {}",
+            s.acks,
+            ranges_text(&s.final_ack_ranges)
+        );
+        if let Some(l) = &s.ack_latency {
+            let _ = writeln!(
+                o,
+                "  ack latency      median {:.3} ms, 95% {:.3} ms, max {:.3} ms",
+                l.median * 1e3,
+                l.p95 * 1e3,
+                l.max * 1e3
+            );
+        }
+        let _ = writeln!(o, "  max in flight    {}", s.max_in_flight);
+        if let Some(b) = s.min_buffer_remaining {
+            let _ = writeln!(o, "  buffer remaining min {b}");
+        }
+        if let Some(n) = s.last_message_number {
+            let _ = writeln!(o, "  last message     {n}");
+        }
+        let _ = writeln!(o, "  longest silence  {:.3} s", s.longest_silence);
+        let _ = writeln!(
+            o,
+            "  closed {} · terminated {} · faults {}",
+            yes(s.closed),
+            yes(s.terminated),
+            s.faults
+        );
+    }
+    let _ = writeln!(o);
+    let _ = writeln!(o, "findings ({})", findings.len());
+    for f in findings {
+        let seq = t
+            .seq_info(f.seq)
+            .map_or(String::new(), |s| format!(" [{}]", s.identifier));
+        let _ = writeln!(
+            o,
+            "  {:<5} frame {:>6}{seq}  {}",
+            f.severity.label(),
+            f.frame,
+            f.text
+        );
+    }
+    o
+}
+
+fn yes(b: bool) -> &'static str {
+    if b { "yes" } else { "no" }
+}
+
+/// One row per wire: frame, time, endpoints, sequence, kind, number, copy, ack ranges, ...
+fn csv(t: &Timeline) -> Result<String, CliError> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let err = |e: csv::Error| CliError(format!("writing CSV: {e}"));
+    w.write_record([
+        "frame",
+        "time",
+        "source",
+        "destination",
+        "sequence",
+        "kind",
+        "message_number",
+        "copy",
+        "ack_requested",
+        "last_message",
+        "ack_sequence",
+        "ack_ranges",
+        "final",
+        "buffer_remaining",
+        "fault",
+        "size",
+    ])
+    .map_err(err)?;
+    for wire in &t.wires {
+        let ep = |e: u16| {
+            t.endpoints
+                .get(e as usize)
+                .map_or(String::new(), |n| n.to_string())
+        };
+        let seq = |s| t.seq_info(s).map_or(String::new(), |i| i.identifier.to_string());
+        let ranges = t
+            .ack_ranges(wire)
+            .iter()
+            .map(|r| format!("{}-{}", r.lower, r.upper))
+            .collect::<Vec<_>>()
+            .join(" ");
+        w.write_record([
+            wire.frame.to_string(),
+            format!("{:.9}", wire.time.as_secs_f64()),
+            ep(wire.from),
+            ep(wire.to),
+            seq(wire.seq),
+            wire.kind.label().to_string(),
+            if wire.number > 0 {
+                wire.number.to_string()
+            } else {
+                String::new()
+            },
+            wire.attempt.to_string(),
+            wire.flags.has(WireFlags::ACK_REQUESTED).to_string(),
+            wire.flags.has(WireFlags::LAST_MESSAGE).to_string(),
+            seq(wire.ack_seq),
+            ranges,
+            wire.flags.has(WireFlags::FINAL).to_string(),
+            wire.buffer_remaining().map_or(String::new(), |b| b.to_string()),
+            wire.fault_code().map_or(String::new(), |f| f.name().to_string()),
+            wire.size.to_string(),
+        ])
+        .map_err(err)?;
+    }
+    let bytes = w
+        .into_inner()
+        .map_err(|e| CliError(format!("writing CSV: {e}")))?;
+    Ok(String::from_utf8(bytes).expect("CSV of UTF-8 fields"))
+}

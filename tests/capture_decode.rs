@@ -1,0 +1,434 @@
+//! The capture decoder on captures built here: every link type and file format, TCP
+//! segmentation, reordering, retransmission, gaps, HTTP framing, and broken files.
+
+mod common;
+
+use common::*;
+use rmscope::analysis::{self, Severity};
+use rmscope::capture::writer::Format;
+use rmscope::capture::{self, CaptureData};
+use rmscope::trace::WireKind;
+use std::sync::atomic::AtomicBool;
+
+fn read(path: &std::path::Path) -> CaptureData {
+    capture::read_file(path, &mut |_| {}, &AtomicBool::new(false)).unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// A CreateSequence / response and three messages with an ack, as WCF's docs show them.
+fn session(b: &mut Builder, client: &str, server: &str) {
+    let mut c = b.connect(client, server);
+    b.exchange(
+        &mut c,
+        &fixture("sandesha2-createsequence.xml"),
+        200,
+        &fixture("sandesha2-createsequenceresponse.xml"),
+    );
+    b.exchange(&mut c, &fixture("cxf-message1.xml"), 202, b"");
+    b.exchange(
+        &mut c,
+        &fixture("cxf-retransmission.xml"),
+        200,
+        &fixture("cxf-acknowledgment.xml"),
+    );
+    b.close(&mut c);
+}
+
+fn kinds(d: &CaptureData) -> Vec<WireKind> {
+    d.timeline.wires.iter().map(|w| w.kind).collect()
+}
+
+#[test]
+fn every_format_and_link_type_decodes_the_same() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut b = Builder::new();
+    session(&mut b, "10.0.0.1:50000", "10.0.0.2:8080");
+    let mut reference = None;
+    for format in [Format::Pcap, Format::PcapNano, Format::PcapNg] {
+        for link in [
+            Link::Ethernet,
+            Link::Vlan,
+            Link::RawIp,
+            Link::Sll,
+            Link::Sll2,
+            Link::Null,
+        ] {
+            let path = temp_path(&dir, &format!("{format:?}-{link:?}.cap"));
+            b.write(&path, format, link);
+            let d = read(&path);
+            assert_eq!(d.stats.frames as usize, b.frames.len(), "{format:?} {link:?}");
+            assert_eq!(d.stats.http_messages, 6, "{format:?} {link:?}");
+            assert_eq!(d.stats.soap_messages, 5);
+            assert!(d.findings.is_empty(), "{format:?} {link:?}: {:?}", d.findings);
+            let k = kinds(&d);
+            assert_eq!(
+                k,
+                vec![
+                    WireKind::CreateSequence,
+                    WireKind::CreateSequenceResponse,
+                    WireKind::Data,
+                    WireKind::Http,
+                    WireKind::Data,
+                    WireKind::Ack
+                ]
+            );
+            let ep = &d.timeline.endpoints;
+            assert_eq!(ep[d.timeline.wires[0].from as usize], "10.0.0.1:50000");
+            assert_eq!(ep[d.timeline.wires[0].to as usize], "10.0.0.2:8080");
+            match &reference {
+                None => reference = Some(d.timeline.wires.clone()),
+                Some(r) => {
+                    // Same wires whatever the container; only µs rounding may differ.
+                    assert_eq!(r.len(), d.timeline.wires.len());
+                    for (a, b) in r.iter().zip(&d.timeline.wires) {
+                        assert_eq!(
+                            (a.kind, a.frame, a.number, a.size),
+                            (b.kind, b.frame, b.number, b.size)
+                        );
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn ipv6_and_timestamps_in_nanoseconds() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut b = Builder::new();
+    session(&mut b, "[2001:db8::1]:50000", "[2001:db8::2]:80");
+    let path = temp_path(&dir, "v6.pcapng");
+    b.write(&path, Format::PcapNg, Link::Ethernet);
+    let d = read(&path);
+    assert_eq!(d.stats.soap_messages, 5);
+    assert_eq!(d.timeline.endpoints[0], "[2001:db8::1]:50000");
+    assert_eq!(d.stats.start_ns, EPOCH);
+    // Frames are 1 µs apart inside an exchange: nanosecond precision is kept.
+    assert_eq!(d.timeline.wires[0].time.as_nanos() % 1_000, 0);
+}
+
+#[test]
+fn body_split_across_segments_and_frame_numbers() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut b = Builder::new();
+    let mut c = b.connect("10.0.0.1:1", "10.0.0.2:2");
+    c.mss = 100; // the CreateSequence spans many segments
+    b.exchange(
+        &mut c,
+        &fixture("sandesha2-createsequence.xml"),
+        200,
+        &fixture("sandesha2-createsequenceresponse.xml"),
+    );
+    let path = temp_path(&dir, "seg.pcap");
+    b.write(&path, Format::Pcap, Link::Ethernet);
+    let d = read(&path);
+    let cs = &d.timeline.wires[0];
+    assert_eq!(cs.kind, WireKind::CreateSequence);
+    // 3 handshake frames, then the request: it completes in its last data segment.
+    let request_len = cs.size as usize;
+    let segments = request_len.div_ceil(100);
+    assert_eq!(cs.frame as usize, 3 + segments);
+    let (first, offset) = capture::reader::split_origin(cs.origin);
+    assert_eq!((first, offset), (4, 0));
+}
+
+#[test]
+fn out_of_order_and_retransmitted_segments() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut b = Builder::new();
+    let mut c = b.connect("10.0.0.1:1", "10.0.0.2:2");
+    c.mss = 200;
+    b.exchange(&mut c, &fixture("cxf-message1.xml"), 202, b"");
+    // Swap two data segments and repeat one (a retransmission).
+    b.frames.swap(3, 4);
+    let again = b.frames[5].clone();
+    b.frames.insert(7, again);
+    let path = temp_path(&dir, "ooo.pcap");
+    b.write(&path, Format::Pcap, Link::Ethernet);
+    let d = read(&path);
+    assert_eq!(kinds(&d), vec![WireKind::Data, WireKind::Http]);
+    assert!(d.findings.is_empty(), "{:?}", d.findings);
+}
+
+#[test]
+fn retransmission_with_different_bytes_is_a_finding() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut b = Builder::new();
+    let mut c = b.connect("10.0.0.1:1", "10.0.0.2:2");
+    b.exchange(&mut c, &fixture("cxf-message1.xml"), 202, b"");
+    let mut bad = b.frames[3].clone();
+    let n = bad.data.len();
+    bad.data[n - 10] ^= 0x20; // same sequence numbers, different payload (checksum not checked)
+    b.frames.insert(4, bad);
+    let path = temp_path(&dir, "diff.pcap");
+    b.write(&path, Format::Pcap, Link::Ethernet);
+    let d = read(&path);
+    assert_eq!(d.stats.soap_messages, 1, "first copy wins");
+    assert!(d.findings.iter().any(|f| f.severity == Severity::Warn
+        && f.text.contains("differs from the first copy")
+        && f.frame == 5));
+}
+
+#[test]
+fn chunked_gzip_keep_alive_and_continue() {
+    use std::io::Write;
+    let dir = tempfile::tempdir().unwrap();
+    let mut b = Builder::new();
+    let mut c = b.connect("10.0.0.1:1", "10.0.0.2:2");
+    let body = fixture("cxf-acknowledgment2.xml");
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gz.write_all(&body).unwrap();
+    let gz = gz.finish().unwrap();
+    let mut req = format!("POST /s HTTP/1.1\r\nContent-Type: text/xml\r\nExpect: 100-continue\r\nContent-Encoding: gzip\r\nContent-Length: {}\r\n\r\n", gz.len()).into_bytes();
+    req.extend_from_slice(&gz);
+    b.raw(&mut c, false, b"HTTP/1.1 100 Continue\r\n\r\n");
+    b.raw(&mut c, true, &req);
+    let mut resp =
+        b"HTTP/1.1 200 OK\r\nContent-Type: text/xml\r\nTransfer-Encoding: chunked\r\n\r\n".to_vec();
+    let msg = fixture("cxf-message1.xml");
+    for part in msg.chunks(300) {
+        resp.extend_from_slice(format!("{:x}\r\n", part.len()).as_bytes());
+        resp.extend_from_slice(part);
+        resp.extend_from_slice(b"\r\n");
+    }
+    resp.extend_from_slice(b"0\r\n\r\n");
+    b.raw(&mut c, false, &resp);
+    // Keep-alive: a second exchange on the same connection.
+    b.exchange(&mut c, &fixture("cxf-retransmission.xml"), 202, b"");
+    let path = temp_path(&dir, "chunked.pcap");
+    b.write(&path, Format::Pcap, Link::Ethernet);
+    let d = read(&path);
+    assert!(d.findings.is_empty(), "{:?}", d.findings);
+    assert_eq!(
+        kinds(&d),
+        vec![WireKind::Ack, WireKind::Data, WireKind::Data, WireKind::Http]
+    );
+    assert_eq!(d.stats.tcp_connections, 1);
+}
+
+#[test]
+fn pipelined_requests_are_matched_to_responses_in_order() {
+    use rmscope::capture::synth::{http_response, soap_request};
+    let dir = tempfile::tempdir().unwrap();
+    let mut b = Builder::new();
+    let mut c = b.connect("10.0.0.1:1", "10.0.0.2:2");
+    // Two requests back to back, then both responses in one segment burst.
+    let cs = soap_request("/s", "h", false, "a", &fixture("sandesha2-createsequence.xml"));
+    let msg = soap_request("/s", "h", false, "a", &fixture("cxf-message1.xml"));
+    b.raw(&mut c, true, &[cs, msg].concat());
+    let csr = http_response(
+        200,
+        "OK",
+        Some("text/xml"),
+        &fixture("sandesha2-createsequenceresponse.xml"),
+    );
+    let accepted = http_response(202, "Accepted", None, b"");
+    b.raw(&mut c, false, &[csr, accepted].concat());
+    let path = temp_path(&dir, "pipe.pcap");
+    b.write(&path, Format::Pcap, Link::Ethernet);
+    let d = read(&path);
+    assert_eq!(
+        kinds(&d),
+        vec![
+            WireKind::CreateSequence,
+            WireKind::Data,
+            WireKind::CreateSequenceResponse,
+            WireKind::Http
+        ]
+    );
+    // Sandesha2's RelatesTo does not match, so the pairing comes from HTTP order.
+    let seq = d.timeline.wires[2].seq;
+    assert_eq!(d.timeline.seq_info(seq).unwrap().handshake, Some((0, 2)));
+    assert!(d.timeline.wires[2].flags.has(rmscope::trace::WireFlags::RESPONSE));
+}
+
+#[test]
+fn gap_is_reported_and_the_parser_resynchronises() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut b = Builder::new();
+    let mut c = b.connect("10.0.0.1:1", "10.0.0.2:2");
+    c.mss = 300;
+    b.exchange(&mut c, &fixture("cxf-message1.xml"), 202, b"");
+    let lost_at = b.frames.len() - 1;
+    b.exchange(&mut c, &fixture("cxf-retransmission.xml"), 202, b"");
+    b.exchange(&mut c, &fixture("cxf-acknowledgment.xml"), 202, b"");
+    // Lose the second segment of the second request.
+    let idx = b
+        .frames
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| *i > lost_at)
+        .nth(1)
+        .unwrap()
+        .0;
+    b.frames.remove(idx);
+    let path = temp_path(&dir, "gap.pcap");
+    b.write(&path, Format::Pcap, Link::Ethernet);
+    let d = read(&path);
+    assert!(
+        d.findings.iter().any(|f| f.text.contains("were not captured")),
+        "{:?}",
+        d.findings
+    );
+    assert!(
+        d.findings
+            .iter()
+            .any(|f| f.text.contains("cut by missing TCP segments"))
+    );
+    // The first and third requests are intact.
+    let data: Vec<u64> = d
+        .timeline
+        .wires
+        .iter()
+        .filter(|w| w.kind == WireKind::Data)
+        .map(|w| w.number)
+        .collect();
+    assert_eq!(data, vec![1]);
+    assert!(d.timeline.wires.iter().any(|w| w.kind == WireKind::Ack));
+}
+
+#[test]
+fn truncated_file_gives_what_is_there() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut b = Builder::new();
+    session(&mut b, "10.0.0.1:1", "10.0.0.2:2");
+    let path = temp_path(&dir, "t.pcap");
+    b.write(&path, Format::Pcap, Link::Ethernet);
+    let full = std::fs::read(&path).unwrap();
+    std::fs::write(&path, &full[..full.len() - 50]).unwrap();
+    let d = read(&path);
+    assert!(d.stats.truncated);
+    assert!(
+        d.findings
+            .iter()
+            .any(|f| f.severity == Severity::Error && f.text.contains("cut short"))
+    );
+    assert!(d.stats.soap_messages >= 4, "{:?}", d.stats);
+}
+
+#[test]
+fn garbage_and_missing_files_are_clear_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = temp_path(&dir, "garbage.pcap");
+    std::fs::write(&path, b"this is not a capture at all, just some text").unwrap();
+    let e = capture::read_file(&path, &mut |_| {}, &AtomicBool::new(false)).unwrap_err();
+    assert!(e.to_string().contains("not a pcap or pcapng capture"), "{e}");
+    let e = capture::read_file(
+        &temp_path(&dir, "none.pcap"),
+        &mut |_| {},
+        &AtomicBool::new(false),
+    )
+    .unwrap_err();
+    assert!(e.to_string().contains("No such file"), "{e}");
+    let empty = temp_path(&dir, "empty.pcap");
+    std::fs::write(&empty, b"").unwrap();
+    assert!(capture::read_file(&empty, &mut |_| {}, &AtomicBool::new(false)).is_err());
+}
+
+#[test]
+fn non_http_tcp_and_non_tcp_are_skipped_and_counted() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut b = Builder::new();
+    let mut c = b.connect("10.0.0.1:1", "10.0.0.2:22");
+    b.raw(&mut c, false, b"SSH-2.0-OpenSSH_9.2\r\n");
+    b.raw(&mut c, true, &[0u8, 0, 1, 2, 3, 250, 251]);
+    session(&mut b, "10.0.0.1:2", "10.0.0.2:80");
+    // A UDP datagram.
+    let mut udp = Vec::new();
+    etherparse::PacketBuilder::ethernet2([1; 6], [2; 6])
+        .ipv4([10, 0, 0, 1], [10, 0, 0, 2], 64)
+        .udp(53, 53)
+        .write(&mut udp, b"dns")
+        .unwrap();
+    b.frames.push(rmscope::capture::synth::Frame {
+        ts_ns: b.t,
+        data: udp,
+    });
+    let path = temp_path(&dir, "mixed.pcap");
+    b.write(&path, Format::Pcap, Link::Ethernet);
+    let d = read(&path);
+    assert_eq!(d.stats.tcp_connections, 2);
+    assert_eq!(d.stats.http_connections, 1);
+    assert_eq!(d.stats.other_connections, 1);
+    assert_eq!(d.stats.skipped_not_tcp, 1);
+    assert_eq!(d.stats.soap_messages, 5);
+}
+
+#[test]
+fn connection_open_before_the_capture_starts() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut b = Builder::new();
+    session(&mut b, "10.0.0.1:1", "10.0.0.2:2");
+    // Drop the handshake and the first request's frames: the capture starts mid-stream,
+    // inside a message.
+    let frames: Vec<_> = b.frames.drain(..).skip(4).collect();
+    b.frames = frames;
+    let path = temp_path(&dir, "mid.pcap");
+    b.write(&path, Format::Pcap, Link::Ethernet);
+    let d = read(&path);
+    assert!(
+        d.timeline
+            .wires
+            .iter()
+            .any(|w| w.kind == WireKind::Data && w.number == 2)
+    );
+}
+
+#[test]
+fn cancel_and_progress() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut b = Builder::new();
+    for i in 0..50 {
+        session(&mut b, &format!("10.0.0.1:{}", 1000 + i), "10.0.0.2:80");
+    }
+    let path = temp_path(&dir, "many.pcap");
+    b.write(&path, Format::Pcap, Link::Ethernet);
+    let mut last = capture::Progress::default();
+    let d = capture::read_file(&path, &mut |p| last = p, &AtomicBool::new(false)).unwrap();
+    assert_eq!(last.bytes, last.total);
+    assert_eq!(last.frames, d.stats.frames);
+    let cancel = AtomicBool::new(true);
+    assert_eq!(
+        capture::read_file(&path, &mut |_| {}, &cancel).unwrap_err(),
+        capture::CaptureError::Cancelled
+    );
+}
+
+#[test]
+fn fixtures_in_a_capture_analyse_as_their_table_says() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut b = Builder::new();
+    session(&mut b, "10.0.0.1:50000", "10.0.0.2:8080");
+    let path = temp_path(&dir, "fixtures.pcap");
+    b.write(&path, Format::Pcap, Link::Ethernet);
+    let d = read(&path);
+    let a = analysis::analyze(&d.timeline, &analysis::Options::default());
+    let abc = a
+        .sequences
+        .iter()
+        .find(|s| s.id == "http://Business456.com/RM/ABC")
+        .unwrap();
+    assert_eq!(abc.version, Some("2005/02"));
+    assert_eq!(abc.soap, Some("1.1"));
+    assert_eq!(abc.messages, 2);
+    assert_eq!(abc.transmissions, 2);
+    assert_eq!(abc.retransmissions, 0);
+    assert_eq!(abc.acks, 1);
+    assert_eq!(abc.final_ack_ranges, vec![[1, 1], [3, 3]]);
+    assert_eq!(abc.source.as_deref(), Some("10.0.0.1:50000"));
+    assert_eq!(abc.destination.as_deref(), Some("10.0.0.2:8080"));
+    // The ack covers 3, which was never sent: InvalidAcknowledgement.
+    assert!(
+        a.findings
+            .iter()
+            .any(|f| f.severity == Severity::Error && f.text.contains("message 3 never seen sent"))
+    );
+    assert!(a.findings.iter().any(|f| f.text.contains("never terminated")));
+    // The Sandesha2 handshake: paired through HTTP (its RelatesTo does not match).
+    let created = a
+        .sequences
+        .iter()
+        .find(|s| s.id == "uuid:88754b00-161a-11da-b6d6-8198de3c47c5")
+        .unwrap();
+    assert!(created.handshake_rtt.unwrap() > 0.0);
+    assert_eq!(created.create_frame, Some(d.timeline.wires[0].frame));
+}
