@@ -6,8 +6,15 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 target=${1:?target}; secs=${2:-60}
 mkdir -p "fuzz/corpus/$target"
-# Seed with the shared real-world messages (read in place, not copied into the repository).
-seeds=../shared/fixtures/wsrm-messages
-if [ -d "$seeds" ]; then cp -n "$seeds"/*.xml "fuzz/corpus/$target/" 2>/dev/null || true; fi
+# Seeds: the shared real-world messages for `decode`, the sample captures for `capture`
+# (read in place, not copied into the repository).
+case "$target" in
+  decode) seeds=../shared/fixtures/wsrm-messages; pattern='*.xml' ;;
+  capture) seeds=captures; pattern='*.pcap' ;;
+  *) seeds=; pattern= ;;
+esac
+if [ -n "$seeds" ] && [ -d "$seeds" ]; then
+  find "$seeds" -name "$pattern" -exec cp -n {} "fuzz/corpus/$target/" \; 2>/dev/null || true
+fi
 RUSTC_BOOTSTRAP=1 cargo fuzz run --sanitizer none "$target" "fuzz/corpus/$target" -- \
-  -max_total_time="$secs" -rss_limit_mb=2048 -timeout=10 -print_final_stats=1
+  -max_total_time="$secs" -rss_limit_mb=2048 -timeout=10 -max_len=262144 -print_final_stats=1

@@ -85,11 +85,19 @@ impl Reassembler {
         self.recent[..tail.len() - first].copy_from_slice(&tail[first..]);
     }
 
-    /// Compares bytes arriving again at stream offset `at` with what was delivered there.
-    fn compare_recent(&mut self, bytes: &[u8], at: u64, frame: u32) {
+    /// Compares bytes arriving again at stream offset `at` with what was delivered there
+    /// (bytes from before the stream's known start are not compared).
+    fn compare_recent(&mut self, bytes: &[u8], at: i64, frame: u32) {
+        let (bytes, at) = if at < 0 {
+            let cut = (at.unsigned_abs() as usize).min(bytes.len());
+            (&bytes[cut..], 0u64)
+        } else {
+            (bytes, at as u64)
+        };
         if self.recent.is_empty()
-            || at + RECENT as u64 <= self.offset
-            || at + bytes.len() as u64 > self.offset
+            || bytes.is_empty()
+            || at.saturating_add(RECENT as u64) <= self.offset
+            || at.saturating_add(bytes.len() as u64) > self.offset
         {
             return;
         }
@@ -162,13 +170,13 @@ impl Reassembler {
         let rel = self.rel(seq);
         let at = (self.offset as i64 + rel).max(0) as u64;
         if fin {
-            let fin_at = at + payload.len() as u64 + missing as u64;
+            let fin_at = at.saturating_add(payload.len() as u64 + missing as u64);
             self.fin.get_or_insert(fin_at);
         }
         if rel < 0 {
             // A retransmission or an overlap: the first copy wins.
             let dup = ((-rel) as usize).min(payload.len());
-            self.compare_recent(&payload[..dup], (self.offset as i64 + rel) as u64, frame);
+            self.compare_recent(&payload[..dup], self.offset as i64 + rel, frame);
             let fresh = &payload[dup..];
             if !fresh.is_empty() {
                 self.deliver(fresh, dup, frame, time, sink);
@@ -227,7 +235,7 @@ impl Reassembler {
             self.held_bytes -= h.data.len();
             let dup = (self.offset - at) as usize;
             if dup < h.data.len() {
-                self.compare_recent(&h.data[..dup], at, h.frame);
+                self.compare_recent(&h.data[..dup], at as i64, h.frame);
                 self.deliver(&h.data[dup..], dup, h.frame, h.time, sink);
             }
         }
@@ -350,6 +358,20 @@ mod tests {
         );
         assert_eq!(out, vec![Out::D(b"ab".to_vec(), 1), Out::D(b"cd".to_vec(), 2)]);
         assert!(r.mid_stream);
+    }
+
+    #[test]
+    fn segment_from_before_a_mid_stream_start() {
+        // Found by fuzzing: the first segment seen is not the oldest; an earlier one follows.
+        let mut r = Reassembler::new();
+        let out = collect(
+            &mut r,
+            &[
+                (1000, false, false, b"later", 1),
+                (900, false, false, &[b'x'; 150], 2),
+            ],
+        );
+        assert_eq!(out, vec![Out::D(b"later".to_vec(), 1), Out::D(vec![b'x'; 45], 2)]);
     }
 
     #[test]
