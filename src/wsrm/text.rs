@@ -46,6 +46,12 @@ impl From<String> for Text {
     }
 }
 
+impl From<std::borrow::Cow<'_, str>> for Text {
+    fn from(s: std::borrow::Cow<'_, str>) -> Self {
+        Text(Arc::from(&*s))
+    }
+}
+
 impl PartialEq<str> for Text {
     fn eq(&self, other: &str) -> bool {
         &*self.0 == other

@@ -1,11 +1,12 @@
-//! A thin, bounded pull cursor over quick-xml's `NsReader`: namespace-classified elements,
-//! text with entity handling, nesting limit, byte offsets, and the lenient well-known prefixes.
+//! A thin, bounded pull cursor over quick-xml's `Reader`: namespace-classified elements (with
+//! its own scope stack, borrowing nothing it must copy per element), text with entity
+//! handling, nesting limit, byte offsets, and the lenient well-known prefixes.
 
 use super::error::{DecodeError, ErrorKind, Warning};
 use super::ns::{self, KnownNs, RmVersion};
 use quick_xml::events::{BytesStart, Event};
-use quick_xml::name::{QName, ResolveResult};
-use quick_xml::reader::NsReader;
+use quick_xml::name::QName;
+use quick_xml::reader::Reader;
 use std::borrow::Cow;
 
 /// Most namespace bindings in scope at once: resolution is a linear scan, so this bounds it.
@@ -59,34 +60,60 @@ impl LenientPrefixes {
     }
 }
 
+/// One namespace declaration in scope: prefix ("" for the default namespace) and URI, stored in
+/// `Cursor::ns_text`; `level` is the depth of the element that declared it.
+struct Binding {
+    level: usize,
+    prefix: std::ops::Range<usize>,
+    uri: std::ops::Range<usize>,
+}
+
+/// How a prefix resolved.
+enum Resolved {
+    /// URI at this range of `Cursor::ns_text`.
+    Bound(std::ops::Range<usize>),
+    Xml,
+    Unbound,
+    Unknown,
+}
+
 pub(crate) struct Cursor<'a> {
-    reader: NsReader<&'a [u8]>,
+    reader: Reader<&'a [u8]>,
     depth: usize,
     max_depth: usize,
+    /// Namespace declarations in scope, innermost last (resolution scans backwards).
+    bindings: Vec<Binding>,
+    ns_text: String,
     lenient: Option<LenientPrefixes>,
     warned_prefixes: Vec<String>,
     pub warnings: Vec<Warning>,
     /// Offset where the last token returned by `next` started.
     pub last_offset: usize,
+    /// An end tag owed for an element read as `<a/>` (expanded here, not by the reader, so
+    /// that `read_to_end` skipping stays exact).
+    pending_end: bool,
+    /// The element just closed still has declarations on the stack.
+    pop_pending: bool,
 }
 
 impl<'a> Cursor<'a> {
     pub fn new(input: &'a str, max_depth: usize, lenient: Option<LenientPrefixes>) -> Self {
-        let mut reader = NsReader::from_str(input);
+        let mut reader = Reader::from_str(input);
         let config = reader.config_mut();
-        config.expand_empty_elements = true;
+        config.expand_empty_elements = false;
         config.check_end_names = true;
-        reader
-            .resolver_mut()
-            .set_max_namespace_bindings(MAX_NAMESPACE_BINDINGS);
         Cursor {
             reader,
             depth: 0,
             max_depth,
+            bindings: Vec::new(),
+            ns_text: String::new(),
             lenient,
             warned_prefixes: Vec::new(),
             warnings: Vec::new(),
             last_offset: 0,
+            pending_end: false,
+            pop_pending: false,
         }
     }
 
@@ -114,58 +141,44 @@ impl<'a> Cursor<'a> {
         )
     }
 
+    /// Leaves an element. Its declarations stay visible until the next token is read, so
+    /// that a QName in its text (`<faultcode xmlns:p="…">p:x</faultcode>`) still resolves.
+    fn close_level(&mut self) {
+        self.depth -= 1;
+        self.pop_pending = true;
+    }
+
+    fn pop_closed(&mut self) {
+        if self.pop_pending {
+            self.pop_pending = false;
+            while self.bindings.last().is_some_and(|b| b.level > self.depth) {
+                let b = self.bindings.pop().expect("checked");
+                self.ns_text.truncate(b.prefix.start);
+            }
+        }
+    }
+
     /// The next token that matters: comments, processing instructions and the XML
     /// declaration are skipped; a DOCTYPE is refused.
     pub fn next(&mut self) -> Result<Token<'a>, DecodeError> {
+        self.pop_closed();
+        if self.pending_end {
+            self.pending_end = false;
+            self.close_level();
+            return Ok(Token::End);
+        }
         loop {
             let offset = self.pos();
             self.last_offset = offset;
             let event = self.reader.read_event().map_err(|e| self.syntax(e))?;
-            match event {
-                Event::Start(start) => {
-                    self.depth += 1;
-                    if self.depth > self.max_depth {
-                        return Err(DecodeError::new(
-                            ErrorKind::TooDeep,
-                            offset,
-                            Some(start.name().0),
-                            format!("elements nested deeper than {} levels", self.max_depth),
-                        ));
-                    }
-                    self.check_attributes(&start, offset)?;
-                    // Namespaces in XML §3: element names must not have the prefix xmlns.
-                    if start.name().0.starts_with("xmlns:") {
-                        return Err(DecodeError::new(
-                            ErrorKind::Syntax,
-                            offset,
-                            Some(start.name().0),
-                            "an element name may not use the reserved prefix xmlns",
-                        ));
-                    }
-                    let (ns, ns_uri) = self.resolve(start.name(), true, offset)?;
-                    return Ok(Token::Start(Elem {
-                        start,
-                        ns,
-                        ns_uri,
-                        offset,
-                    }));
-                }
+            let (start, empty) = match event {
+                Event::Start(start) => (start, false),
+                Event::Empty(start) => (start, true),
                 Event::End(_) => {
-                    self.depth -= 1;
+                    self.close_level();
                     return Ok(Token::End);
                 }
-                // `expand_empty_elements` turns `<a/>` into Start + End, so Empty never arrives.
-                Event::Empty(e) => {
-                    return Err(DecodeError::new(
-                        ErrorKind::Syntax,
-                        offset,
-                        Some(e.name().0),
-                        "unexpected empty-element event",
-                    ));
-                }
-                Event::Text(text) => {
-                    return Ok(Token::Text(text.xml10_content()));
-                }
+                Event::Text(text) => return Ok(Token::Text(text.xml10_content())),
                 Event::CData(data) => return Ok(Token::Text(data.xml10_content())),
                 Event::GeneralRef(r) => {
                     let ch = match r.resolve_char_ref() {
@@ -216,14 +229,44 @@ impl<'a> Cursor<'a> {
                     }
                     return Ok(Token::Eof);
                 }
+            };
+            self.depth += 1;
+            if self.depth > self.max_depth {
+                return Err(DecodeError::new(
+                    ErrorKind::TooDeep,
+                    offset,
+                    Some(start.name().0),
+                    format!("elements nested deeper than {} levels", self.max_depth),
+                ));
             }
+            // Namespaces in XML §3: element names must not have the prefix xmlns.
+            if start.name().0.starts_with("xmlns:") {
+                return Err(DecodeError::new(
+                    ErrorKind::Syntax,
+                    offset,
+                    Some(start.name().0),
+                    "an element name may not use the reserved prefix xmlns",
+                ));
+            }
+            self.declare(&start, offset)?;
+            let (ns, ns_uri) = self.resolve(start.name(), true, offset)?;
+            self.pending_end = empty;
+            return Ok(Token::Start(Elem {
+                start,
+                ns,
+                ns_uri,
+                offset,
+            }));
         }
     }
 
-    /// Refuses a malformed attribute list (so that the namespace resolver, which stops at the
-    /// first bad attribute, and everything else see the same declarations), and warns about
-    /// namespace declarations whose URI is not absolute (`xmlns:http="wsa"`).
-    fn check_attributes(&mut self, start: &BytesStart<'a>, offset: usize) -> Result<(), DecodeError> {
+    /// Takes the namespace declarations of a start tag into scope, refusing a malformed
+    /// attribute list, and warns about declarations whose URI is not absolute
+    /// (`xmlns:http="wsa"`).
+    fn declare(&mut self, start: &BytesStart<'a>, offset: usize) -> Result<(), DecodeError> {
+        if memchr::memmem::find(start.attributes_raw().as_bytes(), b"xmlns").is_none() {
+            return Ok(());
+        }
         for attr in start.attributes() {
             let attr = attr.map_err(|e| {
                 DecodeError::new(
@@ -234,18 +277,68 @@ impl<'a> Cursor<'a> {
                 )
             })?;
             let key = attr.key.0;
-            if (key == "xmlns" || key.starts_with("xmlns:"))
-                && !attr.value.is_empty()
-                && !is_absolute_uri(&attr.value)
-            {
-                let msg = format!(
-                    "namespace URI \"{}\" bound by {key} is not an absolute URI",
-                    attr.value
-                );
+            let prefix = match key.strip_prefix("xmlns") {
+                Some("") => "",
+                Some(p) if p.starts_with(':') => &p[1..],
+                _ => continue,
+            };
+            let value: Cow<'_, str> = if attr.value.contains('&') {
+                quick_xml::escape::unescape(&attr.value).map_or_else(
+                    |_| Cow::Owned(attr.value.to_string()),
+                    |u| Cow::Owned(u.into_owned()),
+                )
+            } else {
+                Cow::Borrowed(&*attr.value)
+            };
+            if prefix == "xmlns" || (prefix == "xml" && value != ns::XML) {
+                return Err(DecodeError::new(
+                    ErrorKind::Syntax,
+                    offset,
+                    Some(start.name().0),
+                    format!("the prefix {prefix} cannot be declared"),
+                ));
+            }
+            if !value.is_empty() && !is_absolute_uri(&value) {
+                let msg = format!("namespace URI \"{value}\" bound by {key} is not an absolute URI");
                 self.warn(offset, msg);
             }
+            if self.bindings.len() >= MAX_NAMESPACE_BINDINGS {
+                return Err(DecodeError::new(
+                    ErrorKind::TooDeep,
+                    offset,
+                    Some(start.name().0),
+                    format!("more than {MAX_NAMESPACE_BINDINGS} namespace declarations in scope"),
+                ));
+            }
+            let p0 = self.ns_text.len();
+            self.ns_text.push_str(prefix);
+            let u0 = self.ns_text.len();
+            self.ns_text.push_str(&value);
+            self.bindings.push(Binding {
+                level: self.depth,
+                prefix: p0..u0,
+                uri: u0..self.ns_text.len(),
+            });
         }
         Ok(())
+    }
+
+    /// Looks a prefix up in the declarations in scope ("" = default namespace).
+    fn lookup(&self, prefix: &str) -> Resolved {
+        if prefix == "xml" {
+            return Resolved::Xml;
+        }
+        match self
+            .bindings
+            .iter()
+            .rev()
+            .find(|b| &self.ns_text[b.prefix.clone()] == prefix)
+        {
+            Some(b) if !b.uri.is_empty() => Resolved::Bound(b.uri.clone()),
+            // `xmlns=""` undeclares the default namespace; `xmlns:p=""` is not allowed.
+            _ if prefix.is_empty() => Resolved::Unbound,
+            _ => Resolved::Unknown,
+        }
     }
 
     /// Classifies the namespace of a name (element or attribute-value QName).
@@ -255,10 +348,10 @@ impl<'a> Cursor<'a> {
         element: bool,
         offset: usize,
     ) -> Result<(KnownNs, Option<String>), DecodeError> {
-        let uri = self.resolve_uri(name, element, offset)?;
+        let uri = self.resolve_uri_cow(name, element, offset)?;
         let known = KnownNs::classify(uri.as_deref());
         let keep = matches!(known, KnownNs::Other | KnownNs::Wsmc);
-        Ok((known, if keep { uri } else { None }))
+        Ok((known, if keep { uri.map(|u| u.into_owned()) } else { None }))
     }
 
     /// The namespace URI of a name in the current scope (lenient prefixes included).
@@ -268,42 +361,147 @@ impl<'a> Cursor<'a> {
         element: bool,
         offset: usize,
     ) -> Result<Option<String>, DecodeError> {
-        let resolved = self.reader.resolver().resolve(name, element).0;
-        Ok(match resolved {
-            // The resolver keeps declarations as written; `&amp;` and character references
-            // in a namespace URI mean their characters.
-            ResolveResult::Bound(ns) if ns.0.contains('&') => {
-                Some(quick_xml::escape::unescape(ns.0).map_or_else(|_| ns.0.to_string(), |u| u.into_owned()))
+        Ok(self
+            .resolve_uri_cow(name, element, offset)?
+            .map(|u| u.into_owned()))
+    }
+
+    fn resolve_uri_cow(
+        &mut self,
+        name: QName<'_>,
+        element: bool,
+        offset: usize,
+    ) -> Result<Option<Cow<'_, str>>, DecodeError> {
+        let prefix = match name.0.split_once(':') {
+            Some((p, _)) => p,
+            // Unprefixed attributes are in no namespace; unprefixed elements take the default.
+            None if !element => return Ok(None),
+            None => "",
+        };
+        match self.lookup(prefix) {
+            Resolved::Bound(r) => return Ok(Some(Cow::Borrowed(&self.ns_text[r]))),
+            Resolved::Xml => return Ok(Some(Cow::Borrowed(ns::XML))),
+            Resolved::Unbound => return Ok(None),
+            Resolved::Unknown => {}
+        }
+        let assumed = self.lenient.as_ref().and_then(|l| l.lookup(prefix));
+        match assumed {
+            Some(uri) => {
+                if !self.warned_prefixes.iter().any(|p| p == prefix) {
+                    let reason = match (prefix, &self.lenient) {
+                        ("wsrm", Some(l)) => format!(" ({})", l.rm_reason),
+                        ("wsa", _) => " (the WCF docs' table gives a wrong 2005/08 URI; the real WS-Addressing 1.0 namespace is assumed)".to_string(),
+                        _ => String::new(),
+                    };
+                    let msg = format!("prefix '{prefix}' is not declared; assumed {uri}{reason}");
+                    self.warn(offset, msg);
+                    self.warned_prefixes.push(prefix.to_string());
+                }
+                Ok(Some(Cow::Borrowed(uri)))
             }
-            ResolveResult::Bound(ns) => Some(ns.0.to_string()),
-            ResolveResult::Unbound => None,
-            ResolveResult::Unknown(prefix) => {
-                let assumed = self.lenient.as_ref().and_then(|l| l.lookup(&prefix));
-                match assumed {
-                    Some(uri) => {
-                        if !self.warned_prefixes.contains(&prefix) {
-                            let reason = match (prefix.as_str(), &self.lenient) {
-                                ("wsrm", Some(l)) => format!(" ({})", l.rm_reason),
-                                ("wsa", _) => " (the WCF docs' table gives a wrong 2005/08 URI; the real WS-Addressing 1.0 namespace is assumed)".to_string(),
-                                _ => String::new(),
-                            };
-                            let msg = format!("prefix '{prefix}' is not declared; assumed {uri}{reason}");
-                            self.warn(offset, msg);
-                            self.warned_prefixes.push(prefix);
-                        }
-                        Some(uri.to_string())
-                    }
-                    None => {
+            None => Err(DecodeError::new(
+                ErrorKind::UnboundPrefix,
+                offset,
+                Some(name.0),
+                format!("prefix '{prefix}' is not bound to a namespace"),
+            )),
+        }
+    }
+
+    /// Whether `prefix` is declared in the current scope (no lenient guessing, no error).
+    pub fn is_declared_prefix(&self, prefix: &str) -> bool {
+        matches!(self.lookup(prefix), Resolved::Bound(_) | Resolved::Xml)
+    }
+
+    /// Resolves a QName written as text (`wsrm:CreateSequenceRefused`) in the current scope.
+    pub fn resolve_text_qname(
+        &mut self,
+        text: &str,
+        offset: usize,
+    ) -> Result<(KnownNs, Option<String>, String), DecodeError> {
+        let local = text.rsplit_once(':').map_or(text, |(_, l)| l).to_string();
+        let (ns, uri) = self.resolve(QName(text), true, offset)?;
+        Ok((ns, uri, local))
+    }
+
+    /// Collects the text content of the element just opened, up to its end tag. Child elements
+    /// are an error. Leading and trailing whitespace is trimmed.
+    pub fn text(&mut self, elem: &Elem<'_>) -> Result<Cow<'a, str>, DecodeError> {
+        let mut out: Option<Cow<'a, str>> = None;
+        loop {
+            match self.next()? {
+                Token::Text(t) => {
+                    out = Some(match out {
+                        None => t,
+                        Some(prev) => Cow::Owned(prev.into_owned() + &t),
+                    })
+                }
+                Token::End => break,
+                Token::Start(child) => {
+                    return Err(DecodeError::new(
+                        ErrorKind::InvalidContent,
+                        child.offset,
+                        Some(elem.qname()),
+                        format!("expected text, found element <{}>", child.qname()),
+                    ));
+                }
+                Token::Eof => unreachable_eof()?,
+            }
+        }
+        Ok(match out {
+            None => Cow::Borrowed(""),
+            Some(Cow::Borrowed(s)) => Cow::Borrowed(s.trim()),
+            Some(Cow::Owned(s)) if s.trim().len() == s.len() => Cow::Owned(s),
+            Some(Cow::Owned(s)) => Cow::Owned(s.trim().to_string()),
+        })
+    }
+
+    /// The next child element of the current element, or `None` at its end tag.
+    /// Non-whitespace text between children is an error.
+    pub fn child(&mut self, parent: &str) -> Result<Option<Elem<'a>>, DecodeError> {
+        loop {
+            match self.next()? {
+                Token::Start(e) => return Ok(Some(e)),
+                Token::End => return Ok(None),
+                Token::Text(t) => {
+                    if !t.trim().is_empty() {
                         return Err(DecodeError::new(
-                            ErrorKind::UnboundPrefix,
-                            offset,
-                            Some(name.0),
-                            format!("prefix '{prefix}' is not bound to a namespace"),
+                            ErrorKind::InvalidContent,
+                            self.last_offset,
+                            Some(parent),
+                            format!("unexpected text \"{}\"", preview(&t)),
                         ));
                     }
                 }
+                Token::Eof => unreachable_eof()?,
             }
-        })
+        }
+    }
+
+    /// Skips the rest of the element just opened (including its end tag).
+    pub fn skip(&mut self) -> Result<(), DecodeError> {
+        let target = self.depth - 1;
+        while self.depth > target {
+            if let Token::Eof = self.next()? {
+                unreachable_eof()?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Skips the element just opened without looking inside (an application body that is only
+    /// located): quick-xml scans for the matching end tag.
+    pub fn skip_unread(&mut self, elem: &Elem<'a>) -> Result<(), DecodeError> {
+        self.pop_closed();
+        if self.pending_end {
+            self.pending_end = false;
+        } else {
+            self.reader
+                .read_to_end(elem.start.name())
+                .map_err(|e| self.syntax(e))?;
+        }
+        self.close_level();
+        Ok(())
     }
 
     /// Skips the element just opened (an application body) and collects the namespace
@@ -365,87 +563,6 @@ impl<'a> Cursor<'a> {
         }
     }
 
-    /// Whether `prefix` is declared in the current scope (no lenient guessing, no error).
-    pub fn is_declared_prefix(&self, prefix: &str) -> bool {
-        let probe = format!("{prefix}:x");
-        matches!(
-            self.reader.resolver().resolve(QName(&probe), false).0,
-            ResolveResult::Bound(_)
-        )
-    }
-
-    /// Resolves a QName written as text (`wsrm:CreateSequenceRefused`) in the current scope.
-    pub fn resolve_text_qname(
-        &mut self,
-        text: &str,
-        offset: usize,
-    ) -> Result<(KnownNs, Option<String>, String), DecodeError> {
-        let qname = QName(text);
-        let local = text.rsplit_once(':').map_or(text, |(_, l)| l).to_string();
-        let (ns, uri) = self.resolve(qname, true, offset)?;
-        Ok((ns, uri, local))
-    }
-
-    /// Collects the text content of the element just opened, up to its end tag. Child elements
-    /// are an error. Leading and trailing whitespace is trimmed.
-    pub fn text(&mut self, elem: &Elem<'_>) -> Result<String, DecodeError> {
-        let mut out = String::new();
-        loop {
-            match self.next()? {
-                Token::Text(t) => out.push_str(&t),
-                Token::End => break,
-                Token::Start(child) => {
-                    return Err(DecodeError::new(
-                        ErrorKind::InvalidContent,
-                        child.offset,
-                        Some(elem.qname()),
-                        format!("expected text, found element <{}>", child.qname()),
-                    ));
-                }
-                Token::Eof => unreachable_eof()?,
-            }
-        }
-        let trimmed = out.trim();
-        Ok(if trimmed.len() == out.len() {
-            out
-        } else {
-            trimmed.to_string()
-        })
-    }
-
-    /// The next child element of the current element, or `None` at its end tag.
-    /// Non-whitespace text between children is an error.
-    pub fn child(&mut self, parent: &str) -> Result<Option<Elem<'a>>, DecodeError> {
-        loop {
-            match self.next()? {
-                Token::Start(e) => return Ok(Some(e)),
-                Token::End => return Ok(None),
-                Token::Text(t) => {
-                    if !t.trim().is_empty() {
-                        return Err(DecodeError::new(
-                            ErrorKind::InvalidContent,
-                            self.last_offset,
-                            Some(parent),
-                            format!("unexpected text \"{}\"", preview(&t)),
-                        ));
-                    }
-                }
-                Token::Eof => unreachable_eof()?,
-            }
-        }
-    }
-
-    /// Skips the rest of the element just opened (including its end tag).
-    pub fn skip(&mut self) -> Result<(), DecodeError> {
-        let target = self.depth - 1;
-        while self.depth > target {
-            if let Token::Eof = self.next()? {
-                unreachable_eof()?;
-            }
-        }
-        Ok(())
-    }
-
     /// Byte offset just past the last token read.
     pub fn position(&self) -> usize {
         self.pos()
@@ -474,12 +591,15 @@ pub(crate) fn preview(s: &str) -> String {
 
 /// RFC 3986 §3.1: scheme = ALPHA *( ALPHA / DIGIT / "+" / "-" / "." ) followed by ':'.
 pub fn is_absolute_uri(s: &str) -> bool {
-    let Some((scheme, rest)) = s.split_once(':') else {
+    let b = s.as_bytes();
+    let Some(colon) = memchr::memchr(b':', b) else {
         return false;
     };
-    let mut chars = scheme.chars();
-    matches!(chars.next(), Some(c) if c.is_ascii_alphabetic())
-        && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
-        && !rest.is_empty()
-        && !s.chars().any(char::is_whitespace)
+    colon > 0
+        && b[0].is_ascii_alphabetic()
+        && b[1..colon]
+            .iter()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'+' | b'-' | b'.'))
+        && colon + 1 < b.len()
+        && !b.iter().any(u8::is_ascii_whitespace)
 }

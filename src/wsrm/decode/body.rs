@@ -29,7 +29,7 @@ impl<'a> Decoder<'a> {
                     }
                 }
             } else if is_app {
-                self.cur.skip()?;
+                self.cur.skip_unread(&child)?;
             } else {
                 let msg = format!("extra <{}> after the WS-RM body element, skipped", child.qname());
                 self.cur.warn(start, msg);
@@ -79,7 +79,7 @@ impl<'a> Decoder<'a> {
                 if self.keep_body {
                     self.cur.skip_collecting(&child, &mut used)?;
                 } else {
-                    self.cur.skip()?;
+                    self.cur.skip_unread(&child)?;
                 }
                 self.env.body = Body::Application(AppBody::new(
                     name,

@@ -380,7 +380,7 @@ impl<'a> Decoder<'a> {
     }
 
     /// Parses a required-text child that is already open.
-    fn text_of(&mut self, e: &Elem<'_>) -> Result<String, DecodeError> {
+    fn text_of(&mut self, e: &Elem<'_>) -> Result<std::borrow::Cow<'a, str>, DecodeError> {
         self.cur.text(e)
     }
 

@@ -1,0 +1,43 @@
+//! Codec speed on the messages the simulator sends (a data message with a 2 KB body, an ack).
+//! Run: cargo bench --bench codec
+
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use rmscope::wsrm;
+
+fn messages() -> Vec<(&'static str, Vec<u8>)> {
+    let mut c = rmscope::sim::SimConfig::default();
+    c.workload.messages = 20;
+    c.workload.body_size = 2048;
+    let mut sim = rmscope::sim::Simulation::new(c).unwrap();
+    sim.run();
+    let t = sim.timeline();
+    let pick = |kind| {
+        let w = t.wires.iter().find(|w| w.kind == kind).unwrap();
+        sim.payload(w).unwrap().to_vec()
+    };
+    vec![
+        ("data", pick(rmscope::trace::WireKind::Data)),
+        ("ack", pick(rmscope::trace::WireKind::Ack)),
+    ]
+}
+
+fn codec(c: &mut Criterion) {
+    let mut g = c.benchmark_group("decode");
+    let capture_opts = wsrm::Options {
+        keep_body: false,
+        ..wsrm::Options::default()
+    };
+    for (name, bytes) in messages() {
+        g.throughput(Throughput::Bytes(bytes.len() as u64));
+        g.bench_function(
+            format!("{name} ({} bytes), as the capture decoder does", bytes.len()),
+            |b| b.iter(|| wsrm::decode_with(&bytes, &capture_opts).unwrap()),
+        );
+        let env = wsrm::decode(&bytes).unwrap();
+        g.bench_function(format!("encode {name}"), |b| b.iter(|| wsrm::encode(&env)));
+    }
+    g.finish();
+}
+
+criterion_group!(benches, codec);
+criterion_main!(benches);
