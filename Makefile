@@ -32,3 +32,9 @@ fmt:
 
 clippy: deps-build
 	$(CARGO) clippy --all-targets -- -D warnings
+
+# Benchmarks (figures in README): engine/simulator and codec with criterion, capture analysis
+# against tshark with a script.
+bench: deps-test
+	$(CARGO) bench --bench engine --bench codec
+	benches/analyze.sh

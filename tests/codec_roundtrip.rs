@@ -306,6 +306,24 @@ proptest! {
     }
 
     #[test]
+    fn located_body_matches_kept_body(m in envelope()) {
+        // The capture decoder only locates application bodies (keep_body = false); it must
+        // find the same span and the same headers as a full decode.
+        prop_assume!(m.soap.is_some());
+        let bytes = encode(&m);
+        let kept = decode_with(&bytes, &Options::default()).unwrap();
+        let located = decode_with(&bytes, &Options { keep_body: false, ..Options::default() }).unwrap();
+        prop_assert_eq!(&kept.body_span, &located.body_span);
+        let mut a = kept.envelope.clone();
+        if let Body::Application(app) = &mut a.body {
+            let d = app.make_mut();
+            d.xml = Default::default();
+            d.ns_context.clear();
+        }
+        prop_assert_eq!(a, located.envelope);
+    }
+
+    #[test]
     fn decode_never_panics_on_mutations(m in envelope(), cut in any::<prop::sample::Index>(), byte in any::<u8>()) {
         let mut bytes = encode(&m);
         let i = cut.index(bytes.len());

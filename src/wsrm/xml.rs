@@ -97,8 +97,8 @@ pub(crate) struct Cursor<'a> {
 }
 
 impl<'a> Cursor<'a> {
-    pub fn new(input: &'a str, max_depth: usize, lenient: Option<LenientPrefixes>) -> Self {
-        let mut reader = Reader::from_str(input);
+    pub fn new(input: &'a [u8], max_depth: usize, lenient: Option<LenientPrefixes>) -> Self {
+        let mut reader = Reader::from_reader(input);
         let config = reader.config_mut();
         config.expand_empty_elements = false;
         config.check_end_names = true;
@@ -132,9 +132,13 @@ impl<'a> Cursor<'a> {
         self.reader.buffer_position() as usize
     }
 
-    fn syntax(&self, err: impl std::fmt::Display) -> DecodeError {
+    fn syntax(&self, err: quick_xml::Error) -> DecodeError {
+        let kind = match err {
+            quick_xml::Error::Encoding(_) => ErrorKind::Encoding,
+            _ => ErrorKind::Syntax,
+        };
         DecodeError::new(
-            ErrorKind::Syntax,
+            kind,
             self.reader.error_position() as usize,
             None,
             format!("not well-formed XML: {err}"),
@@ -264,7 +268,9 @@ impl<'a> Cursor<'a> {
     /// attribute list, and warns about declarations whose URI is not absolute
     /// (`xmlns:http="wsa"`).
     fn declare(&mut self, start: &BytesStart<'a>, offset: usize) -> Result<(), DecodeError> {
-        if memchr::memmem::find(start.attributes_raw().as_bytes(), b"xmlns").is_none() {
+        static XMLNS: std::sync::LazyLock<memchr::memmem::Finder<'static>> =
+            std::sync::LazyLock::new(|| memchr::memmem::Finder::new(b"xmlns"));
+        if XMLNS.find(start.attributes_raw().as_bytes()).is_none() {
             return Ok(());
         }
         for attr in start.attributes() {

@@ -17,7 +17,11 @@ impl<'a> Decoder<'a> {
             let start = child.offset;
             if first.is_none() {
                 first = Some(start);
-                is_app = !self.body_first(child)?;
+                is_app = !self.body_first(child, body)?;
+                if let Some(end) = self.stopped_at {
+                    self.body_span = Some(start..end);
+                    return Ok(());
+                }
             } else if is_app && self.keep_body {
                 let mut used = Vec::new();
                 self.cur.skip_collecting(&child, &mut used)?;
@@ -42,14 +46,14 @@ impl<'a> Decoder<'a> {
             if let Body::Application(app) = &mut self.env.body
                 && self.keep_body
             {
-                app.make_mut().xml = bytes::Bytes::copy_from_slice(&self.input.as_bytes()[start..end]);
+                app.make_mut().xml = bytes::Bytes::copy_from_slice(&self.input[start..end]);
             }
         }
         Ok(())
     }
 
     /// The first child of Body. Returns `true` if it was a protocol element (RM or Fault).
-    fn body_first(&mut self, child: Elem<'a>) -> Result<bool, DecodeError> {
+    fn body_first(&mut self, child: Elem<'a>, body: &Elem<'a>) -> Result<bool, DecodeError> {
         match (child.ns, child.local()) {
             (KnownNs::Rm(_), _) => {
                 self.body_element(child)?;
@@ -78,6 +82,9 @@ impl<'a> Decoder<'a> {
                 let mut used = Vec::new();
                 if self.keep_body {
                     self.cur.skip_collecting(&child, &mut used)?;
+                } else if let Some(end) = self.locate_body_end(body.qname(), child.offset) {
+                    // Only located: the envelope ends right after this body, so stop here.
+                    self.stopped_at = Some(end);
                 } else {
                     self.cur.skip_unread(&child)?;
                 }
@@ -89,6 +96,47 @@ impl<'a> Decoder<'a> {
                 Ok(false)
             }
         }
+    }
+
+    /// Where an application body ends, found from the end of the input: `</Body>`, then
+    /// `</Envelope>`, then nothing but whitespace. `None` if the tail is anything else (then the
+    /// body is scanned instead). Saves reading bodies the capture decoder does not keep.
+    fn locate_body_end(&self, body_qname: &str, from: usize) -> Option<usize> {
+        let input = self.input;
+        let env_qname = self.envelope_qname.as_deref()?;
+        let close_body = format!("</{body_qname}");
+        let pos = from + memchr::memmem::rfind(&input[from..], close_body.as_bytes())?;
+        let ws = |i: &mut usize| {
+            while *i < input.len() && input[*i].is_ascii_whitespace() {
+                *i += 1;
+            }
+        };
+        let mut i = pos + close_body.len();
+        ws(&mut i);
+        if input.get(i) != Some(&b'>') {
+            return None;
+        }
+        i += 1;
+        ws(&mut i);
+        let close_env = format!("</{env_qname}");
+        if !input[i..].starts_with(close_env.as_bytes()) {
+            return None;
+        }
+        i += close_env.len();
+        ws(&mut i);
+        if input.get(i) != Some(&b'>') {
+            return None;
+        }
+        i += 1;
+        ws(&mut i);
+        if i != input.len() {
+            return None;
+        }
+        let mut end = pos;
+        while end > from && input[end - 1].is_ascii_whitespace() {
+            end -= 1;
+        }
+        Some(end)
     }
 
     /// A WS-RM body element (CreateSequence, ..., TerminateSequenceResponse).

@@ -71,15 +71,11 @@ pub fn decode_with(bytes: &[u8], opts: &Options) -> Result<Decoded, DecodeError>
         ));
     }
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-    let input = std::str::from_utf8(bytes).map_err(|e| {
-        DecodeError::new(
-            ErrorKind::Encoding,
-            e.valid_up_to(),
-            None,
-            "input is not UTF-8 (only UTF-8 SOAP messages are decoded)",
-        )
-    })?;
-    let lenient = opts.lenient.then(|| infer_lenient_rm(input, opts.assume_rm));
+    // Lenient decoding (pasted text) checks the whole input up front; the strict path lets
+    // quick-xml check each token it reads, so a skipped application body is never scanned.
+    let input = bytes;
+    let text_for_hints = if opts.lenient { Some(utf8(bytes)?) } else { None };
+    let lenient = text_for_hints.map(|t| infer_lenient_rm(t, opts.assume_rm));
     let mut d = Decoder {
         cur: Cursor::new(input, opts.max_depth, lenient),
         input,
@@ -96,14 +92,35 @@ pub fn decode_with(bytes: &[u8], opts: &Options) -> Result<Decoded, DecodeError>
         rm_seen: Vec::new(),
         sequence_fault: None,
         body_span: None,
+        envelope_qname: None,
+        stopped_at: None,
     };
-    d.document()?;
+    d.document().map_err(|e| encoding_offset(e, bytes))?;
     d.finish()?;
     Ok(Decoded {
         envelope: d.env,
         warnings: d.cur.warnings,
         body_span: d.body_span,
     })
+}
+
+fn utf8(bytes: &[u8]) -> Result<&str, DecodeError> {
+    std::str::from_utf8(bytes).map_err(|e| {
+        DecodeError::new(
+            ErrorKind::Encoding,
+            e.valid_up_to(),
+            None,
+            "input is not UTF-8 (only UTF-8 SOAP messages are decoded)",
+        )
+    })
+}
+
+/// quick-xml reports bad UTF-8 at the token; say exactly where the bad byte is.
+fn encoding_offset(e: DecodeError, bytes: &[u8]) -> DecodeError {
+    match (e.kind, utf8(bytes)) {
+        (ErrorKind::Encoding, Err(precise)) => precise,
+        _ => e,
+    }
 }
 
 /// Picks the namespace for an undeclared `wsrm` prefix: the caller's choice, else what the
@@ -154,13 +171,17 @@ struct PendingSequenceFault {
 
 pub(super) struct Decoder<'a> {
     cur: Cursor<'a>,
-    input: &'a str,
+    input: &'a [u8],
     keep_body: bool,
     env: Envelope,
     /// The first element seen of each WS-RM version: (version, element, offset, is_action).
     rm_seen: Vec<(RmVersion, String, usize, bool)>,
     sequence_fault: Option<PendingSequenceFault>,
     body_span: Option<Range<usize>>,
+    /// The envelope's element name as written (to find its end tag).
+    envelope_qname: Option<String>,
+    /// Decoding stopped early at this offset: the rest was an application body (not kept).
+    stopped_at: Option<usize>,
 }
 
 impl<'a> Decoder<'a> {
@@ -200,6 +221,9 @@ impl<'a> Decoder<'a> {
                     }
                     if is_envelope {
                         self.envelope(e)?;
+                        if self.stopped_at.is_some() {
+                            return Ok(());
+                        }
                     } else if self.cur.lenient() {
                         if !seen_root {
                             self.cur.warn(
@@ -237,8 +261,13 @@ impl<'a> Decoder<'a> {
             unreachable!("checked by caller")
         };
         self.env.soap = Some(soap);
+        if !self.keep_body {
+            self.envelope_qname = Some(env.qname().to_string());
+        }
         let mut saw_body = false;
-        while let Some(child) = self.cur.child(env.qname())? {
+        while self.stopped_at.is_none()
+            && let Some(child) = self.cur.child(env.qname())?
+        {
             match (child.ns, child.local()) {
                 (KnownNs::Soap(v), "Header") if v == soap && !saw_body => self.header(&child)?,
                 (KnownNs::Soap(v), "Body") if v == soap && !saw_body => {
