@@ -5,6 +5,7 @@ pub mod capture;
 pub mod cli;
 pub mod config;
 pub mod engine;
+pub mod live;
 pub mod netsim;
 pub mod ranges;
 pub mod sim;

@@ -432,3 +432,33 @@ fn fixtures_in_a_capture_analyse_as_their_table_says() {
     assert!(created.handshake_rtt.unwrap() > 0.0);
     assert_eq!(created.create_frame, Some(d.timeline.wires[0].frame));
 }
+
+#[test]
+fn detail_view_rereads_a_message_from_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut b = Builder::new();
+    let mut c = b.connect("10.0.0.1:1", "10.0.0.2:2");
+    c.mss = 300; // spread over several frames
+    b.exchange(&mut c, &fixture("cxf-message1.xml"), 202, b"");
+    b.exchange(
+        &mut c,
+        &fixture("cxf-retransmission.xml"),
+        200,
+        &fixture("cxf-acknowledgment.xml"),
+    );
+    let path = temp_path(&dir, "detail.pcap");
+    b.write(&path, Format::Pcap, Link::Ethernet);
+    let d = read(&path);
+    for (i, want) in [
+        (0, fixture("cxf-message1.xml")),
+        (2, fixture("cxf-retransmission.xml")),
+        (3, fixture("cxf-acknowledgment.xml")),
+    ] {
+        let w = &d.timeline.wires[i];
+        let m = capture::extract::read_message(&path, w).unwrap();
+        assert_eq!(m.body, want, "wire {i}");
+        assert_eq!(m.is_request, i != 3);
+    }
+    let m = capture::extract::read_message(&path, &d.timeline.wires[1]).unwrap();
+    assert!(m.head.starts_with("HTTP/1.1 202 Accepted"));
+}

@@ -27,6 +27,8 @@ pub struct Message<'a> {
     pub start: Start,
     pub content_type: Option<String>,
     pub soap_action: Option<String>,
+    /// The start line and headers as sent.
+    pub head: &'a [u8],
     pub body: &'a [u8],
     /// Bytes the message took on the wire (head + body as sent).
     pub wire_len: usize,
@@ -467,10 +469,12 @@ impl HttpStream {
                 }),
             }
         }
+        let head_bytes = &self.buf[..head.len.min(end)];
         on_message(Message {
             start: head.start,
             content_type: head.content_type,
             soap_action: head.soap_action,
+            head: head_bytes,
             body,
             wire_len: end,
             first_frame: first.frame,

@@ -1,6 +1,7 @@
 //! Captures: pcap/pcapng → TCP → HTTP → SOAP → WS-RM, into the one timeline.
 
 pub mod export;
+pub mod extract;
 pub mod http;
 pub mod packet;
 pub mod reader;

@@ -71,6 +71,42 @@ pub struct Timeline {
     /// Per sequence: message numbers seen on the wire, and copies beyond the first.
     #[serde(skip)]
     copies: HashMap<SeqIdx, Copies>,
+    /// Wires changed after they were added (a CreateSequence learns its sequence), for deltas.
+    #[serde(skip)]
+    patches: Vec<u32>,
+}
+
+/// What was added to a timeline since a [`DeltaCursor`] last looked: how a live session streams
+/// to the UI without copying what the UI already has.
+#[derive(Clone, Debug, Default)]
+pub struct Delta {
+    pub endpoints: Vec<Text>,
+    /// Every sequence (they are few, and their info grows as messages arrive).
+    pub sequences: Vec<SequenceInfo>,
+    pub wires: Vec<Wire>,
+    pub ranges: Vec<AckRange>,
+    pub events: Vec<Event>,
+    /// Earlier wires that changed.
+    pub patched: Vec<(u32, Wire)>,
+}
+
+impl Delta {
+    pub fn is_empty(&self) -> bool {
+        self.endpoints.is_empty()
+            && self.wires.is_empty()
+            && self.events.is_empty()
+            && self.patched.is_empty()
+    }
+}
+
+/// How much of a timeline has been handed out.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct DeltaCursor {
+    endpoints: usize,
+    wires: usize,
+    ranges: usize,
+    events: usize,
+    patches: usize,
 }
 
 /// Which message numbers of a sequence were seen, to count retransmissions without a map
@@ -277,6 +313,52 @@ impl Timeline {
         }
         if let Some(w) = self.wires.get_mut(create as usize) {
             w.seq = seq;
+            self.patches.push(create);
+        }
+    }
+
+    /// Everything added since `cursor`, which moves past it.
+    pub fn delta(&self, cursor: &mut DeltaCursor) -> Delta {
+        let d = Delta {
+            endpoints: self.endpoints[cursor.endpoints..].to_vec(),
+            sequences: self.sequences.clone(),
+            wires: self.wires[cursor.wires..].to_vec(),
+            ranges: self.ranges[cursor.ranges..].to_vec(),
+            events: self.events[cursor.events..].to_vec(),
+            patched: self.patches[cursor.patches..]
+                .iter()
+                .filter(|&&i| (i as usize) < cursor.wires)
+                .map(|&i| (i, self.wires[i as usize]))
+                .collect(),
+        };
+        *cursor = DeltaCursor {
+            endpoints: self.endpoints.len(),
+            wires: self.wires.len(),
+            ranges: self.ranges.len(),
+            events: self.events.len(),
+            patches: self.patches.len(),
+        };
+        d
+    }
+
+    /// Appends a delta taken from another timeline (the UI's copy of a live session).
+    pub fn apply(&mut self, d: Delta) {
+        for e in d.endpoints {
+            let i = self.endpoints.len() as u16;
+            self.endpoint_by_name.insert(e.clone(), i);
+            self.endpoints.push(e);
+        }
+        for (i, s) in d.sequences.iter().enumerate().skip(self.sequences.len()) {
+            self.seq_by_id.insert(s.identifier.clone(), SeqIdx(i as u32));
+        }
+        self.sequences = d.sequences;
+        self.wires.extend(d.wires);
+        self.ranges.extend(d.ranges);
+        self.events.extend(d.events);
+        for (i, w) in d.patched {
+            if let Some(slot) = self.wires.get_mut(i as usize) {
+                *slot = w;
+            }
         }
     }
 

@@ -7,6 +7,7 @@ mod encode;
 pub mod error;
 pub mod model;
 pub mod ns;
+pub mod pretty;
 mod text;
 mod xml;
 
