@@ -32,21 +32,26 @@ pub enum Command {
     Shutdown,
 }
 
+/// The state of the current run after a step.
+#[derive(Debug)]
+pub struct Progress {
+    pub generation: u64,
+    pub delta: Delta,
+    /// Encoded envelopes of the new wires (for the detail view and pcap export).
+    pub payloads: Vec<bytes::Bytes>,
+    pub now: Time,
+    pub report: Report,
+    pub done: bool,
+    pub paused: bool,
+}
+
 /// What the driver sends back.
 #[derive(Debug)]
 pub enum Update {
     /// A new run began (after start or restart): the watcher clears its timeline.
     Started { generation: u64, config: Box<SimConfig> },
     /// More of the current run.
-    Progress {
-        generation: u64,
-        delta: Delta,
-        payloads: Vec<bytes::Bytes>,
-        now: Time,
-        report: Report,
-        done: bool,
-        paused: bool,
-    },
+    Progress(Box<Progress>),
     /// The settings were refused.
     Error(String),
 }
@@ -196,7 +201,7 @@ async fn run(
                 } else {
                     clock.now().max(r.sim.now())
                 };
-                let u = Update::Progress {
+                let u = Update::Progress(Box::new(Progress {
                     generation,
                     delta,
                     payloads,
@@ -204,7 +209,7 @@ async fn run(
                     report: r.sim.report(),
                     done,
                     paused: clock.paused,
-                };
+                }));
                 if !send(u) {
                     return;
                 }
@@ -295,8 +300,9 @@ mod tests {
                 .updates
                 .recv_timeout(Duration::from_secs(5))
                 .expect("an update");
-            if let Update::Progress { delta, done, .. } = u {
-                t.apply(delta);
+            if let Update::Progress(p) = u {
+                let done = p.done;
+                t.apply(p.delta);
                 if until(&t, done) {
                     return (t, done);
                 }
