@@ -349,18 +349,16 @@ mod tests {
         handle.send(Command::Pause);
         // Drain until the pause shows.
         let paused_at = loop {
-            if let Update::Progress {
-                paused: true, now, ..
-            } = handle.updates.recv_timeout(Duration::from_secs(5)).unwrap()
+            if let Update::Progress(p) = handle.updates.recv_timeout(Duration::from_secs(5)).unwrap()
+                && p.paused
             {
-                break now;
+                break p.now;
             }
         };
         handle.send(Command::Step);
         let stepped = loop {
-            if let Update::Progress { now, .. } = handle.updates.recv_timeout(Duration::from_secs(5)).unwrap()
-            {
-                break now;
+            if let Update::Progress(p) = handle.updates.recv_timeout(Duration::from_secs(5)).unwrap() {
+                break p.now;
             }
         };
         assert!(stepped >= paused_at);
