@@ -5,7 +5,7 @@ use crate::wsrm::RmVersion;
 use serde::Serialize;
 use std::time::Duration;
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct Settings {
     /// Delay before the destination sends an acknowledgement (default 0.2 s, > 0).
     pub acknowledgement_interval: Duration,
@@ -56,7 +56,7 @@ impl std::error::Error for SettingsError {}
 
 /// Timeouts WCF takes from the binding rather than `<reliableSession>` (binding defaults:
 /// openTimeout, closeTimeout and sendTimeout are 1 minute each).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct BindingTimeouts {
     pub open: Duration,
     pub close: Duration,

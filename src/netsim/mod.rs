@@ -15,7 +15,7 @@ use std::time::Duration;
 /// Two-state burst loss (Gilbert–Elliott): in the good state messages are lost with
 /// `loss_good`, in the bad state with `loss_bad`; per message the state flips with
 /// `p_good_to_bad` / `p_bad_to_good`. Mean burst length is 1 / p_bad_to_good.
-#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, serde::Deserialize)]
 pub struct GilbertElliott {
     pub p_good_to_bad: f64,
     pub p_bad_to_good: f64,
@@ -41,7 +41,7 @@ impl GilbertElliott {
 }
 
 /// Impairments of one direction.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, serde::Deserialize)]
 pub struct LinkConfig {
     /// Independent loss probability (ignored when `burst` is set).
     pub loss: f64,

@@ -5,7 +5,7 @@ use crate::trace::{Time, WireKind};
 use serde::Serialize;
 use std::collections::HashMap;
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub enum DropRule {
     /// Drop transmission `attempt` (0 = the first) of message `number`.
     Message { number: u64, attempt: u32 },

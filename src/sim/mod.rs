@@ -2,6 +2,7 @@
 //! and the applications of the workload, run as fast as the CPU allows. Produces the
 //! timeline and a [`Report`].
 
+pub mod presets;
 mod report;
 mod workload;
 
@@ -20,7 +21,7 @@ use std::cmp::{Ordering, Reverse};
 use std::collections::BinaryHeap;
 use std::time::Duration;
 
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, serde::Deserialize)]
 pub struct SimConfig {
     pub settings: Settings,
     pub timeouts: BindingTimeouts,

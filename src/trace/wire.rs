@@ -6,7 +6,7 @@ use crate::wsrm::{AckContent, Body, Envelope, RmAction, RmFault};
 use serde::Serialize;
 
 /// What a wire message is, for lists, plots and the ladder.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, serde::Deserialize)]
 #[repr(u8)]
 pub enum WireKind {
     CreateSequence,

@@ -22,7 +22,7 @@ pub const WSMC: &str = "http://docs.oasis-open.org/ws-rx/wsmc/200702";
 pub const XML: &str = "http://www.w3.org/XML/1998/namespace";
 
 /// WS-RM protocol version, as WCF's `reliableMessagingVersion` names it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, serde::Deserialize)]
 pub enum RmVersion {
     /// `WSReliableMessagingFebruary2005`: the 2005/02 submission (WCF's default).
     #[serde(rename = "2005/02")]
@@ -69,7 +69,7 @@ impl std::fmt::Display for RmVersion {
 }
 
 /// SOAP envelope version.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, serde::Deserialize)]
 pub enum SoapVersion {
     #[serde(rename = "1.1")]
     V1_1,
@@ -106,7 +106,7 @@ impl std::fmt::Display for SoapVersion {
 }
 
 /// WS-Addressing version.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, serde::Deserialize)]
 pub enum AddressingVersion {
     #[serde(rename = "2004/08")]
     Aug2004,

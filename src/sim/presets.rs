@@ -1,0 +1,215 @@
+//! Teaching presets: one click each, with a line saying what to watch.
+
+use super::{SimConfig, Workload};
+use crate::netsim::{DropRule, GilbertElliott, LinkConfig};
+use crate::trace::Time;
+use crate::wsrm::RmVersion;
+use std::time::Duration;
+
+pub struct Preset {
+    pub name: &'static str,
+    /// What to look at, in one line.
+    pub explain: &'static str,
+    pub build: fn() -> SimConfig,
+}
+
+fn base(messages: u64, rate: f64) -> SimConfig {
+    SimConfig {
+        workload: Workload {
+            messages,
+            rate: Some(rate),
+            ..Workload::default()
+        },
+        ..SimConfig::default()
+    }
+}
+
+fn lossy(loss: f64) -> LinkConfig {
+    LinkConfig {
+        loss,
+        ..LinkConfig::default()
+    }
+}
+
+/// The live default: WCF defaults over a link that loses 5 % each way.
+pub fn live_default() -> SimConfig {
+    let mut c = base(2000, 20.0);
+    c.forward = lossy(0.05);
+    c.backward = lossy(0.05);
+    c
+}
+
+pub const PRESETS: &[Preset] = &[
+    Preset {
+        name: "Single loss",
+        explain: "Message 5 is lost once: the timer fires after max(400 ms + RTT, 3·RTT), only the oldest message is resent, the window drops to 1.",
+        build: || {
+            let mut c = base(30, 5.0);
+            c.forward_script = vec![DropRule::Message {
+                number: 5,
+                attempt: 0,
+            }];
+            c
+        },
+    },
+    Preset {
+        name: "Burst loss",
+        explain: "Losses come in bursts of ~5: several messages of one window vanish; the timer resends the oldest, later acks drive the rest.",
+        build: || {
+            let mut c = base(200, 20.0);
+            let burst = LinkConfig {
+                burst: Some(GilbertElliott::from_mean(0.08, 5.0)),
+                ..LinkConfig::default()
+            };
+            c.forward = burst.clone();
+            c.backward = burst;
+            c
+        },
+    },
+    Preset {
+        name: "Ack batching",
+        explain: "acknowledgementInterval 0.5 s on a 200 ms round trip: messages that do not fill the window wait for the ack timer; acks cover several messages.",
+        build: || {
+            let mut c = base(60, 8.0);
+            c.settings.acknowledgement_interval = Duration::from_millis(500);
+            c.settings.max_transfer_window_size = 32;
+            c.forward.delay = Duration::from_millis(100);
+            c.backward.delay = Duration::from_millis(100);
+            c
+        },
+    },
+    Preset {
+        name: "Receiver buffer full",
+        explain: "The application takes 2 messages/s: BufferRemaining falls to 0, the source stops, and each message taken brings a fresh ack.",
+        build: || {
+            let mut c = base(40, 20.0);
+            c.workload.consume_rate = Some(2.0);
+            c
+        },
+    },
+    Preset {
+        name: "Retry exhaustion",
+        explain: "Every copy of message 5 is lost: 1 + maxRetryCount (4) sends, the timeout doubling each time, then SequenceTerminated.",
+        build: || {
+            let mut c = base(10, 5.0);
+            c.settings.max_retry_count = 4;
+            c.forward_script = vec![DropRule::AllOf { number: 5 }];
+            c
+        },
+    },
+    Preset {
+        name: "Inactivity timeout",
+        explain: "The link goes dead at 3 s: keep-alive AckRequested at inactivityTimeout/2, then every inactivityTimeout/(2·maxRetryCount), then the inactivity fault.",
+        build: || {
+            let mut c = base(1000, 5.0);
+            c.settings.inactivity_timeout = Duration::from_secs(20);
+            c.settings.max_retry_count = 20;
+            let outage = DropRule::Outage {
+                from: Time::from_secs(3),
+                until: Time::from_secs(100_000),
+            };
+            c.forward_script = vec![outage.clone()];
+            c.backward_script = vec![outage];
+            c
+        },
+    },
+    Preset {
+        name: "Unordered delivery",
+        explain: "ordered=false with reordering: messages reach the application as they arrive; ack ranges have holes until the gaps fill.",
+        build: || {
+            let mut c = base(200, 20.0);
+            c.settings.ordered = false;
+            let link = LinkConfig {
+                loss: 0.03,
+                reorder: 0.2,
+                jitter: Duration::from_millis(30),
+                ..LinkConfig::default()
+            };
+            c.forward = link.clone();
+            c.backward = link;
+            c
+        },
+    },
+    Preset {
+        name: "maxPendingChannels refusal",
+        explain: "Six clients, a service that accepts none (maxPendingChannels 4): the 5th and 6th CreateSequence are refused with ConnectionLimitReached.",
+        build: || {
+            let mut c = base(5, 2.0);
+            c.workload.sessions = 6;
+            c.workload.accept = false;
+            c.time_limit = Duration::from_secs(30);
+            c
+        },
+    },
+    Preset {
+        name: "WS-RM 1.1 close",
+        explain: "WS-RM 1.1: after the last ack, CloseSequence/Response (with a Final ack), then TerminateSequence/Response.",
+        build: || {
+            let mut c = base(10, 5.0);
+            c.settings.reliable_messaging_version = RmVersion::V1_1;
+            c
+        },
+    },
+];
+
+pub fn find(name: &str) -> Option<&'static Preset> {
+    PRESETS
+        .iter()
+        .find(|p| p.name.eq_ignore_ascii_case(name) || slug(p.name) == name)
+}
+
+/// "Single loss" → "single-loss".
+pub fn slug(name: &str) -> String {
+    name.to_ascii_lowercase()
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '.' {
+                c
+            } else {
+                '-'
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sim::Simulation;
+    use crate::trace::FaultCause;
+
+    fn run(name: &str) -> crate::sim::Report {
+        let mut c = (find(name).unwrap().build)();
+        c.record = false;
+        Simulation::new(c).unwrap().run()
+    }
+
+    #[test]
+    fn every_preset_is_valid_and_shows_its_point() {
+        for p in PRESETS {
+            assert!((p.build)().validate().is_ok(), "{}", p.name);
+        }
+        assert_eq!(run("single-loss").retransmissions, 1);
+        assert!(run("burst-loss").retransmissions > 3);
+        let full = run("receiver-buffer-full");
+        assert_eq!(full.delivered, 40);
+        let r = run("retry-exhaustion");
+        assert!(
+            r.faults
+                .iter()
+                .any(|f| f.cause == FaultCause::MaxRetryCountExceeded)
+        );
+        let r = run("inactivity-timeout");
+        assert!(
+            r.faults.iter().any(|f| f.cause == FaultCause::InactivityTimeout),
+            "{:?}",
+            r.faults
+        );
+        let r = run("unordered-delivery");
+        assert_eq!((r.delivered, r.delivered_twice), (200, 0));
+        let r = run("maxpendingchannels-refusal");
+        assert_eq!((r.sessions_opened, r.sessions_refused), (4, 2));
+        assert!(run("ws-rm-1.1-close").faults.is_empty());
+        assert_eq!(slug("WS-RM 1.1 close"), "ws-rm-1.1-close");
+    }
+}
