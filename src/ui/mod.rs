@@ -1,5 +1,8 @@
 //! The desktop app (eframe + egui).
 
+pub mod decimate;
+pub mod model;
+
 use std::process::ExitCode;
 
 /// Opens the main window.

@@ -1,0 +1,301 @@
+//! What the views show, independent of egui: the loaded timeline with its analysis, the
+//! message-list filter, row texts, and lookups for selection.
+
+use crate::analysis::{self, Analysis, Finding};
+use crate::capture::Stats;
+use crate::trace::{SeqIdx, Time, Timeline, Wire, WireFlags, WireKind};
+use std::path::PathBuf;
+
+/// Where the data comes from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Origin {
+    Live,
+    Capture(PathBuf),
+}
+
+/// A timeline and everything derived from it.
+pub struct Dataset {
+    pub origin: Origin,
+    pub timeline: Timeline,
+    pub analysis: Analysis,
+    /// Decoder findings (captures) and analysis findings, by frame then time.
+    pub findings: Vec<Finding>,
+    decoder_findings: Vec<Finding>,
+    pub stats: Option<Stats>,
+    /// Live sessions: each wire's envelope bytes, by `Wire::origin`.
+    pub payloads: Vec<bytes::Bytes>,
+    pub inactivity_timeout: std::time::Duration,
+    /// Bumped whenever the data changes (views cache on it).
+    pub version: u64,
+    analysed_wires: usize,
+}
+
+impl Dataset {
+    pub fn new(
+        origin: Origin,
+        timeline: Timeline,
+        decoder_findings: Vec<Finding>,
+        stats: Option<Stats>,
+    ) -> Self {
+        let mut d = Dataset {
+            origin,
+            timeline,
+            analysis: Analysis::default(),
+            findings: Vec::new(),
+            decoder_findings,
+            stats,
+            payloads: Vec::new(),
+            inactivity_timeout: std::time::Duration::from_secs(600),
+            version: 0,
+            analysed_wires: usize::MAX,
+        };
+        d.reanalyse();
+        d
+    }
+
+    pub fn empty_live() -> Self {
+        Dataset::new(Origin::Live, Timeline::new(), Vec::new(), None)
+    }
+
+    /// Recomputes the analysis (call after the timeline grew).
+    pub fn reanalyse(&mut self) {
+        self.analysis = analysis::analyze(
+            &self.timeline,
+            &analysis::Options {
+                inactivity_timeout: self.inactivity_timeout,
+            },
+        );
+        let mut f = self.decoder_findings.clone();
+        f.extend(self.analysis.findings.iter().cloned());
+        f.sort_by_key(|f| (f.frame, f.time));
+        self.findings = f;
+        self.analysed_wires = self.timeline.wires.len();
+        self.version += 1;
+    }
+
+    /// Whether the timeline grew since the last analysis.
+    pub fn stale(&self) -> bool {
+        self.analysed_wires != self.timeline.wires.len()
+    }
+
+    pub fn wire(&self, i: u32) -> Option<&Wire> {
+        self.timeline.wires.get(i as usize)
+    }
+
+    /// The wire a finding points at: its frame (captures) or the wire sent at its time.
+    pub fn wire_of_finding(&self, f: &Finding) -> Option<u32> {
+        if f.frame > 0 {
+            let i = self.timeline.wires.partition_point(|w| w.frame < f.frame);
+            return self
+                .timeline
+                .wires
+                .get(i)
+                .filter(|w| w.frame == f.frame)
+                .map(|_| i as u32);
+        }
+        self.wire_near(f.time, f.seq)
+    }
+
+    /// The wire closest in time to `t` (of sequence `seq` when given).
+    pub fn wire_near(&self, t: Time, seq: SeqIdx) -> Option<u32> {
+        let w = &self.timeline.wires;
+        let i = w.partition_point(|x| x.time < t);
+        let candidates = (i.saturating_sub(64)..(i + 64).min(w.len()))
+            .filter(|&k| seq.is_none() || w[k].seq == seq || w[k].ack_seq == seq);
+        candidates
+            .min_by_key(|&k| w[k].time.as_nanos().abs_diff(t.as_nanos()))
+            .map(|k| k as u32)
+    }
+
+    pub fn endpoint(&self, e: u16) -> &str {
+        self.timeline
+            .endpoints
+            .get(e as usize)
+            .map_or("?", |s| s.as_str())
+    }
+
+    pub fn sequence_name(&self, s: SeqIdx) -> &str {
+        self.timeline.seq_info(s).map_or("", |i| i.identifier.as_str())
+    }
+
+    /// The Info column: what a wire says, briefly.
+    pub fn info(&self, w: &Wire) -> String {
+        let mut parts: Vec<String> = Vec::new();
+        match w.kind {
+            WireKind::Data | WireKind::LastMessage => {
+                let copy = if w.attempt > 0 {
+                    format!(" (copy {})", w.attempt + 1)
+                } else {
+                    String::new()
+                };
+                parts.push(format!("#{}{copy}", w.number));
+                if w.flags.has(WireFlags::LAST_MESSAGE) {
+                    parts.push("LastMessage".into());
+                }
+            }
+            WireKind::CloseSequence | WireKind::TerminateSequence if w.number > 0 => {
+                parts.push(format!("LastMsgNumber {}", w.number))
+            }
+            WireKind::Fault => parts.push(
+                w.fault_code()
+                    .map_or("SOAP fault".into(), |c| format!("wsrm:{}", c.name())),
+            ),
+            _ => {}
+        }
+        if w.flags.has(WireFlags::ACK_REQUESTED) && w.kind != WireKind::AckRequested {
+            parts.push("AckRequested".into());
+        }
+        if w.flags.has(WireFlags::HAS_ACK) {
+            let ranges = self.timeline.ack_ranges(w);
+            let text = if w.flags.has(WireFlags::ACK_NONE) {
+                "none".to_string()
+            } else if w.flags.has(WireFlags::NACK) {
+                "nack".to_string()
+            } else {
+                ranges
+                    .iter()
+                    .take(8)
+                    .map(|r| {
+                        if r.lower == r.upper {
+                            r.lower.to_string()
+                        } else {
+                            format!("{}-{}", r.lower, r.upper)
+                        }
+                    })
+                    .collect::<Vec<_>>()
+                    .join(",")
+                    + if ranges.len() > 8 { ",…" } else { "" }
+            };
+            parts.push(format!("ack {text}"));
+            if let Some(b) = w.buffer_remaining() {
+                parts.push(format!("BufferRemaining {b}"));
+            }
+            if w.flags.has(WireFlags::FINAL) {
+                parts.push("Final".into());
+            }
+        }
+        parts.join("  ")
+    }
+}
+
+/// The message-list filter: free words match kind, sequence or info; `seq:TEXT`,
+/// `kind:TEXT`, `msg:N` or `msg:N-M` narrow further. All terms must match.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Filter {
+    terms: Vec<Term>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Term {
+    Seq(String),
+    Kind(String),
+    Numbers(u64, u64),
+    Word(String),
+}
+
+impl Filter {
+    pub fn parse(text: &str) -> Result<Filter, String> {
+        let mut terms = Vec::new();
+        for t in text.split_whitespace() {
+            let lower = t.to_ascii_lowercase();
+            if let Some(v) = lower.strip_prefix("seq:") {
+                terms.push(Term::Seq(v.to_string()));
+            } else if let Some(v) = lower.strip_prefix("kind:") {
+                terms.push(Term::Kind(v.to_string()));
+            } else if let Some(v) = lower.strip_prefix("msg:") {
+                let (a, b) = v.split_once('-').unwrap_or((v, v));
+                let parse = |x: &str| {
+                    x.parse::<u64>()
+                        .map_err(|_| format!("msg:{v} is not a number or range N-M"))
+                };
+                let (lo, hi) = (parse(a)?, parse(b)?);
+                terms.push(Term::Numbers(lo.min(hi), lo.max(hi)));
+            } else {
+                terms.push(Term::Word(lower));
+            }
+        }
+        Ok(Filter { terms })
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.terms.is_empty()
+    }
+
+    pub fn matches(&self, d: &Dataset, w: &Wire) -> bool {
+        self.terms.iter().all(|t| match t {
+            Term::Seq(s) => {
+                d.sequence_name(w.seq).to_ascii_lowercase().contains(s)
+                    || d.sequence_name(w.ack_seq).to_ascii_lowercase().contains(s)
+            }
+            Term::Kind(k) => w.kind.label().to_ascii_lowercase().contains(k),
+            Term::Numbers(lo, hi) => w.number >= *lo && w.number <= *hi && w.number > 0,
+            Term::Word(x) => {
+                w.kind.label().to_ascii_lowercase().contains(x)
+                    || d.sequence_name(w.seq).to_ascii_lowercase().contains(x)
+                    || d.info(w).to_ascii_lowercase().contains(x)
+            }
+        })
+    }
+
+    /// Indexes of the wires that match.
+    pub fn apply(&self, d: &Dataset) -> Vec<u32> {
+        (0..d.timeline.wires.len() as u32)
+            .filter(|&i| self.is_empty() || self.matches(d, &d.timeline.wires[i as usize]))
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sim::{SimConfig, Simulation};
+
+    fn dataset() -> Dataset {
+        let mut c = SimConfig::default();
+        c.workload.messages = 20;
+        c.forward_script = vec![crate::netsim::DropRule::Message {
+            number: 5,
+            attempt: 0,
+        }];
+        let mut sim = Simulation::new(c).unwrap();
+        sim.run();
+        Dataset::new(Origin::Live, sim.take_timeline(), Vec::new(), None)
+    }
+
+    #[test]
+    fn filters() {
+        let d = dataset();
+        let all = Filter::parse("").unwrap().apply(&d);
+        assert_eq!(all.len(), d.timeline.wires.len());
+        let five = Filter::parse("msg:5").unwrap().apply(&d);
+        assert_eq!(five.len(), 2, "first copy and the retransmission");
+        assert!(d.info(d.wire(five[1]).unwrap()).contains("copy 2"));
+        let acks = Filter::parse("kind:ack").unwrap().apply(&d);
+        assert!(
+            acks.iter()
+                .all(|&i| d.wire(i).unwrap().kind.label().contains("Ack"))
+        );
+        assert_eq!(Filter::parse("msg:3-4 kind:message").unwrap().apply(&d).len(), 2);
+        assert!(Filter::parse("msg:x").is_err());
+        let id = d.timeline.sequences[0].identifier.to_string();
+        assert_eq!(
+            Filter::parse(&format!("seq:{}", &id[9..20]))
+                .unwrap()
+                .apply(&d)
+                .len(),
+            d.timeline.wires.len()
+        );
+    }
+
+    #[test]
+    fn finding_points_at_its_wire() {
+        let d = dataset();
+        let f = d
+            .findings
+            .iter()
+            .find(|f| f.text.contains("retransmission"))
+            .unwrap();
+        let w = d.wire(d.wire_of_finding(f).unwrap()).unwrap();
+        assert_eq!((w.number, w.attempt), (5, 1));
+    }
+}
