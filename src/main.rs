@@ -25,7 +25,7 @@ fn main() -> ExitCode {
         Some(Command::Analyze(args)) => analyze::run(args),
         Some(Command::Simulate(args)) => simulate::run(args),
         #[cfg(feature = "gui")]
-        None => return rmscope::ui::run_app(),
+        None => return rmscope::ui::run_app(cli.file.clone(), cli.app.clone()),
         #[cfg(not(feature = "gui"))]
         None => Err(rmscope::cli::CliError(
             "built without the desktop app (feature `gui`)".into(),

@@ -5,7 +5,7 @@ use super::CliError;
 use super::simulate::parse_duration;
 use crate::analysis::{self, Analysis, Finding, SequenceSummary};
 use crate::capture::{self, CaptureData};
-use crate::trace::{Timeline, WireFlags};
+use crate::trace::Timeline;
 use serde::Serialize;
 use std::fmt::Write;
 use std::path::PathBuf;
@@ -239,68 +239,6 @@ fn yes(b: bool) -> &'static str {
     if b { "yes" } else { "no" }
 }
 
-/// One row per wire: frame, time, endpoints, sequence, kind, number, copy, ack ranges, ...
 fn csv(t: &Timeline) -> Result<String, CliError> {
-    let mut w = csv::Writer::from_writer(Vec::new());
-    let err = |e: csv::Error| CliError(format!("writing CSV: {e}"));
-    w.write_record([
-        "frame",
-        "time",
-        "source",
-        "destination",
-        "sequence",
-        "kind",
-        "message_number",
-        "copy",
-        "ack_requested",
-        "last_message",
-        "ack_sequence",
-        "ack_ranges",
-        "final",
-        "buffer_remaining",
-        "fault",
-        "size",
-    ])
-    .map_err(err)?;
-    for wire in &t.wires {
-        let ep = |e: u16| {
-            t.endpoints
-                .get(e as usize)
-                .map_or(String::new(), |n| n.to_string())
-        };
-        let seq = |s| t.seq_info(s).map_or(String::new(), |i| i.identifier.to_string());
-        let ranges = t
-            .ack_ranges(wire)
-            .iter()
-            .map(|r| format!("{}-{}", r.lower, r.upper))
-            .collect::<Vec<_>>()
-            .join(" ");
-        w.write_record([
-            wire.frame.to_string(),
-            format!("{:.9}", wire.time.as_secs_f64()),
-            ep(wire.from),
-            ep(wire.to),
-            seq(wire.seq),
-            wire.kind.label().to_string(),
-            if wire.number > 0 {
-                wire.number.to_string()
-            } else {
-                String::new()
-            },
-            wire.attempt.to_string(),
-            wire.flags.has(WireFlags::ACK_REQUESTED).to_string(),
-            wire.flags.has(WireFlags::LAST_MESSAGE).to_string(),
-            seq(wire.ack_seq),
-            ranges,
-            wire.flags.has(WireFlags::FINAL).to_string(),
-            wire.buffer_remaining().map_or(String::new(), |b| b.to_string()),
-            wire.fault_code().map_or(String::new(), |f| f.name().to_string()),
-            wire.size.to_string(),
-        ])
-        .map_err(err)?;
-    }
-    let bytes = w
-        .into_inner()
-        .map_err(|e| CliError(format!("writing CSV: {e}")))?;
-    Ok(String::from_utf8(bytes).expect("CSV of UTF-8 fields"))
+    crate::trace::to_csv(t).map_err(|e| CliError(format!("writing CSV: {e}")))
 }

@@ -126,7 +126,7 @@ pub fn format_ack(content: &AckContent) -> String {
     }
 }
 
-fn text(d: &Decoded) -> String {
+pub fn text(d: &Decoded) -> String {
     let e: &Envelope = &d.envelope;
     let mut out = String::new();
     let mut line = |k: &str, v: &str| {

@@ -11,11 +11,53 @@ use std::path::PathBuf;
 #[command(
     name = "rmscope",
     version,
-    about = "See inside WS-ReliableMessaging (WCF reliable session) traffic"
+    about = "See inside WS-ReliableMessaging (WCF reliable session) traffic",
+    args_conflicts_with_subcommands = true
 )]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
+    /// A pcap/pcapng capture to open in the app (without one the app starts live).
+    pub file: Option<PathBuf>,
+    #[command(flatten)]
+    pub app: AppArgs,
+}
+
+/// How the desktop app starts (for demos, teaching scripts and screenshots).
+#[derive(clap::Args, Debug, Clone, Default)]
+pub struct AppArgs {
+    /// The view to show first: plots, sequence, retransmissions, window, inactivity, ladder or compare.
+    #[arg(long, value_parser = ["plots", "sequence", "retransmissions", "window", "inactivity", "ladder", "compare"])]
+    pub view: Option<String>,
+    /// Start the live session with a teaching preset: single-loss, burst-loss, ack-batching,
+    /// receiver-buffer-full, retry-exhaustion, inactivity-timeout, unordered-delivery,
+    /// maxpendingchannels-refusal or ws-rm-1.1-close.
+    #[arg(long, value_parser = parse_preset)]
+    pub preset: Option<String>,
+    /// Live speed factor, 0.1 to 100 (virtual seconds per real second).
+    #[arg(long, value_parser = parse_speed)]
+    pub speed: Option<f64>,
+}
+
+pub fn parse_preset(s: &str) -> Result<String, String> {
+    crate::sim::presets::find(s)
+        .map(|p| p.name.to_string())
+        .ok_or_else(|| {
+            let names: Vec<String> = crate::sim::presets::PRESETS
+                .iter()
+                .map(|p| crate::sim::presets::slug(p.name))
+                .collect();
+            format!("unknown preset '{s}' (one of {})", names.join(", "))
+        })
+}
+
+fn parse_speed(s: &str) -> Result<f64, String> {
+    let v: f64 = s.parse().map_err(|_| format!("'{s}' is not a number"))?;
+    if (crate::live::MIN_SPEED..=crate::live::MAX_SPEED).contains(&v) {
+        Ok(v)
+    } else {
+        Err(format!("speed {v} is outside 0.1 to 100"))
+    }
 }
 
 #[derive(Subcommand, Debug)]

@@ -101,7 +101,9 @@ pub const PRESETS: &[Preset] = &[
         name: "Inactivity timeout",
         explain: "The link goes dead at 3 s: keep-alive AckRequested at inactivityTimeout/2, then every inactivityTimeout/(2·maxRetryCount), then the inactivity fault.",
         build: || {
-            let mut c = base(1000, 5.0);
+            // Ten messages, then the session idles open (no close) while the link dies.
+            let mut c = base(10, 5.0);
+            c.workload.close = false;
             c.settings.inactivity_timeout = Duration::from_secs(20);
             c.settings.max_retry_count = 20;
             let outage = DropRule::Outage {

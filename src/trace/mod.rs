@@ -2,10 +2,12 @@
 //! every view read only it. Data flows one way: source → timeline → analysis → views.
 
 mod event;
+mod export;
 mod time;
 mod wire;
 
 pub use event::{Event, EventKind, FaultCause, Side, Timer};
+pub use export::to_csv;
 pub use time::Time;
 pub use wire::{RangeRef, Wire, WireFlags, WireKind, classify};
 
@@ -17,6 +19,12 @@ use serde::Serialize;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 #[serde(transparent)]
 pub struct SeqIdx(pub u32);
+
+impl Default for SeqIdx {
+    fn default() -> Self {
+        SeqIdx::NONE
+    }
+}
 
 impl SeqIdx {
     pub const NONE: SeqIdx = SeqIdx(u32::MAX);

@@ -1,33 +1,54 @@
-//! The desktop app (eframe + egui).
+//! The desktop app (eframe + egui): live and capture views over the one timeline.
 
+pub mod app;
+pub mod compare;
 pub mod decimate;
+pub mod detail;
+pub mod dialogs;
+pub mod findings;
+pub mod ladder;
+pub mod live_source;
+pub mod loader;
 pub mod model;
+pub mod plots;
+pub mod settings_form;
+pub mod style;
+pub mod table;
 
+pub use app::{App, StartOptions, Tab};
+
+use crate::cli::AppArgs;
+use std::path::PathBuf;
 use std::process::ExitCode;
 
-/// Opens the main window.
-pub fn run_app() -> ExitCode {
+/// Opens the main window (`rmscope [FILE]`).
+pub fn run_app(file: Option<PathBuf>, args: AppArgs) -> ExitCode {
+    let opts = StartOptions {
+        file,
+        view: args.view,
+        preset: args.preset,
+        speed: args.speed,
+    };
     let options = eframe::NativeOptions {
+        // Explicit: test builds also compile wgpu (egui_kittest), which would flip the default.
         renderer: eframe::Renderer::Glow,
         viewport: eframe::egui::ViewportBuilder::default()
             .with_title("rmscope")
-            .with_inner_size([1280.0, 800.0]),
+            .with_app_id("rmscope")
+            .with_inner_size([1400.0, 900.0])
+            .with_min_inner_size([800.0, 500.0])
+            .with_drag_and_drop(true),
         ..Default::default()
     };
-    match eframe::run_native("rmscope", options, Box::new(|_cc| Ok(Box::new(App)))) {
+    match eframe::run_native(
+        "rmscope",
+        options,
+        Box::new(move |cc| Ok(Box::new(App::new(cc, opts)))),
+    ) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("rmscope: cannot open a window: {e}");
             ExitCode::from(2)
         }
-    }
-}
-
-struct App;
-
-impl eframe::App for App {
-    fn ui(&mut self, ui: &mut eframe::egui::Ui, _frame: &mut eframe::Frame) {
-        ui.heading("rmscope");
-        ui.label(format!("version {}", env!("CARGO_PKG_VERSION")));
     }
 }

@@ -15,6 +15,8 @@ pub enum Origin {
 
 /// A timeline and everything derived from it.
 pub struct Dataset {
+    /// Unique per dataset (views cache on `(id, version)`).
+    pub id: u64,
     pub origin: Origin,
     pub timeline: Timeline,
     pub analysis: Analysis,
@@ -25,6 +27,12 @@ pub struct Dataset {
     /// Live sessions: each wire's envelope bytes, by `Wire::origin`.
     pub payloads: Vec<bytes::Bytes>,
     pub inactivity_timeout: std::time::Duration,
+    /// Live sessions: wires the link dropped.
+    pub lost: rustc_hash::FxHashSet<u32>,
+    /// Live sessions: the configuration the run uses.
+    pub config: Option<Box<crate::sim::SimConfig>>,
+    /// Live sessions: how far the run has got (the plots extend to here).
+    pub now: Time,
     /// Bumped whenever the data changes (views cache on it).
     pub version: u64,
     analysed_wires: usize,
@@ -37,7 +45,9 @@ impl Dataset {
         decoder_findings: Vec<Finding>,
         stats: Option<Stats>,
     ) -> Self {
+        static NEXT_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
         let mut d = Dataset {
+            id: NEXT_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
             origin,
             timeline,
             analysis: Analysis::default(),
@@ -46,6 +56,9 @@ impl Dataset {
             stats,
             payloads: Vec::new(),
             inactivity_timeout: std::time::Duration::from_secs(600),
+            lost: Default::default(),
+            config: None,
+            now: Time::ZERO,
             version: 0,
             analysed_wires: usize::MAX,
         };
@@ -53,8 +66,36 @@ impl Dataset {
         d
     }
 
-    pub fn empty_live() -> Self {
-        Dataset::new(Origin::Live, Timeline::new(), Vec::new(), None)
+    /// A live session's dataset, empty until the driver streams into it.
+    pub fn live(config: crate::sim::SimConfig) -> Self {
+        let mut d = Dataset::new(Origin::Live, Timeline::new(), Vec::new(), None);
+        d.inactivity_timeout = config.settings.inactivity_timeout;
+        d.config = Some(Box::new(config));
+        d
+    }
+
+    /// A finished virtual-time run (A/B compare, tests).
+    pub fn from_run(config: crate::sim::SimConfig, timeline: Timeline) -> Self {
+        let mut d = Dataset::live(config);
+        d.timeline = timeline;
+        d.now = d.end_time();
+        d.reanalyse();
+        d
+    }
+
+    /// The last time the data covers.
+    pub fn end_time(&self) -> Time {
+        let last = self.timeline.wires.last().map_or(Time::ZERO, |w| w.time);
+        let ev = self.timeline.events.last().map_or(Time::ZERO, |e| e.time);
+        self.now.max(last).max(ev)
+    }
+
+    /// Display number of a wire: its frame in a capture, its position (from 1) live.
+    pub fn number_of(&self, i: u32) -> u64 {
+        match self.wire(i) {
+            Some(w) if w.frame > 0 => w.frame as u64,
+            _ => i as u64 + 1,
+        }
     }
 
     /// Recomputes the analysis (call after the timeline grew).
@@ -69,6 +110,15 @@ impl Dataset {
         f.extend(self.analysis.findings.iter().cloned());
         f.sort_by_key(|f| (f.frame, f.time));
         self.findings = f;
+        self.lost = self
+            .timeline
+            .events
+            .iter()
+            .filter_map(|e| match e.kind {
+                crate::trace::EventKind::Lost { wire } => Some(wire),
+                _ => None,
+            })
+            .collect();
         self.analysed_wires = self.timeline.wires.len();
         self.version += 1;
     }

@@ -1,0 +1,988 @@
+//! The main window: menus, the live toolbar, settings on the left, findings on the right, the
+//! message list and detail at the bottom, plots / ladder / A/B compare in the middle.
+//! Data flows one way: live driver or capture loader → dataset → views; the views talk back to
+//! the engine only through `LiveSource` commands.
+
+use super::compare::CompareState;
+use super::detail::DetailState;
+use super::dialogs::{self, Dialogs};
+use super::findings::FindingsState;
+use super::ladder::LadderState;
+use super::live_source::LiveSource;
+use super::loader::Loader;
+use super::model::{Dataset, Origin};
+use super::plots::{PlotCmd, PlotsState, Which};
+use super::settings_form::{FormAction, SettingsForm};
+use super::style;
+use super::table::TableState;
+use crate::config::BindingSettings;
+use crate::sim::{SimConfig, presets};
+use eframe::egui::{self, Key, RichText};
+use std::path::{Path, PathBuf};
+
+/// The central view.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum Tab {
+    Plots,
+    Ladder,
+    Compare,
+}
+
+/// How the app starts (command line).
+#[derive(Clone, Debug, Default)]
+pub struct StartOptions {
+    pub file: Option<PathBuf>,
+    /// plots, sequence, retransmissions, window, inactivity, ladder or compare.
+    pub view: Option<String>,
+    pub preset: Option<String>,
+    pub speed: Option<f64>,
+}
+
+/// What survives a restart (eframe persistence).
+#[derive(serde::Serialize, serde::Deserialize)]
+#[serde(default)]
+struct Persisted {
+    theme: egui::ThemePreference,
+    recent: Vec<PathBuf>,
+    last_dir: Option<PathBuf>,
+    speed: f64,
+    form: SettingsForm,
+    plots: PlotsState,
+    tab: Tab,
+    show_settings: bool,
+    show_findings: bool,
+}
+
+impl Default for Persisted {
+    fn default() -> Self {
+        Persisted {
+            theme: egui::ThemePreference::System,
+            recent: Vec::new(),
+            last_dir: None,
+            speed: 1.0,
+            form: SettingsForm::default(),
+            plots: PlotsState::default(),
+            tab: Tab::Plots,
+            show_settings: true,
+            show_findings: true,
+        }
+    }
+}
+
+const MAX_RECENT: usize = 10;
+/// Largest WCF config file read (config::parse refuses more anyway).
+const MAX_CONFIG_BYTES: u64 = 8 * 1024 * 1024;
+
+pub struct App {
+    pub live: LiveSource,
+    pub capture: Option<Dataset>,
+    /// Whether the capture (rather than the live session) is on screen.
+    pub showing_capture: bool,
+    pub loader: Option<Loader>,
+    pub form: SettingsForm,
+    pub plots: PlotsState,
+    pub table: TableState,
+    pub ladder: LadderState,
+    pub detail: DetailState,
+    pub findings: FindingsState,
+    pub compare: CompareState,
+    pub tab: Tab,
+    pub selected: Option<u32>,
+    selected_in: u64,
+    /// Problems to show in the window (loading, saving, importing).
+    pub errors: Vec<String>,
+    pub notice: Option<String>,
+    pub dialogs: Dialogs,
+    /// The preset the live session runs, for its "what to watch" line.
+    pub running_preset: Option<&'static presets::Preset>,
+    theme: egui::ThemePreference,
+    recent: Vec<PathBuf>,
+    last_dir: Option<PathBuf>,
+    show_settings: bool,
+    show_findings: bool,
+    title: String,
+    /// Several bindings in an imported config: the user picks one.
+    config_choice: Option<(String, Vec<BindingSettings>)>,
+    snippet_open: bool,
+    /// A plot PNG export waiting for the screenshot, and the area to cut out.
+    png: Option<(
+        PathBuf,
+        egui::Rect,
+        f32,
+        std::sync::mpsc::Receiver<std::sync::Arc<egui::ColorImage>>,
+    )>,
+    central_rect: egui::Rect,
+}
+
+/// Where the sample captures are: `captures/` here, next to the binary, or in the source tree.
+pub fn sample_dir() -> Option<PathBuf> {
+    let mut candidates = vec![PathBuf::from("captures")];
+    if let Ok(exe) = std::env::current_exe()
+        && let Some(dir) = exe.parent()
+    {
+        candidates.push(dir.join("captures"));
+        candidates.push(dir.join("../../captures"));
+    }
+    candidates.push(Path::new(env!("CARGO_MANIFEST_DIR")).join("captures"));
+    candidates.into_iter().find(|p| p.is_dir())
+}
+
+/// The sample captures, by name.
+pub fn samples() -> Vec<PathBuf> {
+    let Some(dir) = sample_dir() else {
+        return Vec::new();
+    };
+    let mut v: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map(|rd| {
+            rd.filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| matches!(p.extension().and_then(|e| e.to_str()), Some("pcap" | "pcapng")))
+                .collect()
+        })
+        .unwrap_or_default();
+    v.sort();
+    v
+}
+
+fn file_name(p: &Path) -> String {
+    p.file_name()
+        .map_or_else(|| p.display().to_string(), |n| n.to_string_lossy().into_owned())
+}
+
+impl App {
+    pub fn new(cc: &eframe::CreationContext<'_>, opts: StartOptions) -> App {
+        let p: Persisted = cc
+            .storage
+            .and_then(|s| eframe::get_value(s, eframe::APP_KEY))
+            .unwrap_or_default();
+        App::with(cc.egui_ctx.clone(), p, opts)
+    }
+
+    fn with(ctx: egui::Context, p: Persisted, opts: StartOptions) -> App {
+        ctx.set_theme(p.theme);
+        let mut form = p.form;
+        let mut running_preset = None;
+        if let Some(name) = &opts.preset
+            && let Some(pr) = presets::find(name)
+        {
+            form = SettingsForm::from_config(&(pr.build)(), Some(pr.name));
+            running_preset = Some(pr);
+        }
+        // The first run shows WCF defaults over a 5 % lossy link; later runs what was set.
+        let config = form.parse().unwrap_or_else(|_| presets::live_default());
+        let speed = opts
+            .speed
+            .unwrap_or(p.speed)
+            .clamp(crate::live::MIN_SPEED, crate::live::MAX_SPEED);
+        let live = LiveSource::start(config, speed, &ctx);
+        let mut app = App {
+            live,
+            capture: None,
+            showing_capture: false,
+            loader: None,
+            form,
+            plots: p.plots,
+            table: TableState::default(),
+            ladder: LadderState::default(),
+            detail: DetailState::default(),
+            findings: FindingsState::default(),
+            compare: CompareState::default(),
+            tab: p.tab,
+            selected: None,
+            selected_in: 0,
+            errors: Vec::new(),
+            notice: None,
+            dialogs: Dialogs::default(),
+            running_preset,
+            theme: p.theme,
+            recent: p.recent,
+            last_dir: p.last_dir,
+            show_settings: p.show_settings,
+            show_findings: p.show_findings,
+            title: String::new(),
+            config_choice: None,
+            snippet_open: false,
+            png: None,
+            central_rect: egui::Rect::NOTHING,
+        };
+        if let Some(view) = &opts.view {
+            app.set_view(view);
+        }
+        if let Some(f) = &opts.file {
+            app.open_capture(f, &ctx);
+        }
+        app
+    }
+
+    /// `--view`: a tab, or the plots tab with one plot.
+    pub fn set_view(&mut self, view: &str) {
+        self.tab = Tab::Plots;
+        match view {
+            "ladder" => self.tab = Tab::Ladder,
+            "compare" => self.tab = Tab::Compare,
+            "sequence" => self.plots.show_only(Which::Sequence),
+            "retransmissions" => self.plots.show_only(Which::Retransmissions),
+            "window" => self.plots.show_only(Which::Window),
+            "inactivity" => self.plots.show_only(Which::Inactivity),
+            _ => self.plots.show = [true; 4],
+        }
+    }
+
+    /// The dataset on screen.
+    pub fn dataset(&self) -> &Dataset {
+        match (&self.capture, self.showing_capture) {
+            (Some(c), true) => c,
+            _ => &self.live.data,
+        }
+    }
+
+    pub fn select(&mut self, wire: Option<u32>) {
+        self.selected = wire;
+        self.table.scroll_to = wire;
+        self.ladder.scroll_to = wire;
+    }
+
+    pub fn open_capture(&mut self, path: &Path, ctx: &egui::Context) {
+        if let Some(l) = &self.loader {
+            l.cancel();
+        }
+        self.loader = Some(Loader::start(path, ctx.clone()));
+        if let Some(dir) = path.parent() {
+            self.last_dir = Some(dir.to_path_buf());
+        }
+    }
+
+    fn remember(&mut self, path: &Path) {
+        let abs = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+        self.recent.retain(|p| *p != abs);
+        self.recent.insert(0, abs);
+        self.recent.truncate(MAX_RECENT);
+    }
+
+    pub fn apply(&mut self, config: SimConfig, preset: Option<&'static presets::Preset>) {
+        self.live.restart(config);
+        self.running_preset = preset;
+        self.showing_capture = false;
+        self.select(None);
+    }
+
+    pub fn load_preset(&mut self, p: &'static presets::Preset) {
+        let c = (p.build)();
+        self.form = SettingsForm::from_config(&c, Some(p.name));
+        self.apply(c, Some(p));
+    }
+
+    /// Reads a WCF config; one binding with WS-RM is applied, several are offered.
+    pub fn import_config(&mut self, path: &Path) {
+        let name = file_name(path);
+        let text = match std::fs::metadata(path) {
+            Ok(m) if m.len() > MAX_CONFIG_BYTES => {
+                self.errors
+                    .push(format!("{name}: larger than {MAX_CONFIG_BYTES} bytes"));
+                return;
+            }
+            Ok(_) => match std::fs::read(path) {
+                Ok(b) => String::from_utf8_lossy(&b).into_owned(),
+                Err(e) => {
+                    self.errors.push(format!("{name}: {e}"));
+                    return;
+                }
+            },
+            Err(e) => {
+                self.errors.push(format!("{name}: {e}"));
+                return;
+            }
+        };
+        match crate::config::parse(&text) {
+            Err(e) => self.errors.push(format!("{name}: {e}")),
+            Ok(bindings) if bindings.is_empty() => self
+                .errors
+                .push(format!("{name}: no binding with a <reliableSession> element")),
+            Ok(bindings) if bindings.len() == 1 => self.use_binding(&name, &bindings[0]),
+            Ok(bindings) => self.config_choice = Some((name, bindings)),
+        }
+    }
+
+    fn use_binding(&mut self, file: &str, b: &BindingSettings) {
+        self.form.set_settings(&b.settings);
+        self.form.preset = None;
+        let off = if b.enabled {
+            ""
+        } else {
+            " (reliable sessions are disabled in this binding)"
+        };
+        self.notice = Some(format!(
+            "Imported {} \"{}\" from {file} line {}{off}. Apply to run it.",
+            b.kind, b.name, b.line
+        ));
+    }
+
+    fn handle_form(&mut self, action: FormAction, ctx: &egui::Context) {
+        match action {
+            FormAction::None => {}
+            FormAction::Apply(c) => self.apply(*c, None),
+            FormAction::Preset(p) => self.load_preset(p),
+            FormAction::ImportConfig => {
+                if let Some(p) =
+                    self.dialogs
+                        .open("Import WCF config", dialogs::CONFIGS, self.last_dir.as_deref())
+                {
+                    self.import_config(&p);
+                }
+            }
+            FormAction::ExportSnippet => self.snippet_open = true,
+        }
+        let _ = ctx;
+    }
+
+    fn open_dialog(&mut self, ctx: &egui::Context) {
+        let dir = self.last_dir.clone().or_else(sample_dir);
+        if let Some(p) = self
+            .dialogs
+            .open("Open capture", dialogs::CAPTURES, dir.as_deref())
+        {
+            self.open_capture(&p, ctx);
+        }
+    }
+
+    /// Takes results from the background work.
+    fn poll(&mut self, ctx: &egui::Context) {
+        self.live.poll();
+        self.compare.poll();
+        if let Some(r) = self.loader.as_ref().and_then(|l| l.poll()) {
+            let path = self.loader.take().expect("polled").path;
+            match r {
+                Ok(d) => {
+                    self.remember(&path);
+                    self.capture = Some(d);
+                    self.showing_capture = true;
+                    self.select(None);
+                }
+                Err(e) if e == "cancelled" => {
+                    self.notice = Some(format!("Opening {} cancelled.", file_name(&path)))
+                }
+                Err(e) => self.errors.push(e),
+            }
+        }
+        let id = self.dataset().id;
+        if id != self.selected_in {
+            self.selected_in = id;
+            self.select(None);
+        }
+        let (selected, d) = (
+            self.selected,
+            match (&self.capture, self.showing_capture) {
+                (Some(c), true) => c,
+                _ => &self.live.data,
+            },
+        );
+        self.detail.update(d, selected, ctx);
+        // Dropped files.
+        let dropped: Vec<PathBuf> = ctx.input(|i| {
+            i.raw
+                .dropped_files
+                .iter()
+                .map(|f| f.path().to_path_buf())
+                .collect()
+        });
+        if let Some(p) = dropped.into_iter().next() {
+            self.open_capture(&p, ctx);
+        }
+        // The plot PNG arrives from the screenshot callback.
+        if let Some((_, _, _, rx)) = &self.png
+            && let Ok(image) = rx.try_recv()
+        {
+            let (path, rect, ppp, _) = self.png.take().expect("checked");
+            match save_png(&image, rect, ppp, &path) {
+                Ok(()) => self.notice = Some(format!("Saved {}", path.display())),
+                Err(e) => self.errors.push(format!("{}: {e}", path.display())),
+            }
+        }
+    }
+
+    fn keys(&mut self, ctx: &egui::Context) {
+        const OPEN: egui::KeyboardShortcut = egui::KeyboardShortcut::new(egui::Modifiers::COMMAND, Key::O);
+        if ctx.input_mut(|i| i.consume_shortcut(&OPEN)) {
+            self.open_dialog(ctx);
+        }
+        if ctx.egui_wants_keyboard_input() {
+            return;
+        }
+        let mut cmds = Vec::new();
+        let (plus, minus, zero, space, g, l, r, u, d) = ctx.input(|i| {
+            let bare = i.modifiers.is_none() || i.modifiers == egui::Modifiers::SHIFT;
+            let p = |k| bare && i.key_pressed(k);
+            (
+                p(Key::Plus) || p(Key::Equals),
+                p(Key::Minus),
+                p(Key::Num0),
+                p(Key::Space),
+                p(Key::G),
+                p(Key::ArrowLeft),
+                p(Key::ArrowRight),
+                p(Key::ArrowUp),
+                p(Key::ArrowDown),
+            )
+        });
+        if plus {
+            cmds.push(PlotCmd::ZoomIn);
+        }
+        if minus {
+            cmds.push(PlotCmd::ZoomOut);
+        }
+        if zero {
+            cmds.push(PlotCmd::Reset);
+        }
+        for (on, dx, dy) in [(l, -0.1, 0.0), (r, 0.1, 0.0), (u, 0.0, 0.1), (d, 0.0, -0.1)] {
+            if on {
+                cmds.push(PlotCmd::Pan(dx, dy));
+            }
+        }
+        self.plots.pending.extend(cmds);
+        if space && !self.showing_capture {
+            self.live.toggle_pause();
+        }
+        if g && let Some(w) = self.plots.hovered {
+            self.select(Some(w));
+        }
+    }
+
+    fn update_title(&mut self, ctx: &egui::Context) {
+        let title = match (&self.dataset().origin, &self.loader) {
+            (_, Some(l)) => format!("rmscope — opening {}", file_name(&l.path)),
+            (Origin::Capture(p), _) => format!("rmscope — {}", file_name(p)),
+            (Origin::Live, _) => "rmscope — live".to_string(),
+        };
+        if title != self.title {
+            ctx.send_viewport_cmd(egui::ViewportCommand::Title(title.clone()));
+            self.title = title;
+        }
+    }
+
+    fn menu(&mut self, ui: &mut egui::Ui) {
+        let ctx = ui.ctx().clone();
+        egui::MenuBar::new().ui(ui, |ui| {
+            ui.menu_button("File", |ui| {
+                if ui
+                    .add(egui::Button::new("Open capture…").shortcut_text("Ctrl+O"))
+                    .clicked()
+                {
+                    self.open_dialog(&ctx);
+                }
+                ui.menu_button("Open sample", |ui| {
+                    let s = samples();
+                    if s.is_empty() {
+                        ui.weak("No captures/ folder found");
+                    }
+                    for p in s {
+                        if ui.button(file_name(&p)).clicked() {
+                            self.open_capture(&p, &ctx);
+                        }
+                    }
+                });
+                ui.menu_button("Open recent", |ui| {
+                    if self.recent.is_empty() {
+                        ui.weak("Nothing yet");
+                    }
+                    for p in self.recent.clone() {
+                        if ui.button(p.display().to_string()).clicked() {
+                            self.open_capture(&p, &ctx);
+                        }
+                    }
+                });
+                ui.separator();
+                let live = !self.showing_capture;
+                if ui
+                    .add_enabled(live, egui::Button::new("Save live session as pcapng…"))
+                    .on_disabled_hover_text("Switch to the live session first")
+                    .clicked()
+                {
+                    self.save_pcap();
+                }
+                if ui.button("Export timeline as CSV…").clicked() {
+                    self.export_timeline(false);
+                }
+                if ui.button("Export timeline as JSON…").clicked() {
+                    self.export_timeline(true);
+                }
+                if ui.button("Export plot as PNG…").clicked() {
+                    self.export_png(&ctx);
+                }
+                ui.separator();
+                if ui.button("Import WCF config…").clicked() {
+                    self.handle_form(FormAction::ImportConfig, &ctx);
+                }
+                if ui.button("Export settings snippet…").clicked() {
+                    self.snippet_open = true;
+                }
+                ui.separator();
+                if ui.button("Quit").clicked() {
+                    ctx.send_viewport_cmd(egui::ViewportCommand::Close);
+                }
+            });
+            ui.menu_button("View", |ui| {
+                ui.checkbox(&mut self.show_settings, "Settings panel");
+                ui.checkbox(&mut self.show_findings, "Findings panel");
+                ui.separator();
+                for (t, name) in [
+                    (Tab::Plots, "Plots"),
+                    (Tab::Ladder, "Ladder diagram"),
+                    (Tab::Compare, "A/B compare"),
+                ] {
+                    if ui.radio(self.tab == t, name).clicked() {
+                        self.tab = t;
+                    }
+                }
+                ui.separator();
+                ui.label("Theme");
+                let mut pref = self.theme;
+                ui.radio_value(&mut pref, egui::ThemePreference::Dark, "Dark");
+                ui.radio_value(&mut pref, egui::ThemePreference::Light, "Light");
+                ui.radio_value(&mut pref, egui::ThemePreference::System, "System");
+                if pref != self.theme {
+                    self.theme = pref;
+                    ctx.set_theme(pref);
+                }
+            });
+            ui.menu_button("Help", |ui| {
+                ui.label("Plots: drag pans, scroll zooms, right-drag zooms a box, double-click fits.");
+                ui.label("Keys: + / − zoom, arrows pan, 0 fit, g go to the message under the pointer,");
+                ui.label("Space pause/resume (live), Ctrl+O open a capture.");
+                ui.label(format!("rmscope {}", env!("CARGO_PKG_VERSION")));
+            });
+        });
+    }
+
+    fn toolbar(&mut self, ui: &mut egui::Ui) {
+        let ctx = ui.ctx().clone();
+        ui.horizontal_wrapped(|ui| {
+            if ui.selectable_label(!self.showing_capture, "Live").clicked() {
+                self.showing_capture = false;
+            }
+            if let Some(c) = &self.capture {
+                let name = match &c.origin {
+                    Origin::Capture(p) => file_name(p),
+                    Origin::Live => String::new(),
+                };
+                if ui
+                    .selectable_label(self.showing_capture, format!("Capture: {name}"))
+                    .clicked()
+                {
+                    self.showing_capture = true;
+                }
+            }
+            ui.separator();
+            if let Some(l) = &self.loader {
+                ui.label(format!("Opening {}", file_name(&l.path)));
+                ui.add(
+                    egui::ProgressBar::new(l.fraction())
+                        .desired_width(160.0)
+                        .show_percentage(),
+                );
+                if ui.button("Cancel").clicked() {
+                    l.cancel();
+                }
+                ui.separator();
+            }
+            if self.showing_capture {
+                if let Some(s) = self.capture.as_ref().and_then(|c| c.stats.as_ref()) {
+                    ui.label(format!(
+                        "{} frames · {} TCP connections · {} HTTP messages · {} WS-RM messages",
+                        s.frames, s.tcp_connections, s.http_messages, s.wsrm_messages
+                    ));
+                }
+                return;
+            }
+            let live = &mut self.live;
+            let pause = if live.paused { "Resume" } else { "Pause" };
+            if ui.button(pause).on_hover_text("Space").clicked() {
+                live.toggle_pause();
+            }
+            if ui
+                .button("Step")
+                .on_hover_text("Advance to the next event")
+                .clicked()
+            {
+                live.step();
+            }
+            if ui.button("Restart").clicked()
+                && let Some(c) = live.config().cloned()
+            {
+                live.restart(c);
+            }
+            let mut speed = live.speed;
+            let r = ui.add(
+                egui::Slider::new(&mut speed, crate::live::MIN_SPEED..=crate::live::MAX_SPEED)
+                    .logarithmic(true)
+                    .text("speed ×")
+                    .max_decimals(1),
+            );
+            if r.changed() {
+                live.set_speed(speed);
+            }
+            if ui.button("Drop next message").clicked() {
+                live.drop_next_message();
+            }
+            if ui.button("Drop next ack").clicked() {
+                live.drop_next_ack();
+            }
+            ui.separator();
+            let rep = &live.report;
+            let total = live
+                .config()
+                .map_or(0, |c| c.workload.messages * c.workload.sessions as u64);
+            let state = if live.done {
+                "finished"
+            } else if live.paused {
+                "paused"
+            } else {
+                "running"
+            };
+            ui.label(format!(
+                "t = {:.2} s · delivered {}/{} · retransmissions {} · lost on link {} · {state}",
+                live.now.as_secs_f64(),
+                rep.delivered,
+                total,
+                rep.retransmissions,
+                rep.lost_on_link
+            ));
+            if !rep.faults.is_empty() {
+                ui.colored_label(style::LOST, format!("{} fault(s)", rep.faults.len()));
+            }
+            if let Some(e) = &live.error {
+                ui.colored_label(style::LOST, e);
+            }
+        });
+        let _ = ctx;
+    }
+
+    fn messages_bar(&mut self, ui: &mut egui::Ui) {
+        // Errors and notices stay until dismissed.
+        let mut dismiss = None;
+        for (k, e) in self.errors.iter().enumerate() {
+            ui.horizontal(|ui| {
+                ui.colored_label(style::LOST, RichText::new(format!("Error: {e}")).strong());
+                if ui.small_button("Dismiss").clicked() {
+                    dismiss = Some(k);
+                }
+            });
+        }
+        if let Some(k) = dismiss {
+            self.errors.remove(k);
+        }
+        if let Some(n) = &self.notice {
+            let mut close = false;
+            ui.horizontal(|ui| {
+                ui.label(n);
+                close = ui.small_button("OK").clicked();
+            });
+            if close {
+                self.notice = None;
+            }
+        }
+        if !self.showing_capture
+            && let Some(p) = self.running_preset
+            && self.tab != Tab::Compare
+        {
+            ui.label(RichText::new(format!("{} — what to watch: {}", p.name, p.explain)).italics());
+        }
+    }
+
+    fn windows(&mut self, ctx: &egui::Context) {
+        if let Some((file, bindings)) = &self.config_choice {
+            let mut chosen = None;
+            let mut open = true;
+            egui::Window::new("Choose a binding")
+                .open(&mut open)
+                .collapsible(false)
+                .show(ctx, |ui| {
+                    ui.label(format!(
+                        "{file} has {} bindings with <reliableSession>:",
+                        bindings.len()
+                    ));
+                    for (k, b) in bindings.iter().enumerate() {
+                        let text = format!(
+                            "{} \"{}\" (line {}){}",
+                            b.kind,
+                            b.name,
+                            b.line,
+                            if b.enabled {
+                                ""
+                            } else {
+                                " — reliable session disabled"
+                            }
+                        );
+                        if ui.button(text).clicked() {
+                            chosen = Some(k);
+                        }
+                    }
+                });
+            if let Some(k) = chosen {
+                let (file, bindings) = self.config_choice.take().expect("shown");
+                self.use_binding(&file, &bindings[k]);
+            } else if !open {
+                self.config_choice = None;
+            }
+        }
+        if self.snippet_open {
+            let mut open = true;
+            let snippet = self.form.snippet();
+            let mut save = false;
+            egui::Window::new("Settings snippet")
+                .open(&mut open)
+                .show(ctx, |ui| match &snippet {
+                    Ok(s) => {
+                        ui.label("Paste into a <binding> of your customBinding (WCF config):");
+                        ui.add(egui::Label::new(RichText::new(s).monospace()).wrap());
+                        ui.horizontal(|ui| {
+                            if ui.button("Copy").clicked() {
+                                ui.ctx().copy_text(s.clone());
+                                self.notice = Some("Snippet copied to the clipboard.".into());
+                            }
+                            save = ui.button("Save…").clicked();
+                        });
+                    }
+                    Err(e) => {
+                        ui.colored_label(style::LOST, format!("Fix the settings first: {e}"));
+                    }
+                });
+            if save
+                && let Ok(s) = snippet
+                && let Some(p) = self.dialogs.save(
+                    "Save snippet",
+                    "reliableSession.config",
+                    dialogs::CONFIGS,
+                    self.last_dir.as_deref(),
+                )
+            {
+                match std::fs::write(&p, s + "\n") {
+                    Ok(()) => self.notice = Some(format!("Saved {}", p.display())),
+                    Err(e) => self.errors.push(format!("{}: {e}", p.display())),
+                }
+            }
+            self.snippet_open = open;
+        }
+    }
+
+    fn save_pcap(&mut self) {
+        let Some(p) = self.dialogs.save(
+            "Save live session",
+            "live-session.pcapng",
+            dialogs::CAPTURES,
+            self.last_dir.as_deref(),
+        ) else {
+            return;
+        };
+        let d = &self.live.data;
+        let soap = d
+            .config
+            .as_ref()
+            .map_or(crate::wsrm::SoapVersion::V1_2, |c| c.soap);
+        let result = std::fs::File::create(&p).and_then(|f| {
+            crate::capture::export::write_session(
+                &d.timeline,
+                &d.payloads,
+                soap,
+                std::io::BufWriter::new(f),
+                crate::capture::writer::Format::PcapNg,
+            )
+            .and_then(|mut w| std::io::Write::flush(&mut w))
+        });
+        match result {
+            Ok(()) => self.notice = Some(format!("Saved {}", p.display())),
+            Err(e) => self.errors.push(format!("{}: {e}", p.display())),
+        }
+    }
+
+    fn export_timeline(&mut self, json: bool) {
+        let (name, filter) = if json {
+            ("timeline.json", ("JSON", &["json"][..]))
+        } else {
+            ("timeline.csv", ("CSV", &["csv"][..]))
+        };
+        let Some(p) = self
+            .dialogs
+            .save("Export timeline", name, filter, self.last_dir.as_deref())
+        else {
+            return;
+        };
+        let d = self.dataset();
+        let text = if json {
+            serde_json::to_string(&d.timeline).map_err(|e| e.to_string())
+        } else {
+            crate::trace::to_csv(&d.timeline).map_err(|e| e.to_string())
+        };
+        match text.and_then(|t| std::fs::write(&p, t).map_err(|e| e.to_string())) {
+            Ok(()) => self.notice = Some(format!("Saved {}", p.display())),
+            Err(e) => self.errors.push(format!("{}: {e}", p.display())),
+        }
+    }
+
+    fn export_png(&mut self, ctx: &egui::Context) {
+        if let Some(p) = self.dialogs.save(
+            "Export plot",
+            "plot.png",
+            ("PNG", &["png"]),
+            self.last_dir.as_deref(),
+        ) {
+            let (tx, rx) = std::sync::mpsc::channel();
+            let wake = ctx.clone();
+            let callback = egui::ScreenshotCallback::new(move |image| {
+                let _ = tx.send(image);
+                wake.request_repaint();
+            });
+            self.png = Some((p, self.central_rect, ctx.pixels_per_point(), rx));
+            ctx.send_viewport_cmd(egui::ViewportCommand::Screenshot(callback));
+        }
+    }
+
+    fn central(&mut self, ui: &mut egui::Ui) {
+        ui.horizontal(|ui| {
+            ui.selectable_value(&mut self.tab, Tab::Plots, "Plots");
+            ui.selectable_value(&mut self.tab, Tab::Ladder, "Ladder");
+            ui.selectable_value(&mut self.tab, Tab::Compare, "A/B compare");
+        });
+        ui.separator();
+        self.central_rect = ui.available_rect_before_wrap();
+        let d = match (&self.capture, self.showing_capture) {
+            (Some(c), true) => c,
+            _ => &self.live.data,
+        };
+        let clicked = match self.tab {
+            Tab::Plots => self.plots.ui(ui, d, self.selected).clicked,
+            Tab::Ladder => self.ladder.ui(ui, d, self.plots.visible, self.selected),
+            Tab::Compare => {
+                if self.compare.ui(ui, &self.form)
+                    && let Ok(a) = self.form.parse()
+                {
+                    self.compare.start(a, ui.ctx().clone());
+                }
+                None
+            }
+        };
+        if clicked.is_some() {
+            self.select(clicked);
+        }
+    }
+}
+
+fn save_png(image: &egui::ColorImage, rect: egui::Rect, ppp: f32, path: &Path) -> Result<(), String> {
+    let [w, h] = image.size;
+    let x0 = ((rect.min.x * ppp).max(0.0) as usize).min(w);
+    let y0 = ((rect.min.y * ppp).max(0.0) as usize).min(h);
+    let x1 = ((rect.max.x * ppp) as usize).clamp(x0, w);
+    let y1 = ((rect.max.y * ppp) as usize).clamp(y0, h);
+    let (cw, ch) = (x1 - x0, y1 - y0);
+    if cw == 0 || ch == 0 {
+        return Err("nothing to save".into());
+    }
+    let mut rgba = Vec::with_capacity(cw * ch * 4);
+    for y in y0..y1 {
+        for px in &image.pixels[y * w + x0..y * w + x1] {
+            rgba.extend_from_slice(&px.to_array());
+        }
+    }
+    let file = std::fs::File::create(path).map_err(|e| e.to_string())?;
+    let mut enc = png::Encoder::new(std::io::BufWriter::new(file), cw as u32, ch as u32);
+    enc.set_color(png::ColorType::Rgba);
+    enc.set_depth(png::BitDepth::Eight);
+    let mut writer = enc.write_header().map_err(|e| e.to_string())?;
+    writer.write_image_data(&rgba).map_err(|e| e.to_string())?;
+    writer.finish().map_err(|e| e.to_string())
+}
+
+impl eframe::App for App {
+    fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
+        let ctx = ui.ctx().clone();
+        self.poll(&ctx);
+        self.keys(&ctx);
+        self.update_title(&ctx);
+        egui::Panel::top("menu").show(ui, |ui| self.menu(ui));
+        egui::Panel::top("toolbar").show(ui, |ui| {
+            self.toolbar(ui);
+            self.messages_bar(ui);
+        });
+        egui::Panel::bottom("status").show(ui, |ui| {
+            let d = self.dataset();
+            ui.horizontal(|ui| {
+                ui.label(format!(
+                    "{} messages · {} sequences · {} findings",
+                    d.timeline.wires.len(),
+                    d.timeline.sequences.len(),
+                    d.findings.len()
+                ));
+                if let Some(s) = d.stats.as_ref().filter(|s| s.truncated) {
+                    ui.colored_label(
+                        style::RETRANSMIT,
+                        format!("capture truncated after frame {}", s.frames),
+                    );
+                }
+            });
+        });
+        egui::Panel::bottom("messages")
+            .resizable(true)
+            .default_size(270.0)
+            .show(ui, |ui| {
+                let d = match (&self.capture, self.showing_capture) {
+                    (Some(c), true) => c,
+                    _ => &self.live.data,
+                };
+                egui::Panel::right("detail")
+                    .resizable(true)
+                    .default_size(440.0)
+                    .show(ui, |ui| {
+                        self.detail.ui(ui, d, self.selected);
+                    });
+                if let Some(w) = self.table.ui(ui, d, self.selected) {
+                    self.selected = Some(w);
+                    self.ladder.scroll_to = Some(w);
+                }
+            });
+        if self.show_settings {
+            egui::Panel::left("settings")
+                .resizable(true)
+                .default_size(330.0)
+                .show(ui, |ui| {
+                    let action = egui::ScrollArea::vertical()
+                        .id_salt("settings-scroll")
+                        .show(ui, |ui| self.form.ui(ui))
+                        .inner;
+                    self.handle_form(action, &ctx);
+                });
+        }
+        if self.show_findings {
+            egui::Panel::right("findings")
+                .resizable(true)
+                .default_size(300.0)
+                .show(ui, |ui| {
+                    let d = match (&self.capture, self.showing_capture) {
+                        (Some(c), true) => c,
+                        _ => &self.live.data,
+                    };
+                    if let Some(w) = self.findings.ui(ui, d) {
+                        self.select(Some(w));
+                    }
+                });
+        }
+        egui::CentralPanel::default().show(ui, |ui| self.central(ui));
+        self.windows(&ctx);
+        if self.detail.loading() || self.loader.is_some() || self.compare.busy() {
+            ctx.request_repaint_after(std::time::Duration::from_millis(100));
+        }
+    }
+
+    fn save(&mut self, storage: &mut dyn eframe::Storage) {
+        let p = Persisted {
+            theme: self.theme,
+            recent: self.recent.clone(),
+            last_dir: self.last_dir.clone(),
+            speed: self.live.speed,
+            form: self.form.clone(),
+            plots: std::mem::take(&mut self.plots),
+            tab: self.tab,
+            show_settings: self.show_settings,
+            show_findings: self.show_findings,
+        };
+        eframe::set_value(storage, eframe::APP_KEY, &p);
+        self.plots = p.plots;
+    }
+}

@@ -1,0 +1,277 @@
+//! A/B compare: the same workload over the same seeded link with two sets of
+//! `<reliableSession>` settings, run to completion in virtual time, overlaid.
+
+use super::decimate::{Viewport, decimate, thin_markers};
+use super::model::Dataset;
+use super::plots::data::{self, PlotData};
+use super::settings_form::SettingsForm;
+use super::style;
+use crate::sim::{Report, SimConfig, Simulation};
+use eframe::egui::{self, Color32, RichText};
+use egui_plot::{Corner, Legend, Line, MarkerShape, Plot, Points};
+use std::sync::mpsc;
+
+/// One side's outcome.
+pub struct Run {
+    pub report: Report,
+    pub snippet: String,
+    first: Vec<[f64; 2]>,
+    retransmitted: Vec<[f64; 2]>,
+    delivered: Vec<[f64; 2]>,
+}
+
+pub struct CompareResult {
+    pub a: Run,
+    pub b: Run,
+}
+
+/// Most points per series handed to the plot (runs can be long).
+const PLOT_CELLS: (usize, usize) = (1600, 800);
+
+fn run_one(cfg: SimConfig) -> Result<Run, String> {
+    let snippet = cfg.settings.to_config_snippet();
+    let mut sim = Simulation::new(cfg.clone())?;
+    let report = sim.run();
+    let d = Dataset::from_run(cfg, sim.take_timeline());
+    let p: PlotData = data::build(&d, data::default_sequence(&d), false);
+    let vp = Viewport {
+        x0: p.t0,
+        x1: p.t1.max(p.t0 + 1e-3),
+        y0: 0.0,
+        y1: p.max_number.max(1.0) + 1.0,
+        columns: PLOT_CELLS.0,
+        rows: PLOT_CELLS.1,
+    };
+    Ok(Run {
+        report,
+        snippet,
+        first: thin_markers(&p.seq_time.first.pts, vp),
+        retransmitted: thin_markers(&p.seq_time.retransmitted.pts, vp),
+        delivered: decimate(&p.seq_time.delivered, vp.x0, vp.x1, vp.columns),
+    })
+}
+
+pub struct CompareState {
+    /// Settings of B (A is the settings panel).
+    pub b: SettingsForm,
+    running: Option<mpsc::Receiver<Result<CompareResult, String>>>,
+    pub result: Option<CompareResult>,
+    pub error: Option<String>,
+}
+
+impl Default for CompareState {
+    fn default() -> Self {
+        CompareState {
+            // A useful first contrast: a wider window.
+            b: SettingsForm {
+                max_transfer_window_size: "32".into(),
+                ..SettingsForm::default()
+            },
+            running: None,
+            result: None,
+            error: None,
+        }
+    }
+}
+
+impl CompareState {
+    pub fn busy(&self) -> bool {
+        self.running.is_some()
+    }
+
+    /// Starts both runs: B takes A's link, seed and workload with its own attributes.
+    pub fn start(&mut self, a: SimConfig, wake: egui::Context) {
+        let b_settings = match self.b.parse() {
+            Ok(c) => c.settings,
+            Err(e) => {
+                self.error = Some(format!(
+                    "B: {}",
+                    e.into_iter()
+                        .map(|(k, v)| format!("{k}: {v}"))
+                        .collect::<Vec<_>>()
+                        .join("; ")
+                ));
+                return;
+            }
+        };
+        let mut b = a.clone();
+        b.settings = b_settings;
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            let r = std::thread::scope(|s| {
+                let ha = s.spawn(|| run_one(a));
+                let hb = s.spawn(|| run_one(b));
+                let a = ha.join().map_err(|_| "run A failed".to_string())??;
+                let b = hb.join().map_err(|_| "run B failed".to_string())??;
+                Ok(CompareResult { a, b })
+            });
+            let _ = tx.send(r);
+            wake.request_repaint();
+        });
+        self.error = None;
+        self.running = Some(rx);
+    }
+
+    pub fn poll(&mut self) {
+        if let Some(rx) = &self.running {
+            match rx.try_recv() {
+                Ok(Ok(r)) => {
+                    self.result = Some(r);
+                    self.running = None;
+                }
+                Ok(Err(e)) => {
+                    self.error = Some(e);
+                    self.running = None;
+                }
+                Err(mpsc::TryRecvError::Empty) => {}
+                Err(mpsc::TryRecvError::Disconnected) => {
+                    self.error = Some("the comparison stopped unexpectedly".into());
+                    self.running = None;
+                }
+            }
+        }
+    }
+
+    /// Returns true when the user asked to run.
+    pub fn ui(&mut self, ui: &mut egui::Ui, a: &SettingsForm) -> bool {
+        let mut run = false;
+        ui.horizontal(|ui| {
+            ui.heading("A/B compare");
+            ui.weak("A = the settings panel; B = below. Same workload, same link, same seed.");
+        });
+        egui::Panel::left("compare-b")
+            .resizable(true)
+            .default_size(300.0)
+            .show(ui, |ui| {
+                egui::ScrollArea::vertical()
+                    .id_salt("compare-b-scroll")
+                    .show(ui, |ui| {
+                        ui.strong("B settings");
+                        let problems = self.b.parse().err().unwrap_or_default();
+                        self.b.attributes_ui(ui, "b", &problems);
+                        ui.horizontal(|ui| {
+                            if ui.button("Copy A into B").clicked() {
+                                let keep = self.b.clone();
+                                self.b = a.clone();
+                                self.b.preset = keep.preset;
+                            }
+                        });
+                        ui.add_space(6.0);
+                        let ok = problems.is_empty() && a.parse().is_ok();
+                        let label = if self.busy() { "Running…" } else { "Run A and B" };
+                        if ui
+                            .add_enabled(
+                                ok && !self.busy(),
+                                egui::Button::new(RichText::new(label).strong()),
+                            )
+                            .clicked()
+                        {
+                            run = true;
+                        }
+                        if let Some(e) = &self.error {
+                            ui.colored_label(style::LOST, e);
+                        }
+                    });
+            });
+        let Some(r) = &self.result else {
+            ui.weak("Run both to see their sequence/time plots overlaid and a summary.");
+            return run;
+        };
+        summary(ui, r);
+        ui.add_space(6.0);
+        const B_FIRST: Color32 = Color32::from_rgb(60, 200, 200);
+        const B_RETRANSMIT: Color32 = Color32::from_rgb(235, 80, 160);
+        Plot::new("compare-plot")
+            .legend(Legend::default().position(Corner::LeftTop))
+            .x_axis_label("time [s]")
+            .y_axis_label("message number")
+            .show(ui, |pu| {
+                pu.line(Line::new("A delivered", r.a.delivered.clone()).color(style::DELIVERED));
+                pu.line(Line::new("B delivered", r.b.delivered.clone()).color(style::TIMER));
+                pu.points(
+                    Points::new("A first send", r.a.first.clone())
+                        .color(style::FIRST)
+                        .radius(2.5),
+                );
+                pu.points(
+                    Points::new("A retransmission", r.a.retransmitted.clone())
+                        .color(style::RETRANSMIT)
+                        .shape(MarkerShape::Diamond)
+                        .radius(4.0),
+                );
+                pu.points(
+                    Points::new("B first send", r.b.first.clone())
+                        .color(B_FIRST)
+                        .shape(MarkerShape::Square)
+                        .radius(2.5),
+                );
+                pu.points(
+                    Points::new("B retransmission", r.b.retransmitted.clone())
+                        .color(B_RETRANSMIT)
+                        .shape(MarkerShape::Diamond)
+                        .radius(4.0),
+                );
+            });
+        run
+    }
+}
+
+fn summary(ui: &mut egui::Ui, r: &CompareResult) {
+    egui::Grid::new("compare-summary")
+        .num_columns(4)
+        .striped(true)
+        .show(ui, |ui| {
+            for h in ["", "A", "B", "B − A"] {
+                ui.strong(h);
+            }
+            ui.end_row();
+            let mut row = |name: &str, a: f64, b: f64, digits: usize| {
+                ui.label(name);
+                ui.label(format!("{a:.digits$}"));
+                ui.label(format!("{b:.digits$}"));
+                ui.label(format!("{:+.digits$}", b - a));
+                ui.end_row();
+            };
+            let (a, b) = (&r.a.report, &r.b.report);
+            row("delivered", a.delivered as f64, b.delivered as f64, 0);
+            row("transmissions", a.transmissions as f64, b.transmissions as f64, 0);
+            row(
+                "retransmissions",
+                a.retransmissions as f64,
+                b.retransmissions as f64,
+                0,
+            );
+            row("acks", a.acks as f64, b.acks as f64, 0);
+            row(
+                "lost on the link",
+                a.lost_on_link as f64,
+                b.lost_on_link as f64,
+                0,
+            );
+            row("max window", a.max_window as f64, b.max_window as f64, 0);
+            row("completion time [s]", a.completion_time, b.completion_time, 3);
+            row("goodput [msg/s]", a.goodput, b.goodput, 1);
+            row("faults", a.faults.len() as f64, b.faults.len() as f64, 0);
+        });
+    ui.collapsing("Settings compared", |ui| {
+        ui.monospace(format!("A {}\nB {}", r.a.snippet, r.b.snippet));
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_wider_window_finishes_sooner() {
+        let mut a = SimConfig::default();
+        a.workload.messages = 200;
+        a.forward.delay = std::time::Duration::from_millis(100);
+        let mut b = a.clone();
+        b.settings.max_transfer_window_size = 64;
+        let (ra, rb) = (run_one(a).unwrap(), run_one(b).unwrap());
+        assert_eq!((ra.report.delivered, rb.report.delivered), (200, 200));
+        assert!(rb.report.completion_time < ra.report.completion_time);
+        assert!(!ra.first.is_empty() && !ra.delivered.is_empty());
+    }
+}

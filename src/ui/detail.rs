@@ -1,0 +1,225 @@
+//! The detail pane: the selected message's fields at once, and its decoded headers and
+//! pretty-printed XML read on demand (from the live session's bytes, or re-read from the capture
+//! file off the UI thread).
+
+use super::model::{Dataset, Origin};
+use super::style;
+use crate::cli::inspect;
+use crate::trace::Wire;
+use crate::wsrm;
+use eframe::egui::{self, RichText};
+use std::sync::mpsc;
+
+/// What the pane shows beyond the timeline's fields.
+#[derive(Clone, Debug, Default)]
+pub struct Detail {
+    pub http_head: Option<String>,
+    pub decoded: String,
+    pub xml: String,
+}
+
+enum Content {
+    Empty,
+    Loading(mpsc::Receiver<Result<Detail, String>>),
+    Ready(Detail),
+    Failed(String),
+}
+
+pub struct DetailState {
+    key: Option<(u64, u32)>,
+    content: Content,
+}
+
+impl Default for DetailState {
+    fn default() -> Self {
+        DetailState {
+            key: None,
+            content: Content::Empty,
+        }
+    }
+}
+
+fn describe(bytes: &[u8]) -> (String, String) {
+    let opts = wsrm::Options {
+        lenient: true,
+        ..wsrm::Options::default()
+    };
+    let decoded = match wsrm::decode_with(bytes, &opts) {
+        Ok(d) => inspect::text(&d),
+        Err(e) => format!("Not decoded: {e}"),
+    };
+    (decoded, wsrm::pretty::pretty(bytes))
+}
+
+/// Reads and decodes one message (runs on a worker thread for captures).
+pub fn load(d: &Dataset, i: u32) -> Result<Detail, String> {
+    let w = *d.wire(i).ok_or("no such message")?;
+    match &d.origin {
+        Origin::Live => {
+            let bytes = d
+                .payloads
+                .get(w.origin as usize)
+                .ok_or("the bytes of this message were not kept (memory budget)")?;
+            let (decoded, xml) = describe(bytes);
+            Ok(Detail {
+                http_head: None,
+                decoded,
+                xml,
+            })
+        }
+        Origin::Capture(path) => load_capture(path, &w),
+    }
+}
+
+fn load_capture(path: &std::path::Path, w: &Wire) -> Result<Detail, String> {
+    let m = crate::capture::extract::read_message(path, w)?;
+    let (decoded, xml) = if m.body.is_empty() {
+        ("No body.".to_string(), String::new())
+    } else {
+        describe(&m.body)
+    };
+    Ok(Detail {
+        http_head: Some(m.head),
+        decoded,
+        xml,
+    })
+}
+
+impl DetailState {
+    /// Whether a load is under way (the app keeps repainting).
+    pub fn loading(&self) -> bool {
+        matches!(self.content, Content::Loading(_))
+    }
+
+    /// The loaded detail, if any (tests).
+    pub fn ready(&self) -> Option<&Detail> {
+        match &self.content {
+            Content::Ready(d) => Some(d),
+            _ => None,
+        }
+    }
+
+    /// Starts loading when the selection changed; picks up a finished load.
+    pub fn update(&mut self, d: &Dataset, selected: Option<u32>, wake: &egui::Context) {
+        let key = selected.map(|i| (d.id, i));
+        if key != self.key {
+            self.key = key;
+            self.content = match selected {
+                None => Content::Empty,
+                Some(i) => match &d.origin {
+                    Origin::Live => match load(d, i) {
+                        Ok(x) => Content::Ready(x),
+                        Err(e) => Content::Failed(e),
+                    },
+                    Origin::Capture(path) => {
+                        let (tx, rx) = mpsc::channel();
+                        let path = path.clone();
+                        let wire = d.wire(i).copied();
+                        let ctx = wake.clone();
+                        std::thread::spawn(move || {
+                            let r = wire
+                                .ok_or("no such message".to_string())
+                                .and_then(|w| load_capture(&path, &w));
+                            let _ = tx.send(r);
+                            ctx.request_repaint();
+                        });
+                        Content::Loading(rx)
+                    }
+                },
+            };
+        }
+        if let Content::Loading(rx) = &self.content {
+            match rx.try_recv() {
+                Ok(Ok(x)) => self.content = Content::Ready(x),
+                Ok(Err(e)) => self.content = Content::Failed(e),
+                Err(mpsc::TryRecvError::Empty) => {}
+                Err(mpsc::TryRecvError::Disconnected) => {
+                    self.content = Content::Failed("reading the message failed".into())
+                }
+            }
+        }
+    }
+
+    pub fn ui(&mut self, ui: &mut egui::Ui, d: &Dataset, selected: Option<u32>) {
+        let Some(i) = selected else {
+            ui.weak("Select a message in the list, a plot, the ladder or a finding.");
+            return;
+        };
+        let Some(w) = d.wire(i) else { return };
+        egui::ScrollArea::vertical()
+            .id_salt("detail")
+            .auto_shrink([false, false])
+            .show(ui, |ui| {
+                egui::Grid::new("detail-fields")
+                    .num_columns(2)
+                    .striped(true)
+                    .show(ui, |ui| {
+                        let mut row = |k: &str, v: String| {
+                            ui.label(RichText::new(k).strong());
+                            ui.label(v);
+                            ui.end_row();
+                        };
+                        row(
+                            if w.frame > 0 { "Frame" } else { "No." },
+                            d.number_of(i).to_string(),
+                        );
+                        row("Time", format!("{:.6} s", w.time.as_secs_f64()));
+                        row(
+                            "From -> To",
+                            format!("{} -> {}", d.endpoint(w.from), d.endpoint(w.to)),
+                        );
+                        row("Kind", w.kind.label().to_string());
+                        if !w.seq.is_none() {
+                            row("Sequence", d.sequence_name(w.seq).to_string());
+                        }
+                        if w.kind.is_sequenced() && w.number > 0 {
+                            row("Message number", w.number.to_string());
+                            row("Copy", (w.attempt + 1).to_string());
+                        }
+                        let info = d.info(w);
+                        if !info.is_empty() {
+                            row("Info", info);
+                        }
+                        row("Size", format!("{} bytes", w.size));
+                        if d.lost.contains(&i) {
+                            row("Link", "lost (never arrived)".into());
+                        }
+                    });
+                ui.separator();
+                match &self.content {
+                    Content::Empty => {}
+                    Content::Loading(_) => {
+                        ui.horizontal(|ui| {
+                            ui.spinner();
+                            ui.label("Reading the message from the capture…");
+                        });
+                    }
+                    Content::Failed(e) => {
+                        ui.colored_label(style::LOST, e);
+                    }
+                    Content::Ready(x) => {
+                        if let Some(h) = &x.http_head {
+                            egui::CollapsingHeader::new("HTTP")
+                                .default_open(false)
+                                .show(ui, |ui| {
+                                    ui.monospace(h.trim_end());
+                                });
+                        }
+                        egui::CollapsingHeader::new("WS-Addressing and WS-RM headers")
+                            .default_open(true)
+                            .show(ui, |ui| {
+                                ui.monospace(x.decoded.trim_end());
+                            });
+                        egui::CollapsingHeader::new("XML")
+                            .default_open(true)
+                            .show(ui, |ui| {
+                                if ui.small_button("Copy XML").clicked() {
+                                    ui.ctx().copy_text(x.xml.clone());
+                                }
+                                ui.add(egui::Label::new(RichText::new(&x.xml).monospace()).selectable(true));
+                            });
+                    }
+                }
+            });
+    }
+}

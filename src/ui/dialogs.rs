@@ -1,0 +1,50 @@
+//! File dialogs (rfd), with a queue of scripted answers so tests drive the same code paths
+//! without an OS dialog.
+
+use std::collections::VecDeque;
+use std::path::{Path, PathBuf};
+
+#[derive(Default)]
+pub struct Dialogs {
+    /// Answers given instead of showing a dialog, in order (tests).
+    pub scripted: VecDeque<Option<PathBuf>>,
+}
+
+pub const CAPTURES: (&str, &[&str]) = ("Captures", &["pcap", "pcapng", "cap"]);
+pub const CONFIGS: (&str, &[&str]) = ("WCF config", &["config", "xml"]);
+
+impl Dialogs {
+    pub fn open(&mut self, title: &str, filter: (&str, &[&str]), dir: Option<&Path>) -> Option<PathBuf> {
+        if let Some(answer) = self.scripted.pop_front() {
+            return answer;
+        }
+        let mut d = rfd::FileDialog::new()
+            .set_title(title)
+            .add_filter(filter.0, filter.1)
+            .add_filter("All files", &["*"]);
+        if let Some(dir) = dir {
+            d = d.set_directory(dir);
+        }
+        d.pick_file()
+    }
+
+    pub fn save(
+        &mut self,
+        title: &str,
+        name: &str,
+        filter: (&str, &[&str]),
+        dir: Option<&Path>,
+    ) -> Option<PathBuf> {
+        if let Some(answer) = self.scripted.pop_front() {
+            return answer;
+        }
+        let mut d = rfd::FileDialog::new()
+            .set_title(title)
+            .set_file_name(name)
+            .add_filter(filter.0, filter.1);
+        if let Some(dir) = dir {
+            d = d.set_directory(dir);
+        }
+        d.save_file()
+    }
+}

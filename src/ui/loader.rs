@@ -1,0 +1,81 @@
+//! Opening a capture off the UI thread, with progress and Cancel.
+
+use super::model::{Dataset, Origin};
+use crate::capture::{self, CaptureError};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, mpsc};
+
+pub struct Loader {
+    pub path: PathBuf,
+    bytes: Arc<AtomicU64>,
+    total: Arc<AtomicU64>,
+    cancel: Arc<AtomicBool>,
+    rx: mpsc::Receiver<Result<Dataset, String>>,
+}
+
+impl Loader {
+    pub fn start(path: &Path, wake: eframe::egui::Context) -> Loader {
+        let (tx, rx) = mpsc::channel();
+        let bytes = Arc::new(AtomicU64::new(0));
+        let total = Arc::new(AtomicU64::new(0));
+        let cancel = Arc::new(AtomicBool::new(false));
+        let (b, t, c, p) = (bytes.clone(), total.clone(), cancel.clone(), path.to_path_buf());
+        std::thread::Builder::new()
+            .name("rmscope-load".into())
+            .spawn(move || {
+                let mut last_wake = std::time::Instant::now();
+                let mut progress = |pr: capture::Progress| {
+                    b.store(pr.bytes, Ordering::Relaxed);
+                    t.store(pr.total, Ordering::Relaxed);
+                    if last_wake.elapsed().as_millis() > 50 {
+                        wake.request_repaint();
+                        last_wake = std::time::Instant::now();
+                    }
+                };
+                let r = match capture::read_file(&p, &mut progress, &c) {
+                    Ok(data) => Ok(Dataset::new(
+                        Origin::Capture(p.clone()),
+                        data.timeline,
+                        data.findings,
+                        Some(data.stats),
+                    )),
+                    Err(CaptureError::Cancelled) => Err("cancelled".to_string()),
+                    Err(e) => Err(e.to_string()),
+                };
+                let _ = tx.send(r);
+                wake.request_repaint();
+            })
+            .expect("a thread for loading");
+        Loader {
+            path: path.to_path_buf(),
+            bytes,
+            total,
+            cancel,
+            rx,
+        }
+    }
+
+    /// Fraction read so far.
+    pub fn fraction(&self) -> f32 {
+        let total = self.total.load(Ordering::Relaxed);
+        if total == 0 {
+            0.0
+        } else {
+            (self.bytes.load(Ordering::Relaxed) as f64 / total as f64).min(1.0) as f32
+        }
+    }
+
+    pub fn cancel(&self) {
+        self.cancel.store(true, Ordering::Relaxed);
+    }
+
+    /// The result once the worker is done.
+    pub fn poll(&self) -> Option<Result<Dataset, String>> {
+        match self.rx.try_recv() {
+            Ok(r) => Some(r),
+            Err(mpsc::TryRecvError::Empty) => None,
+            Err(mpsc::TryRecvError::Disconnected) => Some(Err("the loader stopped unexpectedly".into())),
+        }
+    }
+}

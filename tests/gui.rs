@@ -1,0 +1,351 @@
+//! The real app driven through its UI with egui_kittest: clicks by label, typed text, and the
+//! state that results.
+#![cfg(feature = "gui")]
+
+use eframe::egui;
+use egui_kittest::Harness;
+use egui_kittest::kittest::{NodeT, Queryable};
+use rmscope::ui::{App, StartOptions};
+use std::time::{Duration, Instant};
+
+fn harness(opts: StartOptions) -> Harness<'static, App> {
+    Harness::builder()
+        .with_size(egui::vec2(1400.0, 900.0))
+        .build_eframe(move |cc| App::new(cc, opts))
+}
+
+/// Steps frames until `cond` holds (background work: the live driver, the capture loader).
+fn settle(h: &mut Harness<'static, App>, what: &str, cond: impl Fn(&App) -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !cond(h.state()) {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        h.step();
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    frames(h);
+}
+
+/// A few frames: a click is three events (move, press, release), popups open a frame later.
+fn frames(h: &mut Harness<'static, App>) {
+    for _ in 0..4 {
+        h.step();
+    }
+}
+
+fn text_field<'a>(h: &'a Harness<'static, App>, label: &'a str) -> egui_kittest::Node<'a> {
+    h.get_by_role_and_label(egui::accesskit::Role::TextInput, label)
+}
+
+fn fast() -> StartOptions {
+    StartOptions {
+        speed: Some(100.0),
+        ..StartOptions::default()
+    }
+}
+
+#[test]
+fn opens_a_sample_capture_from_the_menu_and_a_finding_selects_its_row() {
+    let mut h = harness(fast());
+    h.get_by_label("File").click();
+    frames(&mut h);
+    h.get_by_label("Open sample").click();
+    frames(&mut h);
+    h.get_by_label("single-loss-2005.pcap").click();
+    settle(&mut h, "the capture to load", |a| {
+        a.showing_capture && a.loader.is_none()
+    });
+    // 34 WS-RM POSTs and their 34 "202 Accepted" (tshark -r captures/single-loss-2005.pcap -Y http: 68).
+    assert_eq!(h.state().table.row_count(), 68);
+    assert!(
+        h.query_all_by_label("68 messages").count() >= 1,
+        "the list says how many rows"
+    );
+    assert!(
+        h.query_by_label_contains("Capture: single-loss-2005.pcap")
+            .is_some()
+    );
+
+    // The retransmission finding jumps to frame 67, message 5's second copy.
+    h.get_by_label_contains("retransmission of message 5").click();
+    settle(&mut h, "the detail to load", |a| a.detail.ready().is_some());
+    let app = h.state();
+    let w = app
+        .dataset()
+        .wire(app.selected.expect("a row is selected"))
+        .copied()
+        .unwrap();
+    assert_eq!((w.frame, w.number, w.attempt), (67, 5, 1));
+    assert!(
+        h.query_all_by_label("#5 (copy 2)").count() >= 1,
+        "detail pane and list show it"
+    );
+    let detail = h.state().detail.ready().unwrap();
+    assert!(detail.xml.contains("MessageNumber>5<"), "{}", detail.xml);
+    assert!(detail.http_head.as_deref().unwrap().starts_with("POST "));
+}
+
+#[test]
+fn an_out_of_range_window_is_explained_next_to_the_field() {
+    let mut h = harness(fast());
+    text_field(&h, "maxTransferWindowSize").focus();
+    frames(&mut h);
+    h.key_press_modifiers(egui::Modifiers::COMMAND | egui::Modifiers::CTRL, egui::Key::A);
+    frames(&mut h);
+    text_field(&h, "maxTransferWindowSize").type_text("5000");
+    frames(&mut h);
+    assert_eq!(h.state().form.max_transfer_window_size, "5000");
+    assert!(h.query_by_label("must be between 1 and 4096").is_some());
+    // Apply is refused while a value is wrong.
+    assert!(
+        h.get_by_label("Apply (restart live)")
+            .accesskit_node()
+            .is_disabled()
+    );
+}
+
+#[test]
+fn the_single_loss_preset_shows_a_retransmission_in_the_list() {
+    let mut h = harness(fast());
+    h.get_by_label("Single loss").click();
+    settle(&mut h, "the preset run to finish", |a| {
+        a.live.done
+            && a.live
+                .data
+                .config
+                .as_ref()
+                .is_some_and(|c| c.workload.messages == 30)
+    });
+    assert_eq!(h.state().live.report.retransmissions, 1);
+    assert!(
+        h.query_by_label_contains("what to watch").is_some(),
+        "the preset explains itself"
+    );
+    text_field(&h, "Filter").focus();
+    frames(&mut h);
+    text_field(&h, "Filter").type_text("msg:5 kind:message");
+    settle(&mut h, "the filter", |a| a.table.row_count() == 2);
+    assert!(
+        h.query_by_label("#5 (copy 2)").is_some(),
+        "the retransmission is listed"
+    );
+}
+
+#[test]
+fn importing_a_wcf_config_fills_the_form_after_picking_a_binding() {
+    let mut h = harness(fast());
+    let config = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/app.config");
+    h.state_mut().dialogs.scripted.push_back(Some(config));
+    h.get_by_label("Import WCF config…").click();
+    frames(&mut h);
+    // Two bindings: the app asks which.
+    h.get_by_label_contains("customBinding \"ReliableCustom\"")
+        .click();
+    frames(&mut h);
+    let f = &h.state().form;
+    assert_eq!(f.max_transfer_window_size, "16");
+    assert_eq!(f.max_retry_count, "5");
+    assert_eq!(f.max_pending_channels, "8");
+    assert_eq!(f.acknowledgement_interval, "00:00:00.1");
+    assert_eq!(f.inactivity_timeout, "00:05:00");
+    assert_eq!(f.version, rmscope::wsrm::RmVersion::V1_1);
+    assert_eq!(
+        text_field(&h, "maxTransferWindowSize").value().as_deref(),
+        Some("16")
+    );
+    assert!(
+        h.get_all_by_label("reliableMessagingVersion")
+            .any(|n| n.value().as_deref() == Some("WSReliableMessaging11")),
+        "the version box shows the imported version"
+    );
+}
+
+#[test]
+fn a_broken_capture_reports_an_error_in_the_window() {
+    let mut h = harness(fast());
+    let bad = std::env::temp_dir().join("rmscope-gui-garbage.pcap");
+    std::fs::write(&bad, b"this is not a capture at all").unwrap();
+    h.state_mut().dialogs.scripted.push_back(Some(bad));
+    h.get_by_label("File").click();
+    frames(&mut h);
+    h.get_by_label_contains("Open capture").click();
+    settle(&mut h, "the loader to fail", |a| {
+        a.loader.is_none() && !a.errors.is_empty()
+    });
+    assert!(
+        h.query_by_label_contains("not a pcap or pcapng capture")
+            .is_some()
+    );
+    assert!(!h.state().showing_capture, "the live view stays");
+}
+
+#[derive(Debug)]
+struct Dropped(std::path::PathBuf);
+
+impl egui::DroppedFile for Dropped {
+    fn path(&self) -> &std::path::Path {
+        &self.0
+    }
+    fn bytes(&self) -> Result<Vec<u8>, String> {
+        std::fs::read(&self.0).map_err(|e| e.to_string())
+    }
+}
+
+fn sample(name: &str) -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("captures")
+        .join(name)
+}
+
+#[test]
+fn a_dropped_capture_opens_and_the_keys_zoom_and_fit_the_plots() {
+    let mut h = harness(fast());
+    h.input_mut()
+        .dropped_files
+        .push(std::sync::Arc::new(Dropped(sample("retry-exhaustion.pcap"))));
+    settle(&mut h, "the dropped capture", |a| {
+        a.showing_capture && a.loader.is_none()
+    });
+    frames(&mut h);
+    let (a0, a1) = h.state().plots.visible.expect("plots drawn");
+    h.key_press(egui::Key::Plus);
+    frames(&mut h);
+    let (b0, b1) = h.state().plots.visible.unwrap();
+    let ratio = (a1 - a0) / (b1 - b0);
+    assert!((ratio - 1.5).abs() < 0.05, "+ zooms in 1.5x: {ratio}");
+    h.key_press(egui::Key::ArrowRight);
+    frames(&mut h);
+    let (c0, _) = h.state().plots.visible.unwrap();
+    assert!(c0 > b0, "right arrow pans later in time");
+    h.key_press(egui::Key::Num0);
+    frames(&mut h);
+    let (d0, d1) = h.state().plots.visible.unwrap();
+    assert!(
+        ((d1 - d0) - (a1 - a0)).abs() < 1e-6 * (a1 - a0).max(1.0),
+        "0 fits everything again"
+    );
+    // The retry-exhaustion fault is a finding with error severity.
+    assert!(
+        h.state()
+            .dataset()
+            .findings
+            .iter()
+            .any(|f| f.severity == rmscope::analysis::Severity::Error)
+    );
+    assert!(h.query_by_label_contains("SequenceTerminated").is_some());
+}
+
+#[test]
+fn dropping_the_next_message_loses_exactly_one() {
+    let mut h = harness(StartOptions {
+        preset: Some("WS-RM 1.1 close".into()),
+        speed: Some(0.5),
+        ..StartOptions::default()
+    });
+    settle(&mut h, "the session to open", |a| {
+        a.live
+            .data
+            .timeline
+            .wires
+            .iter()
+            .any(|w| w.kind == rmscope::trace::WireKind::Data)
+    });
+    h.get_by_label("Drop next message").click();
+    frames(&mut h);
+    h.state_mut().live.set_speed(100.0);
+    settle(&mut h, "the run to finish", |a| a.live.done);
+    let live = &h.state().live;
+    assert_eq!(
+        live.report.lost_on_link, 1,
+        "only the scripted drop (the preset's link is clean)"
+    );
+    assert_eq!(live.report.retransmissions, 1);
+    assert_eq!(live.report.delivered, 10);
+    assert_eq!(live.data.lost.len(), 1);
+}
+
+#[test]
+fn the_live_session_saves_as_pcapng_and_reopens_with_the_same_messages() {
+    let mut h = harness(StartOptions {
+        preset: Some("single-loss".into()),
+        speed: Some(100.0),
+        ..StartOptions::default()
+    });
+    settle(&mut h, "the run to finish", |a| a.live.done);
+    let live_wires = h.state().live.data.timeline.wires.len();
+    let dir = tempfile::tempdir().unwrap();
+    let pcap = dir.path().join("live.pcapng");
+    let csv = dir.path().join("live.csv");
+    h.state_mut().dialogs.scripted.push_back(Some(pcap.clone()));
+    h.get_by_label("File").click();
+    frames(&mut h);
+    h.get_by_label("Save live session as pcapng…").click();
+    frames(&mut h);
+    h.state_mut().dialogs.scripted.push_back(Some(csv.clone()));
+    h.get_by_label("File").click();
+    frames(&mut h);
+    h.get_by_label("Export timeline as CSV…").click();
+    frames(&mut h);
+    let rows = std::fs::read_to_string(&csv).unwrap().lines().count();
+    assert_eq!(rows, live_wires + 1, "a header and one row per message");
+    h.state_mut().dialogs.scripted.push_back(Some(pcap));
+    h.get_by_label("File").click();
+    frames(&mut h);
+    h.get_by_label_contains("Open capture").click();
+    settle(&mut h, "the saved capture", |a| {
+        a.showing_capture && a.loader.is_none()
+    });
+    let d = h.state().dataset();
+    let sequenced = |t: &rmscope::trace::Timeline| {
+        t.wires
+            .iter()
+            .filter(|w| w.kind != rmscope::trace::WireKind::Http)
+            .count()
+    };
+    assert_eq!(sequenced(&d.timeline), sequenced(&h.state().live.data.timeline));
+    assert_eq!(d.analysis.sequences[0].retransmissions, 1);
+}
+
+#[test]
+fn a_b_compare_runs_both_and_summarises() {
+    let mut h = harness(fast());
+    h.get_by_label("A/B compare").click();
+    frames(&mut h);
+    h.get_by_label("Run A and B").click();
+    settle(&mut h, "both runs", |a| a.compare.result.is_some());
+    let r = h.state().compare.result.as_ref().unwrap();
+    // Same link and seed: the same workload is delivered in full by both.
+    assert_eq!(r.a.report.delivered, r.b.report.delivered);
+    assert!(r.a.snippet.contains("maxTransferWindowSize=\"8\""));
+    assert!(r.b.snippet.contains("maxTransferWindowSize=\"32\""));
+    assert!(h.query_by_label("completion time [s]").is_some());
+    assert!(h.query_by_label("B − A").is_some());
+}
+
+#[test]
+fn the_ladder_lists_messages_and_a_click_selects_one() {
+    let mut h = harness(StartOptions {
+        file: Some(sample("single-loss-2005.pcap")),
+        view: Some("ladder".into()),
+        ..StartOptions::default()
+    });
+    settle(&mut h, "the capture", |a| a.showing_capture && a.loader.is_none());
+    assert!(h.query_by_label("Only the plots' time range").is_some());
+    h.get_all_by_label_contains("No. 15 ")
+        .next()
+        .expect("a ladder row for frame 15")
+        .click();
+    frames(&mut h);
+    let app = h.state();
+    let w = app.dataset().wire(app.selected.expect("selected")).unwrap();
+    assert_eq!((w.frame, w.number), (15, 1));
+}
+
+#[test]
+fn the_theme_follows_the_view_menu() {
+    let mut h = harness(fast());
+    h.get_by_label("View").click();
+    frames(&mut h);
+    h.get_by_label("Light").click();
+    frames(&mut h);
+    assert_eq!(h.ctx.theme(), egui::Theme::Light);
+}
