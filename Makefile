@@ -7,7 +7,11 @@ CARGO ?= cargo
 run: deps-run
 	$(CARGO) run --release --bin rmscope -- $(ARGS)
 
+# Mesa (kittest snapshots, PNG export test) wants a private runtime directory.
+export XDG_RUNTIME_DIR ?= /tmp/rmscope-runtime-$(shell id -u)
+
 test: deps-test
+	@mkdir -p $(XDG_RUNTIME_DIR) && chmod 700 $(XDG_RUNTIME_DIR)
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --all-targets -- -D warnings
 	$(CARGO) check --lib --no-default-features
@@ -36,5 +40,10 @@ clippy: deps-build
 # Benchmarks (figures in README): engine/simulator and codec with criterion, capture analysis
 # against tshark with a script.
 bench: deps-test
-	$(CARGO) bench --bench engine --bench codec
+	$(CARGO) bench --bench engine --bench codec --bench ui
 	benches/analyze.sh
+
+# PNGs of each view, from the real app under Xvfb (shown in the README).
+screenshots: deps-test
+	$(CARGO) build --release --bin rmscope
+	scripts/screenshots.sh

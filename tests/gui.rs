@@ -315,8 +315,12 @@ fn a_b_compare_runs_both_and_summarises() {
     let r = h.state().compare.result.as_ref().unwrap();
     // Same link and seed: the same workload is delivered in full by both.
     assert_eq!(r.a.report.delivered, r.b.report.delivered);
-    assert!(r.a.snippet.contains("maxTransferWindowSize=\"8\""));
-    assert!(r.b.snippet.contains("maxTransferWindowSize=\"32\""));
+    assert!(r.a.snippet.contains("acknowledgementInterval=\"00:00:00.2\""));
+    assert!(r.b.snippet.contains("acknowledgementInterval=\"00:00:01\""));
+    assert!(
+        r.b.report.completion_time > r.a.report.completion_time,
+        "slower acks finish later"
+    );
     assert!(h.query_by_label("completion time [s]").is_some());
     assert!(h.query_by_label("B − A").is_some());
 }
@@ -348,4 +352,34 @@ fn the_theme_follows_the_view_menu() {
     h.get_by_label("Light").click();
     frames(&mut h);
     assert_eq!(h.ctx.theme(), egui::Theme::Light);
+}
+
+#[test]
+fn the_plot_exports_as_a_png_of_the_plot_area() {
+    let mut h = harness(StartOptions {
+        file: Some(sample("burst-loss-1.1.pcap")),
+        ..StartOptions::default()
+    });
+    settle(&mut h, "the capture", |a| a.showing_capture && a.loader.is_none());
+    let dir = tempfile::tempdir().unwrap();
+    let png = dir.path().join("plot.png");
+    h.state_mut().dialogs.scripted.push_back(Some(png.clone()));
+    h.get_by_label("File").click();
+    frames(&mut h);
+    h.get_by_label("Export plot as PNG…").click();
+    settle(&mut h, "the screenshot", |a| {
+        a.notice.as_deref().is_some_and(|n| n.starts_with("Saved"))
+    });
+    let decoder = png::Decoder::new(std::io::BufReader::new(std::fs::File::open(&png).unwrap()));
+    let mut reader = decoder.read_info().unwrap();
+    let mut buf = vec![0; reader.output_buffer_size().unwrap()];
+    let info = reader.next_frame(&mut buf).unwrap();
+    // The central area of a 1400x900 window: narrower and shorter than the window.
+    assert!(info.width > 300 && info.width < 1400, "{}", info.width);
+    assert!(info.height > 200 && info.height < 900, "{}", info.height);
+    let first = &buf[..4];
+    assert!(buf.chunks(4).any(|px| px != first), "the image has content");
+    if let Ok(keep) = std::env::var("RMSCOPE_KEEP_PNG") {
+        std::fs::copy(&png, keep).unwrap();
+    }
 }

@@ -157,6 +157,11 @@ impl App {
         App::with(cc.egui_ctx.clone(), p, opts)
     }
 
+    /// An app without eframe (benchmarks, headless tests): no stored preferences.
+    pub fn headless(ctx: egui::Context, opts: StartOptions) -> App {
+        App::with(ctx, Persisted::default(), opts)
+    }
+
     fn with(ctx: egui::Context, p: Persisted, opts: StartOptions) -> App {
         ctx.set_theme(p.theme);
         let mut form = p.form;
@@ -206,6 +211,12 @@ impl App {
         };
         if let Some(view) = &opts.view {
             app.set_view(view);
+            // Opening on the comparison runs it (demos, screenshots).
+            if app.tab == Tab::Compare
+                && let Ok(a) = app.form.parse()
+            {
+                app.compare.start(a, ctx.clone());
+            }
         }
         if let Some(f) = &opts.file {
             app.open_capture(f, &ctx);
@@ -892,6 +903,29 @@ fn save_png(image: &egui::ColorImage, rect: egui::Rect, ppp: f32, path: &Path) -
 
 impl eframe::App for App {
     fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
+        self.show(ui);
+    }
+
+    fn save(&mut self, storage: &mut dyn eframe::Storage) {
+        let p = Persisted {
+            theme: self.theme,
+            recent: self.recent.clone(),
+            last_dir: self.last_dir.clone(),
+            speed: self.live.speed,
+            form: self.form.clone(),
+            plots: std::mem::take(&mut self.plots),
+            tab: self.tab,
+            show_settings: self.show_settings,
+            show_findings: self.show_findings,
+        };
+        eframe::set_value(storage, eframe::APP_KEY, &p);
+        self.plots = p.plots;
+    }
+}
+
+impl App {
+    /// One frame of the whole window.
+    pub fn show(&mut self, ui: &mut egui::Ui) {
         let ctx = ui.ctx().clone();
         self.poll(&ctx);
         self.keys(&ctx);
@@ -920,7 +954,7 @@ impl eframe::App for App {
         });
         egui::Panel::bottom("messages")
             .resizable(true)
-            .default_size(270.0)
+            .default_size(230.0)
             .show(ui, |ui| {
                 let d = match (&self.capture, self.showing_capture) {
                     (Some(c), true) => c,
@@ -969,20 +1003,53 @@ impl eframe::App for App {
             ctx.request_repaint_after(std::time::Duration::from_millis(100));
         }
     }
+}
 
-    fn save(&mut self, storage: &mut dyn eframe::Storage) {
-        let p = Persisted {
-            theme: self.theme,
-            recent: self.recent.clone(),
-            last_dir: self.last_dir.clone(),
-            speed: self.live.speed,
-            form: self.form.clone(),
-            plots: std::mem::take(&mut self.plots),
-            tab: self.tab,
-            show_settings: self.show_settings,
-            show_findings: self.show_findings,
-        };
-        eframe::set_value(storage, eframe::APP_KEY, &p);
-        self.plots = p.plots;
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    #[derive(Default)]
+    struct Memory(HashMap<String, String>);
+
+    impl eframe::Storage for Memory {
+        fn get_string(&self, key: &str) -> Option<String> {
+            self.0.get(key).cloned()
+        }
+        fn set_string(&mut self, key: &str, value: String) {
+            self.0.insert(key.to_string(), value);
+        }
+        fn remove_string(&mut self, key: &str) {
+            self.0.remove(key);
+        }
+        fn flush(&mut self) {}
+    }
+
+    #[test]
+    fn settings_layout_theme_and_recent_files_survive_a_restart() {
+        let ctx = egui::Context::default();
+        let mut app = App::headless(ctx.clone(), StartOptions::default());
+        app.theme = egui::ThemePreference::Light;
+        app.form.max_transfer_window_size = "64".into();
+        app.plots.show_only(Which::Window);
+        app.tab = Tab::Ladder;
+        app.show_findings = false;
+        app.remember(Path::new("captures/single-loss-2005.pcap"));
+        app.live.set_speed(25.0);
+        let mut storage = Memory::default();
+        eframe::App::save(&mut app, &mut storage);
+
+        let p: Persisted = eframe::get_value(&storage, eframe::APP_KEY).expect("stored and read back");
+        let back = App::with(ctx, p, StartOptions::default());
+        assert_eq!(back.theme, egui::ThemePreference::Light);
+        assert_eq!(back.form.max_transfer_window_size, "64");
+        assert_eq!(back.plots.show, [false, false, true, false]);
+        assert_eq!(back.tab, Tab::Ladder);
+        assert!(!back.show_findings);
+        assert!(back.recent[0].ends_with("captures/single-loss-2005.pcap"));
+        assert_eq!(back.live.speed, 25.0);
+        // The restored settings are what the live session runs.
+        assert_eq!(back.live.config().unwrap().settings.max_transfer_window_size, 64);
     }
 }

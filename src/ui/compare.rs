@@ -62,9 +62,9 @@ pub struct CompareState {
 impl Default for CompareState {
     fn default() -> Self {
         CompareState {
-            // A useful first contrast: a wider window.
+            // A first contrast that shows at once: acknowledgements five times slower.
             b: SettingsForm {
-                max_transfer_window_size: "32".into(),
+                acknowledgement_interval: "00:00:01".into(),
                 ..SettingsForm::default()
             },
             running: None,
@@ -139,45 +139,45 @@ impl CompareState {
             ui.heading("A/B compare");
             ui.weak("A = the settings panel; B = below. Same workload, same link, same seed.");
         });
-        egui::Panel::left("compare-b")
-            .resizable(true)
-            .default_size(300.0)
-            .show(ui, |ui| {
-                egui::ScrollArea::vertical()
-                    .id_salt("compare-b-scroll")
-                    .show(ui, |ui| {
-                        ui.strong("B settings");
-                        let problems = self.b.parse().err().unwrap_or_default();
-                        self.b.attributes_ui(ui, "b", &problems);
-                        ui.horizontal(|ui| {
-                            if ui.button("Copy A into B").clicked() {
-                                let keep = self.b.clone();
-                                self.b = a.clone();
-                                self.b.preset = keep.preset;
-                            }
-                        });
-                        ui.add_space(6.0);
-                        let ok = problems.is_empty() && a.parse().is_ok();
-                        let label = if self.busy() { "Running…" } else { "Run A and B" };
-                        if ui
-                            .add_enabled(
-                                ok && !self.busy(),
-                                egui::Button::new(RichText::new(label).strong()),
-                            )
-                            .clicked()
-                        {
-                            run = true;
-                        }
-                        if let Some(e) = &self.error {
-                            ui.colored_label(style::LOST, e);
-                        }
-                    });
+        let mut copy_a = false;
+        ui.columns(2, |cols| {
+            let ui = &mut cols[0];
+            ui.strong("B settings");
+            let problems = self.b.parse().err().unwrap_or_default();
+            self.b.attributes_ui(ui, "b", &problems);
+            ui.horizontal(|ui| {
+                copy_a = ui.button("Copy A into B").clicked();
+                let ok = problems.is_empty() && a.parse().is_ok();
+                let label = if self.busy() { "Running…" } else { "Run A and B" };
+                if ui
+                    .add_enabled(
+                        ok && !self.busy(),
+                        egui::Button::new(RichText::new(label).strong()),
+                    )
+                    .clicked()
+                {
+                    run = true;
+                }
             });
+            if let Some(e) = &self.error {
+                ui.colored_label(style::LOST, e);
+            }
+            let ui = &mut cols[1];
+            match &self.result {
+                Some(r) => summary(ui, r),
+                None => {
+                    ui.weak("Run both to see a summary and their sequence/time plots overlaid.");
+                }
+            }
+        });
+        if copy_a {
+            let keep = self.b.preset.clone();
+            self.b = a.clone();
+            self.b.preset = keep;
+        }
         let Some(r) = &self.result else {
-            ui.weak("Run both to see their sequence/time plots overlaid and a summary.");
             return run;
         };
-        summary(ui, r);
         ui.add_space(6.0);
         const B_FIRST: Color32 = Color32::from_rgb(60, 200, 200);
         const B_RETRANSMIT: Color32 = Color32::from_rgb(235, 80, 160);
@@ -191,25 +191,25 @@ impl CompareState {
                 pu.points(
                     Points::new("A first send", r.a.first.clone())
                         .color(style::FIRST)
-                        .radius(2.5),
+                        .radius(1.5),
                 );
                 pu.points(
                     Points::new("A retransmission", r.a.retransmitted.clone())
                         .color(style::RETRANSMIT)
                         .shape(MarkerShape::Diamond)
-                        .radius(4.0),
+                        .radius(2.5),
                 );
                 pu.points(
                     Points::new("B first send", r.b.first.clone())
                         .color(B_FIRST)
                         .shape(MarkerShape::Square)
-                        .radius(2.5),
+                        .radius(1.5),
                 );
                 pu.points(
                     Points::new("B retransmission", r.b.retransmitted.clone())
                         .color(B_RETRANSMIT)
                         .shape(MarkerShape::Diamond)
-                        .radius(4.0),
+                        .radius(2.5),
                 );
             });
         run

@@ -19,14 +19,17 @@ pub fn decimate(points: &[[f64; 2]], x0: f64, x1: f64, columns: usize) -> Vec<[f
     let mut out = Vec::with_capacity(columns * 4 + 2);
     let mut i = 0;
     while i < visible.len() {
+        // The column's right edge: points before it share the column (no division per point).
         let col = ((visible[i][0] - x0) / width).floor();
-        let mut j = i;
+        let edge = x0 + (col + 1.0) * width;
+        let mut j = i + 1;
         let (mut lo, mut hi) = (i, i);
-        while j < visible.len() && ((visible[j][0] - x0) / width).floor() == col {
-            if visible[j][1] < visible[lo][1] {
+        while j < visible.len() && visible[j][0] < edge {
+            let y = visible[j][1];
+            if y < visible[lo][1] {
                 lo = j;
             }
-            if visible[j][1] > visible[hi][1] {
+            if y > visible[hi][1] {
                 hi = j;
             }
             j += 1;
@@ -56,15 +59,40 @@ pub struct Viewport {
     pub rows: usize,
 }
 
+/// A viewport's pixel grid, with the scale factors computed once.
+struct Grid {
+    x0: f64,
+    y0: f64,
+    sx: f64,
+    sy: f64,
+    cols: usize,
+    rows: usize,
+}
+
+impl Grid {
+    fn new(vp: &Viewport) -> Grid {
+        Grid {
+            x0: vp.x0,
+            y0: vp.y0,
+            sx: vp.columns as f64 / (vp.x1 - vp.x0),
+            sy: vp.rows as f64 / (vp.y1 - vp.y0),
+            cols: vp.columns,
+            rows: vp.rows,
+        }
+    }
+    #[inline]
+    fn col(&self, x: f64) -> usize {
+        (((x - self.x0) * self.sx) as usize).min(self.cols - 1)
+    }
+    #[inline]
+    fn row(&self, y: f64) -> usize {
+        (((y - self.y0) * self.sy) as usize).min(self.rows - 1)
+    }
+}
+
 impl Viewport {
     fn valid(&self) -> bool {
         self.x1 > self.x0 && self.y1 > self.y0 && self.x0.is_finite() && self.x1.is_finite()
-    }
-    fn col(&self, x: f64) -> usize {
-        (((x - self.x0) / (self.x1 - self.x0) * self.columns as f64) as usize).min(self.columns - 1)
-    }
-    fn row(&self, y: f64) -> usize {
-        (((y - self.y0) / (self.y1 - self.y0) * self.rows as f64) as usize).min(self.rows - 1)
     }
     fn col_x(&self, c: usize) -> f64 {
         self.x0 + (c as f64 + 0.5) * (self.x1 - self.x0) / self.columns as f64
@@ -92,13 +120,14 @@ pub fn thin_markers(points: &[[f64; 2]], vp: Viewport) -> Vec<[f64; 2]> {
     if visible.len() <= vp.columns * 2 {
         return visible.to_vec();
     }
+    let g = Grid::new(&vp);
     let mut seen = vec![0u64; (vp.columns * vp.rows).div_ceil(64)];
     let mut out = Vec::new();
     for p in visible {
         if p[1] < vp.y0 || p[1] > vp.y1 {
             continue;
         }
-        let cell = vp.col(p[0]) * vp.rows + vp.row(p[1]);
+        let cell = g.col(p[0]) * vp.rows + g.row(p[1]);
         let (word, bit) = (cell / 64, 1u64 << (cell % 64));
         if seen[word] & bit == 0 {
             seen[word] |= bit;
@@ -118,6 +147,7 @@ pub fn segments(segs: &[[f64; 4]], vp: Viewport) -> Vec<[f64; 4]> {
     }
     let vp = vp.clamp();
     let few = segs.len() <= vp.columns;
+    let g = Grid::new(&vp);
     let mut out = Vec::new();
     let (cols, rows) = (vp.columns, vp.rows);
     // Coverage differences: per column over rows (vertical), per row over columns (horizontal).
@@ -136,16 +166,16 @@ pub fn segments(segs: &[[f64; 4]], vp: Viewport) -> Vec<[f64; 4]> {
             if vdiff.is_empty() {
                 vdiff = vec![0; cols * (rows + 1)];
             }
-            let c = vp.col(x0);
-            vdiff[c * (rows + 1) + vp.row(ya.max(vp.y0))] += 1;
-            vdiff[c * (rows + 1) + vp.row(yb.min(vp.y1)) + 1] -= 1;
+            let c = g.col(x0);
+            vdiff[c * (rows + 1) + g.row(ya.max(vp.y0))] += 1;
+            vdiff[c * (rows + 1) + g.row(yb.min(vp.y1)) + 1] -= 1;
         } else if y0 == y1 {
             if hdiff.is_empty() {
                 hdiff = vec![0; rows * (cols + 1)];
             }
-            let r = vp.row(y0);
-            hdiff[r * (cols + 1) + vp.col(xa.max(vp.x0))] += 1;
-            hdiff[r * (cols + 1) + vp.col(xb.min(vp.x1)) + 1] -= 1;
+            let r = g.row(y0);
+            hdiff[r * (cols + 1) + g.col(xa.max(vp.x0))] += 1;
+            hdiff[r * (cols + 1) + g.col(xb.min(vp.x1)) + 1] -= 1;
         } else {
             out.push(*s);
         }

@@ -22,15 +22,41 @@ pub const WSMC: &str = "http://docs.oasis-open.org/ws-rx/wsmc/200702";
 pub const XML: &str = "http://www.w3.org/XML/1998/namespace";
 
 /// WS-RM protocol version, as WCF's `reliableMessagingVersion` names it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, serde::Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum RmVersion {
     /// `WSReliableMessagingFebruary2005`: the 2005/02 submission (WCF's default).
-    #[serde(rename = "2005/02")]
     Feb2005,
     /// `WSReliableMessaging11`: the OASIS standard (1.1; 1.2 uses the same namespace).
-    #[serde(rename = "1.1")]
     V1_1,
 }
+
+/// Versions serialise as their labels ("2005/02", "1.2", ...): the same JSON as renamed unit
+/// variants, and valid in formats whose variant names must be identifiers (RON, eframe's store).
+macro_rules! label_serde {
+    ($t:ty, [$($v:expr),+]) => {
+        impl Serialize for $t {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.serialize_str(self.label())
+            }
+        }
+        impl<'de> serde::Deserialize<'de> for $t {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                let text = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+                [$($v),+]
+                    .into_iter()
+                    .find(|v| v.label() == text)
+                    .ok_or_else(|| serde::de::Error::custom(format!("unknown version {text:?}")))
+            }
+        }
+    };
+}
+
+label_serde!(RmVersion, [RmVersion::Feb2005, RmVersion::V1_1]);
+label_serde!(SoapVersion, [SoapVersion::V1_1, SoapVersion::V1_2]);
+label_serde!(
+    AddressingVersion,
+    [AddressingVersion::Aug2004, AddressingVersion::V1_0]
+);
 
 impl RmVersion {
     pub const fn namespace(self) -> &'static str {
@@ -69,11 +95,9 @@ impl std::fmt::Display for RmVersion {
 }
 
 /// SOAP envelope version.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, serde::Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum SoapVersion {
-    #[serde(rename = "1.1")]
     V1_1,
-    #[serde(rename = "1.2")]
     V1_2,
 }
 
@@ -106,11 +130,9 @@ impl std::fmt::Display for SoapVersion {
 }
 
 /// WS-Addressing version.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, serde::Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum AddressingVersion {
-    #[serde(rename = "2004/08")]
     Aug2004,
-    #[serde(rename = "1.0")]
     V1_0,
 }
 

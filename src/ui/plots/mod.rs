@@ -236,7 +236,9 @@ impl PlotsState {
             {
                 self.reset_all = true;
             }
-            ui.weak("+/− zoom · arrows pan · 0 fit · g go to message · drag pans, scroll zooms");
+            ui.weak("Keys").on_hover_text(
+                "+ / − zoom, arrows pan, 0 fits, g goes to the message under the pointer, Space pauses live.\nMouse: drag pans, scroll zooms, right-drag zooms a box, double-click fits, click selects.",
+            );
         });
     }
 }
@@ -644,6 +646,7 @@ fn add_items(
                     .color(style::LOST),
                 );
             }
+            let mid = (pd.t0 + pd.t1) / 2.0;
             for (k, (t, what)) in i.faults.iter().enumerate() {
                 pu.vline(
                     VLine::new(format!("fault {k}"), *t)
@@ -651,13 +654,20 @@ fn add_items(
                         .width(2.0)
                         .name("fault"),
                 );
+                // Labels step down so simultaneous faults (both ends) stay readable.
+                let y = i.max_gap * (0.95 - 0.12 * (k % 6) as f64);
+                let anchor = if *t > mid {
+                    egui::Align2::RIGHT_TOP
+                } else {
+                    egui::Align2::LEFT_TOP
+                };
                 pu.text(
                     Text::new(
                         format!("fault label {k}"),
-                        PlotPoint::new(*t, i.max_gap * 0.9),
-                        what.as_str(),
+                        PlotPoint::new(*t, y),
+                        format!(" {what} "),
                     )
-                    .anchor(egui::Align2::LEFT_TOP)
+                    .anchor(anchor)
                     .color(style::LOST),
                 );
             }

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Runs the app under Xvfb on each view and writes PNGs to assets/screenshots/ (make screenshots).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BIN=target/release/rmscope
+OUT=assets/screenshots
+mkdir -p "$OUT"
+export XDG_RUNTIME_DIR="${XDG_RUNTIME_DIR:-$(mktemp -d)}"
+chmod 700 "$XDG_RUNTIME_DIR"
+# A fresh profile: no stored settings from the user's own runs.
+export HOME="$(mktemp -d)"
+
+shot() { # name seconds args...
+    local name=$1 secs=$2
+    shift 2
+    xvfb-run -a -s "-screen 0 1400x900x24" bash -c '
+        "$0" "${@:2}" >/dev/null 2>&1 &
+        pid=$!
+        sleep "$1"
+        import -window root "'"$OUT/$name"'.png"
+        kill $pid; wait $pid 2>/dev/null || true
+    ' "$BIN" "$secs" "$@"
+    echo "wrote $OUT/$name.png"
+}
+
+shot live 8 --speed 10
+shot sequence 4 --view sequence captures/burst-loss-1.1.pcap
+shot retransmissions 4 --view retransmissions captures/retry-exhaustion.pcap
+shot window 4 --view window captures/flow-control.pcap
+shot inactivity 8 --view inactivity --preset inactivity-timeout --speed 10
+shot ladder 4 --view ladder captures/single-loss-2005.pcap
+shot compare 8 --view compare
+shot unordered 4 captures/unordered-reorder-1.1.pcap
