@@ -383,3 +383,57 @@ fn the_plot_exports_as_a_png_of_the_plot_area() {
         std::fs::copy(&png, keep).unwrap();
     }
 }
+
+#[test]
+fn a_broken_config_names_its_line_and_the_snippet_saves() {
+    let mut h = harness(fast());
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("web.config");
+    std::fs::write(
+        &bad,
+        "<configuration>\n<system.serviceModel><bindings><customBinding><binding name=\"x\">\n<reliableSession maxRetryCount=\"lots\" />\n</binding></customBinding></bindings></system.serviceModel></configuration>\n",
+    )
+    .unwrap();
+    h.state_mut().dialogs.scripted.push_back(Some(bad));
+    h.get_by_label("Import WCF config…").click();
+    frames(&mut h);
+    let err = h.state().errors.last().cloned().expect("an error");
+    assert!(err.starts_with("web.config: line 3:"), "{err}");
+    assert!(
+        h.query_by_label_contains("web.config: line 3:").is_some(),
+        "shown in the window"
+    );
+    assert_eq!(h.state().form.max_retry_count, "8", "the form is unchanged");
+
+    let out = dir.path().join("rs.config");
+    h.get_by_label("Export snippet…").click();
+    frames(&mut h);
+    h.state_mut().dialogs.scripted.push_back(Some(out.clone()));
+    h.get_by_label("Save…").click();
+    frames(&mut h);
+    let text = std::fs::read_to_string(&out).unwrap();
+    assert!(
+        text.starts_with("<reliableSession acknowledgementInterval=\"00:00:00.2\""),
+        "{text}"
+    );
+    assert!(text.contains("reliableMessagingVersion=\"WSReliableMessagingFebruary2005\""));
+}
+
+#[test]
+fn space_pauses_and_resumes_the_live_session() {
+    let mut h = harness(StartOptions {
+        speed: Some(1.0),
+        ..StartOptions::default()
+    });
+    frames(&mut h);
+    assert!(!h.state().live.paused);
+    h.key_press(egui::Key::Space);
+    settle(&mut h, "the pause", |a| a.live.paused);
+    let t = h.state().live.now;
+    std::thread::sleep(Duration::from_millis(200));
+    frames(&mut h);
+    assert_eq!(h.state().live.now, t, "time stands still while paused");
+    assert!(h.query_by_label("Resume").is_some());
+    h.key_press(egui::Key::Space);
+    settle(&mut h, "time to move again", |a| !a.live.paused && a.live.now > t);
+}
