@@ -86,9 +86,44 @@ struct Span {
     skip: u32,
 }
 
+/// Bytes not yet consumed. Consuming moves a start offset rather than the bytes; they move only
+/// when half the storage is dead (a message per segment would otherwise shift every remainder).
+#[derive(Default)]
+struct Buf {
+    data: Vec<u8>,
+    start: usize,
+}
+
+impl Buf {
+    fn extend_from_slice(&mut self, b: &[u8]) {
+        if self.start > 0 && self.start >= self.data.len() / 2 {
+            self.data.drain(..self.start);
+            self.start = 0;
+        }
+        self.data.extend_from_slice(b);
+    }
+    fn consume(&mut self, n: usize) {
+        self.start = (self.start + n).min(self.data.len());
+        if self.start == self.data.len() {
+            self.clear();
+        }
+    }
+    fn clear(&mut self) {
+        self.data.clear();
+        self.start = 0;
+    }
+}
+
+impl std::ops::Deref for Buf {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        &self.data[self.start..]
+    }
+}
+
 pub struct HttpStream {
     state: State,
-    buf: Vec<u8>,
+    buf: Buf,
     /// Stream offset of `buf[0]`.
     buf_at: u64,
     spans: VecDeque<Span>,
@@ -101,7 +136,7 @@ impl Default for HttpStream {
     fn default() -> Self {
         HttpStream {
             state: State::Fresh,
-            buf: Vec::new(),
+            buf: Buf::default(),
             buf_at: 0,
             spans: VecDeque::new(),
             head: None,
@@ -232,7 +267,7 @@ impl HttpStream {
 
     /// Drops `n` bytes from the front of the buffer.
     fn consume(&mut self, n: usize) {
-        self.buf.drain(..n);
+        self.buf.consume(n);
         self.buf_at += n as u64;
         while self.spans.len() > 1 && self.spans[1].at <= self.buf_at {
             self.spans.pop_front();
