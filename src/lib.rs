@@ -10,6 +10,7 @@ pub mod netsim;
 pub mod ranges;
 pub mod sim;
 pub mod trace;
+pub mod transport;
 #[cfg(feature = "gui")]
 pub mod ui;
 pub mod wsrm;

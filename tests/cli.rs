@@ -232,3 +232,46 @@ fn simulate_scripted_drop_shows_one_retransmission() {
     assert_eq!(v["lost_on_link"], 1);
     assert_eq!(v["delivered"], 10);
 }
+
+#[test]
+fn simulate_over_http_saves_a_capture_that_analyze_reads() {
+    let dir = tempfile::tempdir().unwrap();
+    let pcap = dir.path().join("http.pcap");
+    let o = rmscope(&[
+        "simulate",
+        "--transport",
+        "http",
+        "--messages",
+        "50",
+        "--json",
+        "--pcap",
+        pcap.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["delivered"], 50);
+    assert_eq!(v["retransmissions"], 0);
+    assert_eq!(v["finished"], true);
+    let o = rmscope(&["analyze", "--json", pcap.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let a: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let s = &a["sequences"][0];
+    assert_eq!(s["messages"], 51, "50 data messages and the LastMessage");
+    assert_eq!(s["retransmissions"], 0);
+    assert_eq!(s["terminated"], true);
+    // The real addresses of the session, not synthesised ones.
+    assert!(
+        s["destination"].as_str().unwrap().starts_with("127.0.0.1:"),
+        "{s}"
+    );
+}
+
+#[test]
+fn simulate_over_http_on_a_busy_port_is_a_one_line_error() {
+    let busy = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = busy.local_addr().unwrap().port().to_string();
+    assert_one_line_error(
+        &rmscope(&["simulate", "--transport", "http", "--port", &port]),
+        &format!("cannot listen on 127.0.0.1:{port}"),
+    );
+}

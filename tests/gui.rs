@@ -437,3 +437,40 @@ fn space_pauses_and_resumes_the_live_session() {
     h.key_press(egui::Key::Space);
     settle(&mut h, "time to move again", |a| !a.live.paused && a.live.now > t);
 }
+
+#[test]
+fn the_http_loopback_link_runs_in_real_time_with_the_preset_drops() {
+    let mut h = harness(StartOptions {
+        preset: Some("single-loss".into()),
+        ..StartOptions::default()
+    });
+    {
+        let form = &mut h.state_mut().form;
+        form.messages = "12".into();
+        form.msg_rate = String::new();
+    }
+    h.get_by_label("HTTP loopback").click();
+    frames(&mut h);
+    h.get_by_label("Apply (restart live)").click();
+    settle(&mut h, "the HTTP session to finish", |a| {
+        a.live.done && a.live.real_time()
+    });
+    let live = &h.state().live;
+    // The preset's scripted drop happens before the socket; the rest crosses real HTTP.
+    assert_eq!(live.report.delivered, 12);
+    assert_eq!(live.report.lost_on_link, 1);
+    assert_eq!(live.report.retransmissions, 1);
+    assert!(
+        live.data
+            .timeline
+            .endpoints
+            .iter()
+            .all(|e| e.starts_with("127.0.0.1:")),
+        "endpoints are the real sockets"
+    );
+    // Pause, Step and the speed slider are for the simulated link only.
+    for label in ["Pause", "Step"] {
+        assert!(h.get_by_label(label).accesskit_node().is_disabled(), "{label}");
+    }
+    assert!(h.query_by_label_contains("finished").is_some());
+}

@@ -14,10 +14,18 @@ use std::net::{Ipv4Addr, SocketAddr};
 /// When the session's time 0 is placed (2026-01-01T00:00:00Z): fixed, so exports are stable.
 pub const EXPORT_EPOCH_NS: u64 = 1_767_225_600_000_000_000;
 
-/// Endpoint addresses in the exported capture: each endpoint of the timeline gets its own host
-/// 10.0.0.(n+1); messages to it go to port 8080 (its service or back-channel listener).
-fn host(endpoint: u16) -> Ipv4Addr {
-    Ipv4Addr::new(10, 0, (endpoint / 250) as u8, (endpoint % 250) as u8 + 1)
+/// Endpoint addresses in the exported capture: an endpoint named by its socket address (a
+/// session over real HTTP) keeps it; any other gets its own host 10.0.0.(n+1), port 8080 (its
+/// service or back-channel listener).
+fn address(timeline: &Timeline, endpoint: u16) -> SocketAddr {
+    let named = timeline
+        .endpoints
+        .get(endpoint as usize)
+        .and_then(|n| n.parse::<SocketAddr>().ok());
+    named.filter(SocketAddr::is_ipv4).unwrap_or_else(|| {
+        let host = Ipv4Addr::new(10, 0, (endpoint / 250) as u8, (endpoint % 250) as u8 + 1);
+        SocketAddr::new(host.into(), 8080)
+    })
 }
 
 /// Writes the session to `out`. `payloads[w.origin]` holds each wire's envelope bytes.
@@ -43,8 +51,8 @@ pub fn write_session<W: Write>(
         };
         let t = EXPORT_EPOCH_NS + w.time.as_nanos();
         let (conn, clock) = conns.entry((w.from, w.to)).or_insert_with(|| {
-            let client = SocketAddr::new(host(w.from).into(), next_port);
-            let server = SocketAddr::new(host(w.to).into(), 8080);
+            let client = SocketAddr::new(address(timeline, w.from).ip(), next_port);
+            let server = address(timeline, w.to);
             next_port = next_port.wrapping_add(1).max(49152);
             let isn = |e: u16| 0x1000_0000u32.wrapping_mul(u32::from(e) + 1);
             let mut c = TcpConnection::new(client, server, isn(w.from), isn(w.to).wrapping_add(7));
@@ -59,7 +67,7 @@ pub fn write_session<W: Write>(
             .and_then(|e| e.addressing.action.map(|a| a.uri().into_owned()));
         let request = soap_request(
             "/rmscope",
-            &host(w.to).to_string(),
+            &address(timeline, w.to).to_string(),
             soap == SoapVersion::V1_2,
             action.as_deref().unwrap_or(""),
             body,

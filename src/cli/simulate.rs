@@ -54,8 +54,8 @@ pub struct Args {
     #[arg(long)]
     pub burst: Option<f64>,
     /// One-way delay.
-    #[arg(long, default_value = "50ms", value_parser = parse_duration)]
-    pub delay: Duration,
+    #[arg(long, value_parser = parse_duration)]
+    pub delay: Option<Duration>,
     /// Delay varies by up to ± this.
     #[arg(long, default_value = "0ms", value_parser = parse_duration)]
     pub jitter: Duration,
@@ -101,6 +101,14 @@ pub struct Args {
     /// Print JSON instead of text.
     #[arg(long)]
     pub json: bool,
+    /// What carries the messages: the in-memory link (virtual time, as fast as possible) or
+    /// real SOAP/HTTP on 127.0.0.1 (real time; the link's impairments still apply).
+    #[arg(long, default_value = "simulated", value_parser = ["simulated", "http"])]
+    pub transport: String,
+    /// Port of the RM destination's HTTP endpoint (--transport http; 0: any free port).
+    #[arg(long, default_value_t = 0)]
+    pub port: u16,
+
     /// Write the full event timeline as JSON to this file.
     #[arg(long)]
     pub trace: Option<PathBuf>,
@@ -183,6 +191,10 @@ pub fn parse_drop(s: &str) -> Result<DropRule, String> {
 /// Turns the flags into a simulation config (settings from --config first, flags on top).
 pub fn build_config(args: &Args) -> Result<SimConfig, CliError> {
     let mut cfg = SimConfig::default();
+    let http = args.transport == "http";
+    if http {
+        cfg.transport = crate::sim::Transport::Http { port: args.port };
+    }
     if let Some(path) = &args.config {
         let text = std::fs::read_to_string(path).map_err(|e| CliError(format!("{}: {e}", path.display())))?;
         let bindings = config::parse(&text).map_err(|e| CliError(format!("{}: {e}", path.display())))?;
@@ -219,7 +231,12 @@ pub fn build_config(args: &Args) -> Result<SimConfig, CliError> {
     let link = LinkConfig {
         loss: args.loss,
         burst: args.burst.map(|b| GilbertElliott::from_mean(args.loss, b)),
-        delay: args.delay,
+        // The simulated link's delay defaults to 50 ms; over real HTTP the wire has its own.
+        delay: args.delay.unwrap_or(if http {
+            Duration::ZERO
+        } else {
+            Duration::from_millis(50)
+        }),
         jitter: args.jitter,
         reorder: args.reorder,
         duplicate: args.dup,
@@ -254,25 +271,91 @@ pub fn build_config(args: &Args) -> Result<SimConfig, CliError> {
     Ok(cfg)
 }
 
+/// What a run produced, however it ran.
+struct Outcome {
+    report: crate::sim::Report,
+    timeline: crate::trace::Timeline,
+    payloads: Vec<bytes::Bytes>,
+}
+
+/// Runs over real HTTP in real time (the live driver), until every source finished. A run that
+/// does not finish in time still returns what it did, with the error.
+fn run_http(cfg: SimConfig) -> Result<(Outcome, Option<CliError>), CliError> {
+    // Two workers: both ends of every exchange run in this process (the transport puts each
+    // direction's requests back in order, whichever worker handled them).
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| CliError(format!("cannot start the async runtime: {e}")))?;
+    let deadline = std::time::Instant::now() + cfg.time_limit;
+    let handle = crate::live::spawn(rt.handle(), cfg, 1.0, || {});
+    let mut out = Outcome {
+        report: crate::sim::Report::default(),
+        timeline: crate::trace::Timeline::new(),
+        payloads: Vec::new(),
+    };
+    loop {
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        let u = match handle.updates.recv_timeout(left.min(Duration::from_secs(3600))) {
+            Ok(u) => u,
+            Err(_) => {
+                let e = CliError("the HTTP session did not finish within --time-limit".into());
+                return Ok((out, Some(e)));
+            }
+        };
+        match u {
+            crate::live::Update::Started { .. } => {}
+            crate::live::Update::Error(e) => return Err(CliError(e)),
+            crate::live::Update::Progress(p) => {
+                out.timeline.apply(p.delta);
+                out.payloads.extend(p.payloads);
+                out.report = p.report;
+                if p.done {
+                    return Ok((out, None));
+                }
+            }
+        }
+    }
+}
+
 pub fn run(args: &Args) -> Result<String, CliError> {
     let cfg = build_config(args)?;
-    let mut sim = Simulation::new(cfg).map_err(CliError)?;
-    let report = sim.run();
+    let c = cfg.clone();
+    let (out, unfinished) = if matches!(cfg.transport, crate::sim::Transport::Http { .. }) {
+        run_http(cfg)?
+    } else {
+        let mut sim = Simulation::new(cfg).map_err(CliError)?;
+        let report = sim.run();
+        let payloads = sim.payloads().to_vec();
+        (
+            Outcome {
+                report,
+                timeline: sim.take_timeline(),
+                payloads,
+            },
+            None,
+        )
+    };
+    let report = out.report;
     if let Some(path) = &args.trace {
         let file = std::fs::File::create(path).map_err(|e| CliError(format!("{}: {e}", path.display())))?;
-        serde_json::to_writer(std::io::BufWriter::new(file), sim.timeline())
+        serde_json::to_writer(std::io::BufWriter::new(file), &out.timeline)
             .map_err(|e| CliError(format!("{}: {e}", path.display())))?;
     }
     if let Some(path) = &args.pcap {
         let file = std::fs::File::create(path).map_err(|e| CliError(format!("{}: {e}", path.display())))?;
         crate::capture::export::write_session(
-            sim.timeline(),
-            sim.payloads(),
-            sim.config().soap,
+            &out.timeline,
+            &out.payloads,
+            c.soap,
             std::io::BufWriter::new(file),
             crate::capture::writer::Format::Pcap,
         )
         .map_err(|e| CliError(format!("{}: {e}", path.display())))?;
+    }
+    if let Some(e) = unfinished {
+        return Err(e);
     }
     Ok(if args.json {
         #[derive(serde::Serialize)]
@@ -283,7 +366,6 @@ pub fn run(args: &Args) -> Result<String, CliError> {
             #[serde(flatten)]
             report: &'a crate::sim::Report,
         }
-        let c = sim.config();
         let out = Output {
             settings: &c.settings,
             link: &c.forward,
@@ -294,10 +376,6 @@ pub fn run(args: &Args) -> Result<String, CliError> {
         s.push('\n');
         s
     } else {
-        format!(
-            "{}\n{}",
-            sim.config().settings.to_config_snippet(),
-            report.to_text()
-        )
+        format!("{}\n{}", c.settings.to_config_snippet(), report.to_text())
     })
 }

@@ -4,8 +4,9 @@
 //! same sans-IO code the virtual-time simulator runs.
 
 use crate::netsim::DropRule;
-use crate::sim::{Report, SimConfig, Simulation};
+use crate::sim::{Report, SimConfig, Simulation, Target, Transport};
 use crate::trace::{Delta, DeltaCursor, Time};
+use crate::transport::http::{HttpTransport, Incoming, Reply};
 use std::sync::mpsc;
 use std::time::Duration;
 use tokio::sync::mpsc as tmpsc;
@@ -126,17 +127,93 @@ struct Run {
     sim: Simulation,
     cursor: DeltaCursor,
     payloads_sent: usize,
+    /// Real SOAP/HTTP on loopback, when the configuration asks for it.
+    http: Option<HttpTransport>,
+    last_update: Instant,
+    /// The watcher has been told the run is over.
+    told_done: bool,
 }
 
 impl Run {
-    fn new(config: SimConfig) -> Result<Run, String> {
-        let mut config = config;
-        config.record = true;
+    async fn new(config: SimConfig) -> Result<Run, String> {
+        let (sim, http) = match config.transport {
+            Transport::Simulated => (Simulation::new(config)?, None),
+            Transport::Http { port } => {
+                let soap = config.soap;
+                let mut sim = Simulation::new_external(config)?;
+                let mut t = HttpTransport::bind(port, sim.sources(), soap)
+                    .await
+                    .map_err(|e| format!("cannot listen on 127.0.0.1:{port}: {e}"))?;
+                // Name the endpoints by address, as a capture of this traffic would.
+                sim.rename_endpoint(None, &t.destination.to_string());
+                for (i, a) in t.sources.iter().enumerate() {
+                    sim.rename_endpoint(Some(i), &a.to_string());
+                }
+                for o in sim.take_outbox() {
+                    t.send(o);
+                }
+                (sim, Some(t))
+            }
+        };
         Ok(Run {
-            sim: Simulation::new(config)?,
+            sim,
             cursor: DeltaCursor::default(),
             payloads_sent: 0,
+            http,
+            last_update: Instant::now(),
+            told_done: false,
         })
+    }
+
+    /// A message (or a failure) from the HTTP side: into the engines, then whatever they send
+    /// back — on the HTTP response when it answers the requester, as its own request otherwise.
+    fn on_incoming(&mut self, inc: Incoming) {
+        let Some(t) = &mut self.http else { return };
+        let now = t.now();
+        match inc.env {
+            Some(env) => self.sim.deliver(now, inc.to, inc.wire, env),
+            None => self.sim.undeliverable(inc.wire),
+        }
+        let mut out = self.sim.take_outbox();
+        if let Some(reply) = inc.reply {
+            let pick = match inc.to {
+                Target::Listener => out.iter().position(|o| o.to == inc.from),
+                Target::Source(_) => None,
+            };
+            let answer = match pick {
+                Some(k) => {
+                    let o = out.remove(k);
+                    Reply::Soap {
+                        wire: o.wire,
+                        at: t.instant(o.at),
+                        env: Box::new(o.env),
+                    }
+                }
+                None => Reply::Accepted,
+            };
+            if let Err(Reply::Soap { wire, .. }) = reply.send(answer) {
+                self.sim.undeliverable(wire);
+            }
+        }
+        for o in out {
+            t.send(o);
+        }
+    }
+
+    /// Timers and the applications up to real time now (HTTP mode).
+    fn advance_http(&mut self) {
+        let Some(t) = &mut self.http else { return };
+        self.sim.advance(t.now());
+        for o in self.sim.take_outbox() {
+            t.send(o);
+        }
+    }
+}
+
+async fn next_incoming(run: &mut Option<Run>) -> Option<Incoming> {
+    match run.as_mut().and_then(|r| r.http.as_mut()) {
+        Some(t) => t.recv().await,
+        None => std::future::pending().await,
     }
 }
 
@@ -159,7 +236,7 @@ async fn run(
         wake();
         ok
     };
-    let mut run = match Run::new(config.clone()) {
+    let mut run = match Run::new(config.clone()).await {
         Ok(r) => Some(r),
         Err(e) => {
             send(Update::Error(e));
@@ -179,60 +256,85 @@ async fn run(
         // Advance the simulation to "now".
         let mut stepped_to = None;
         if let Some(r) = run.as_mut() {
-            let target = clock.now();
-            let mut steps = 0;
-            while steps < MAX_STEPS_PER_WAKE && r.sim.next_time().is_some_and(|t| t <= target) && r.sim.step()
-            {
-                steps += 1;
-            }
-            if steps == MAX_STEPS_PER_WAKE {
-                stepped_to = Some(r.sim.now());
-            }
-        }
-        if let Some(r) = run.as_mut() {
-            let delta = r.sim.timeline().delta(&mut r.cursor);
-            let payloads = r.sim.payloads()[r.payloads_sent..].to_vec();
-            r.payloads_sent = r.sim.payloads().len();
-            let done = r.sim.is_done() || r.sim.next_time().is_none();
-            if !delta.is_empty() || force {
-                force = false;
-                let now = if clock.paused {
-                    r.sim.now()
-                } else {
-                    clock.now().max(r.sim.now())
-                };
-                let u = Update::Progress(Box::new(Progress {
-                    generation,
-                    delta,
-                    payloads,
-                    now,
-                    report: r.sim.report(),
-                    done,
-                    paused: clock.paused,
-                }));
-                if !send(u) {
-                    return;
+            if r.http.is_some() {
+                r.advance_http();
+            } else {
+                let target = clock.now();
+                let mut steps = 0;
+                while steps < MAX_STEPS_PER_WAKE
+                    && r.sim.next_time().is_some_and(|t| t <= target)
+                    && r.sim.step()
+                {
+                    steps += 1;
+                }
+                if steps == MAX_STEPS_PER_WAKE {
+                    stepped_to = Some(r.sim.now());
                 }
             }
         }
-        // Sleep until the next event is due (or a frame passes, or a command comes).
+        if let Some(r) = run.as_mut() {
+            let done = r.sim.is_done() || (r.http.is_none() && r.sim.next_time().is_none());
+            // Over real HTTP messages come in thousands per second: one update per frame.
+            let due = r.http.is_none() || r.last_update.elapsed() >= FRAME || done;
+            if due {
+                let delta = r.sim.timeline().delta(&mut r.cursor);
+                // The end can come without a new event (the last message delivered over HTTP).
+                if !delta.is_empty() || force || (done && !r.told_done) {
+                    force = false;
+                    r.told_done = done;
+                    r.last_update = Instant::now();
+                    let payloads = r.sim.payloads()[r.payloads_sent..].to_vec();
+                    r.payloads_sent = r.sim.payloads().len();
+                    let now = match &r.http {
+                        Some(t) => t.now().max(r.sim.now()),
+                        None if clock.paused => r.sim.now(),
+                        None => clock.now().max(r.sim.now()),
+                    };
+                    let u = Update::Progress(Box::new(Progress {
+                        generation,
+                        delta,
+                        payloads,
+                        now,
+                        report: r.sim.report(),
+                        done,
+                        paused: clock.paused && r.http.is_none(),
+                    }));
+                    if !send(u) {
+                        return;
+                    }
+                }
+            }
+        }
+        // Sleep until the next event is due (or a frame passes, or a command or message comes).
         let next = run.as_ref().and_then(|r| r.sim.next_time());
-        let wait = if stepped_to.is_some() {
-            Duration::ZERO
-        } else {
-            next.map_or(Duration::from_secs(3600), |t| clock.wall_until(t))
+        let wait = match run.as_ref().and_then(|r| r.http.as_ref()) {
+            Some(t) => next
+                .map_or(FRAME, |n| t.instant(n).saturating_duration_since(Instant::now()))
+                .min(FRAME),
+            None if stepped_to.is_some() => Duration::ZERO,
+            None => next
+                .map_or(Duration::from_secs(3600), |t| clock.wall_until(t))
                 .max(FRAME)
-                .min(Duration::from_secs(3600))
+                .min(Duration::from_secs(3600)),
         };
         let cmd = tokio::select! {
             c = commands.recv() => c,
+            inc = next_incoming(&mut run) => {
+                if let (Some(inc), Some(r)) = (inc, run.as_mut()) {
+                    r.on_incoming(inc);
+                }
+                continue;
+            }
             _ = tokio::time::sleep(wait) => continue,
         };
         let Some(cmd) = cmd else { return };
         // Whatever the command did, report the state after it.
         force = true;
+        let real = run.as_ref().is_some_and(|r| r.http.is_some());
         match cmd {
             Command::Shutdown => return,
+            // Real sockets run in real time: pause, step and speed apply to the simulated link.
+            Command::Pause | Command::Step | Command::Speed(_) if real => {}
             Command::Pause => {
                 let now = clock.now();
                 clock.paused = true;
@@ -257,22 +359,25 @@ async fn run(
                 clock.speed = s.clamp(MIN_SPEED, MAX_SPEED);
                 clock.rebase(now);
             }
-            Command::Restart(cfg) => match Run::new((*cfg).clone()) {
-                Ok(r) => {
-                    generation += 1;
-                    run = Some(r);
-                    clock.rebase(Time::ZERO);
-                    if !send(Update::Started {
-                        generation,
-                        config: cfg,
-                    }) {
-                        return;
+            Command::Restart(cfg) => {
+                run = None; // Free the old ports first.
+                match Run::new((*cfg).clone()).await {
+                    Ok(r) => {
+                        generation += 1;
+                        run = Some(r);
+                        clock.rebase(Time::ZERO);
+                        if !send(Update::Started {
+                            generation,
+                            config: cfg,
+                        }) {
+                            return;
+                        }
+                    }
+                    Err(e) => {
+                        send(Update::Error(e));
                     }
                 }
-                Err(e) => {
-                    send(Update::Error(e));
-                }
-            },
+            }
             Command::DropNextMessage => {
                 if let Some(r) = run.as_mut() {
                     r.sim.push_rule(true, DropRule::Next);

@@ -41,6 +41,20 @@ pub struct SimConfig {
     pub through_codec: bool,
     /// Stop after this much virtual time.
     pub time_limit: Duration,
+    /// What carries the messages (the live driver; the virtual-time run is always simulated).
+    #[serde(default)]
+    pub transport: Transport,
+}
+
+/// What carries the messages between the RM source and destination.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub enum Transport {
+    /// The seeded in-memory link only.
+    #[default]
+    Simulated,
+    /// Real SOAP/HTTP on 127.0.0.1 (port 0: any free port); the simulated link's impairments
+    /// still apply before a message reaches the socket.
+    Http { port: u16 },
 }
 
 impl Default for SimConfig {
@@ -59,6 +73,7 @@ impl Default for SimConfig {
             record: true,
             through_codec: false,
             time_limit: Duration::from_secs(86_400),
+            transport: Transport::Simulated,
         }
     }
 }
@@ -76,11 +91,23 @@ impl SimConfig {
     }
 }
 
-/// Where a message in flight is going.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Target {
+/// Where a message in flight is going: one of the RM sources, or the listener (the RM
+/// destination side).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Target {
     Source(usize),
     Listener,
+}
+
+/// A message a real transport must carry (external-transport mode): due on the wire at `at`
+/// (the simulated link's delay already added), recorded as wire `wire`, sent by `from`.
+#[derive(Clone, Debug)]
+pub struct Outgoing {
+    pub at: Time,
+    pub from: Target,
+    pub to: Target,
+    pub wire: u32,
+    pub env: Envelope,
 }
 
 /// A message on a link, ordered by arrival time; the envelope waits in `Simulation::slab`
@@ -149,6 +176,12 @@ pub struct Simulation {
     /// Encoded envelopes by `Wire::origin` (when recording).
     payloads: Vec<bytes::Bytes>,
     retained: usize,
+    /// External-transport mode: messages leave through `outbox` instead of the in-memory links'
+    /// arrival heap, and come back through [`Simulation::deliver`].
+    external: bool,
+    outbox: Vec<Outgoing>,
+    /// Messages handed to the transport and not yet delivered or given up.
+    external_pending: usize,
 }
 
 /// At most this many bytes of encoded envelopes are kept for export and the detail view.
@@ -166,6 +199,17 @@ const SERVICE: &str = "http://service.example/rmscope";
 
 impl Simulation {
     pub fn new(cfg: SimConfig) -> Result<Simulation, String> {
+        Simulation::build(cfg, false)
+    }
+
+    /// A simulation whose messages a real transport carries: they leave through
+    /// [`Simulation::take_outbox`] and come back through [`Simulation::deliver`]; time is whatever
+    /// the caller passes. The simulated links still decide losses and delays.
+    pub fn new_external(cfg: SimConfig) -> Result<Simulation, String> {
+        Simulation::build(cfg, true)
+    }
+
+    fn build(cfg: SimConfig, external: bool) -> Result<Simulation, String> {
         cfg.validate()?;
         let dialect = Dialect {
             soap: cfg.soap,
@@ -242,6 +286,9 @@ impl Simulation {
             done: false,
             payloads: Vec::new(),
             retained: 0,
+            external,
+            outbox: Vec::new(),
+            external_pending: 0,
         };
         let detailed = sim.cfg.record;
         sim.listener.set_detailed_events(detailed);
@@ -334,25 +381,15 @@ impl Simulation {
                 .take()
                 .expect("slot holds the envelope");
             self.free.push(f.slot);
-            if self.cfg.record && f.wire != u32::MAX {
-                let side = if f.to == Target::Listener {
-                    Side::Source
-                } else {
-                    Side::Destination
-                };
-                let seq = self.timeline.wires[f.wire as usize].seq;
-                self.timeline.push(Event {
-                    time: now,
-                    seq,
-                    side,
-                    kind: EventKind::Arrived { wire: f.wire },
-                });
-            }
-            match f.to {
-                Target::Listener => self.listener.handle_incoming(now, env),
-                Target::Source(i) => self.senders[i].engine.handle_incoming(now, env),
-            }
+            self.arrive(f.to, f.wire, env);
         }
+        self.after_arrivals();
+        true
+    }
+
+    /// Timers due now, the applications, and what the engines want to send.
+    fn after_arrivals(&mut self) {
+        let now = self.now;
         for s in &mut self.senders {
             if s.engine.poll_timeout().is_some_and(|t| t <= now) {
                 s.engine.handle_timeout(now);
@@ -368,10 +405,104 @@ impl Simulation {
         }
         // Done once nothing is in flight and the receiving application has taken everything.
         let undelivered = self.cfg.workload.accept && self.listener.has_ready();
-        if self.finished_at.is_some() && self.in_flight.is_empty() && !undelivered {
+        if self.finished_at.is_some()
+            && self.in_flight.is_empty()
+            && self.external_pending == 0
+            && !undelivered
+        {
             self.done = true;
         }
-        true
+    }
+
+    /// Messages to put on the real wire, in the order they were sent.
+    pub fn take_outbox(&mut self) -> Vec<Outgoing> {
+        std::mem::take(&mut self.outbox)
+    }
+
+    /// A message the transport delivered, at `now` (not before anything already processed).
+    pub fn deliver(&mut self, now: Time, to: Target, wire: u32, env: Envelope) {
+        self.external_pending = self.external_pending.saturating_sub(1);
+        if self.done {
+            return;
+        }
+        self.now = self.now.max(now);
+        self.arrive(to, wire, env);
+        self.after_arrivals();
+    }
+
+    /// The transport could not deliver a message (connection refused, reset): like a loss.
+    pub fn undeliverable(&mut self, wire: u32) {
+        self.external_pending = self.external_pending.saturating_sub(1);
+        self.report.lost_on_link += 1;
+        if self.cfg.record && (wire as usize) < self.timeline.wires.len() {
+            let w = &self.timeline.wires[wire as usize];
+            let (seq, side) = (w.seq, self.timeline.side_of(w));
+            self.timeline.push(Event {
+                time: self.now,
+                seq,
+                side,
+                kind: EventKind::Lost { wire },
+            });
+        }
+        self.after_arrivals();
+    }
+
+    /// Processes every timer and application step due by `now` (external transport).
+    pub fn advance(&mut self, now: Time) {
+        while !self.done && self.next_time().is_some_and(|t| t <= now) {
+            self.step();
+        }
+        if !self.done {
+            self.now = self.now.max(now);
+            self.after_arrivals();
+        }
+    }
+
+    /// Renames an endpoint in the timeline (a real transport names them by address).
+    pub fn rename_endpoint(&mut self, source: Option<usize>, name: &str) {
+        let e = match source {
+            Some(i) => self.senders.get(i).map(|s| s.endpoint),
+            None => Some(self.listener_endpoint),
+        };
+        if let Some(e) = e {
+            self.timeline.rename_endpoint(e, name);
+        }
+    }
+
+    /// The address a source's replies go to (`wsa:ReplyTo`).
+    pub fn reply_address(&self, source: usize) -> Option<&str> {
+        self.senders.get(source).map(|s| s.reply_to.as_str())
+    }
+
+    /// Number of RM sources.
+    pub fn sources(&self) -> usize {
+        self.senders.len()
+    }
+
+    fn arrive(&mut self, to: Target, wire: u32, env: Envelope) {
+        let now = self.now;
+        if self.cfg.record && wire != u32::MAX && (wire as usize) < self.timeline.wires.len() {
+            let side = if to == Target::Listener {
+                Side::Source
+            } else {
+                Side::Destination
+            };
+            let seq = self.timeline.wires[wire as usize].seq;
+            self.timeline.push(Event {
+                time: now,
+                seq,
+                side,
+                kind: EventKind::Arrived { wire },
+            });
+        }
+        match to {
+            Target::Listener => self.listener.handle_incoming(now, env),
+            Target::Source(i) => {
+                if let Some(s) = self.senders.get_mut(i) {
+                    s.engine.handle_incoming(now, env)
+                }
+            }
+        }
     }
 
     fn run_applications(&mut self) {
@@ -558,6 +689,7 @@ impl Simulation {
             has_ack: flags.has(crate::trace::WireFlags::HAS_ACK),
             size,
         };
+        let from = from_source.map_or(Target::Listener, Target::Source);
         let link = if from_source.is_some() {
             &mut self.forward
         } else {
@@ -567,9 +699,9 @@ impl Simulation {
             Ok((times, copies)) => {
                 if copies == 2 {
                     self.report.duplicated_on_link += 1;
-                    self.schedule(times[1], to, wire, env.clone());
+                    self.schedule(times[1], from, to, wire, env.clone());
                 }
-                self.schedule(times[0], to, wire, env);
+                self.schedule(times[0], from, to, wire, env);
             }
             Err(_) => {
                 self.report.lost_on_link += 1;
@@ -586,7 +718,22 @@ impl Simulation {
         }
     }
 
-    fn schedule(&mut self, at: Time, to: Target, wire: u32, env: Envelope) {
+    fn push_outgoing(&mut self, at: Time, from: Target, to: Target, wire: u32, env: Envelope) {
+        self.external_pending += 1;
+        self.outbox.push(Outgoing {
+            at,
+            from,
+            to,
+            wire,
+            env,
+        });
+    }
+
+    fn schedule(&mut self, at: Time, from: Target, to: Target, wire: u32, env: Envelope) {
+        if self.external {
+            self.push_outgoing(at, from, to, wire, env);
+            return;
+        }
         self.order += 1;
         let slot = match self.free.pop() {
             Some(i) => {

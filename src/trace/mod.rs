@@ -142,6 +142,17 @@ impl Timeline {
         i
     }
 
+    /// Gives endpoint `i` a new name (a real transport learns its address after it started).
+    pub fn rename_endpoint(&mut self, i: u16, name: &str) {
+        let Some(old) = self.endpoints.get(i as usize).cloned() else {
+            return;
+        };
+        self.endpoint_by_name.remove(&old);
+        let name = Text::from(name);
+        self.endpoints[i as usize] = name.clone();
+        self.endpoint_by_name.insert(name, i);
+    }
+
     /// The sequence index for `id`, adding it on first use.
     pub fn sequence(&mut self, id: &Text) -> SeqIdx {
         if let Some(&i) = self.seq_by_id.get(id) {

@@ -604,13 +604,22 @@ impl App {
                 return;
             }
             let live = &mut self.live;
+            // Real sockets run in real time: pause, step and speed are for the simulated link.
+            let simulated = !live.real_time();
+            const REAL: &str = "The HTTP loopback link runs in real time";
             let pause = if live.paused { "Resume" } else { "Pause" };
-            if ui.button(pause).on_hover_text("Space").clicked() {
+            if ui
+                .add_enabled(simulated, egui::Button::new(pause))
+                .on_hover_text("Space")
+                .on_disabled_hover_text(REAL)
+                .clicked()
+            {
                 live.toggle_pause();
             }
             if ui
-                .button("Step")
+                .add_enabled(simulated, egui::Button::new("Step"))
                 .on_hover_text("Advance to the next event")
+                .on_disabled_hover_text(REAL)
                 .clicked()
             {
                 live.step();
@@ -621,12 +630,15 @@ impl App {
                 live.restart(c);
             }
             let mut speed = live.speed;
-            let r = ui.add(
-                egui::Slider::new(&mut speed, crate::live::MIN_SPEED..=crate::live::MAX_SPEED)
-                    .logarithmic(true)
-                    .text("speed ×")
-                    .max_decimals(1),
-            );
+            let r = ui
+                .add_enabled(
+                    simulated,
+                    egui::Slider::new(&mut speed, crate::live::MIN_SPEED..=crate::live::MAX_SPEED)
+                        .logarithmic(true)
+                        .text("speed ×")
+                        .max_decimals(1),
+                )
+                .on_disabled_hover_text(REAL);
             if r.changed() {
                 live.set_speed(speed);
             }
@@ -645,8 +657,10 @@ impl App {
                 "finished"
             } else if live.paused {
                 "paused"
-            } else {
+            } else if simulated {
                 "running"
+            } else {
+                "running over HTTP on 127.0.0.1"
             };
             ui.label(format!(
                 "t = {:.2} s · delivered {}/{} · retransmissions {} · lost on link {} · {state}",

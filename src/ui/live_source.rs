@@ -25,7 +25,9 @@ pub struct LiveSource {
 }
 
 impl LiveSource {
-    pub fn start(config: SimConfig, speed: f64, ctx: &eframe::egui::Context) -> LiveSource {
+    pub fn start(mut config: SimConfig, speed: f64, ctx: &eframe::egui::Context) -> LiveSource {
+        // The views need the whole timeline.
+        config.record = true;
         let rt = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(1)
             .thread_name("rmscope-live")
@@ -103,7 +105,8 @@ impl LiveSource {
         !self.done && !self.paused
     }
 
-    pub fn restart(&mut self, config: SimConfig) {
+    pub fn restart(&mut self, mut config: SimConfig) {
+        config.record = true;
         self.handle.send(Command::Restart(Box::new(config)));
         self.handle.send(Command::Resume);
     }
@@ -119,7 +122,16 @@ impl LiveSource {
     }
 
     pub fn toggle_pause(&mut self) {
+        if self.real_time() {
+            return;
+        }
         if self.paused { self.resume() } else { self.pause() }
+    }
+
+    /// Whether the session runs over real sockets (real time: no pause, step or speed).
+    pub fn real_time(&self) -> bool {
+        self.config()
+            .is_some_and(|c| matches!(c.transport, crate::sim::Transport::Http { .. }))
     }
 
     pub fn step(&mut self) {

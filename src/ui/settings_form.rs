@@ -6,7 +6,7 @@ use super::style;
 use crate::engine::Settings;
 use crate::engine::settings::parse_timespan;
 use crate::netsim::{GilbertElliott, LinkConfig};
-use crate::sim::{SimConfig, presets};
+use crate::sim::{SimConfig, Transport, presets};
 use crate::wsrm::RmVersion;
 use eframe::egui::{self, RichText};
 use std::collections::BTreeMap;
@@ -24,6 +24,8 @@ pub struct SettingsForm {
     pub max_transfer_window_size: String,
     pub ordered: bool,
     pub version: RmVersion,
+    /// Link: real SOAP/HTTP on 127.0.0.1 instead of the in-memory link.
+    pub http: bool,
     pub loss_pct: String,
     pub burst: String,
     pub delay_ms: String,
@@ -115,6 +117,7 @@ impl SettingsForm {
             max_transfer_window_size: s.max_transfer_window_size.to_string(),
             ordered: s.ordered,
             version: s.reliable_messaging_version,
+            http: matches!(c.transport, Transport::Http { .. }),
             loss_pct: pct(loss),
             burst,
             delay_ms: ms(l.delay),
@@ -138,6 +141,7 @@ impl SettingsForm {
         let keep = self.clone();
         *self = SettingsForm::from_config(&c, None);
         // Link and workload stay as typed.
+        self.http = keep.http;
         self.loss_pct = keep.loss_pct;
         self.burst = keep.burst;
         self.delay_ms = keep.delay_ms;
@@ -275,6 +279,11 @@ impl SettingsForm {
         };
         c.forward = link();
         c.backward = link();
+        c.transport = if self.http {
+            Transport::Http { port: 0 }
+        } else {
+            Transport::Simulated
+        };
         c.workload.messages = messages.map_or(c.workload.messages, |m| m as u64);
         c.workload.rate = msg_rate;
         c.workload.body_size = body.map_or(c.workload.body_size, |b| b as usize);
@@ -381,7 +390,17 @@ impl SettingsForm {
             }
         });
         ui.add_space(6.0);
-        ui.collapsing("Simulated link (both directions)", |ui| {
+        ui.horizontal(|ui| {
+            ui.label("Link:");
+            ui.radio_value(&mut self.http, false, "Simulated")
+                .on_hover_text("In-memory link in virtual time: pause, step and speed apply");
+            ui.radio_value(&mut self.http, true, "HTTP loopback")
+                .on_hover_text(
+                    "Real SOAP/HTTP POSTs on 127.0.0.1 in real time; the impairments below \
+                 still apply, before a message reaches the socket",
+                );
+        });
+        ui.collapsing("Link impairments (both directions)", |ui| {
             egui::Grid::new("link-grid")
                 .num_columns(2)
                 .spacing([8.0, 4.0])
