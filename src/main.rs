@@ -1,6 +1,6 @@
 use clap::Parser;
 use clap::error::ErrorKind;
-use rmscope::cli::{Cli, Command, analyze, inspect, simulate};
+use rmscope::cli::{Cli, Command, analyze, capture, inspect, simulate};
 use std::io::Write;
 use std::process::ExitCode;
 
@@ -24,6 +24,7 @@ fn main() -> ExitCode {
         Some(Command::Inspect(args)) => inspect::run(args),
         Some(Command::Analyze(args)) => analyze::run(args),
         Some(Command::Simulate(args)) => simulate::run(args),
+        Some(Command::Capture(args)) => capture::run(args),
         #[cfg(feature = "gui")]
         None => return rmscope::ui::run_app(cli.file.clone(), cli.app.clone()),
         #[cfg(not(feature = "gui"))]

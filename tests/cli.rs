@@ -275,3 +275,37 @@ fn simulate_over_http_on_a_busy_port_is_a_one_line_error() {
         &format!("cannot listen on 127.0.0.1:{port}"),
     );
 }
+
+#[test]
+fn capture_without_permission_says_how_to_grant_it() {
+    use std::os::unix::fs::PermissionsExt;
+    // Needs root to become an unprivileged user (CI runs as root).
+    let root = std::fs::read_to_string("/proc/self/status")
+        .is_ok_and(|s| s.lines().any(|l| l.starts_with("Uid:\t0\t")));
+    if !root {
+        let o = rmscope(&["capture", "--interface", "lo", "--duration", "1s"]);
+        assert_one_line_error(&o, "setcap cap_net_raw,cap_net_admin=eip");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let exe = dir.path().join("rmscope");
+    std::fs::copy(env!("CARGO_BIN_EXE_rmscope"), &exe).unwrap();
+    let o = Command::new("setpriv")
+        .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+        .arg(&exe)
+        .args(["capture", "--interface", "lo", "--duration", "1s"])
+        .output()
+        .expect("setpriv (util-linux) runs");
+    assert_one_line_error(&o, "no permission to capture on lo");
+    assert!(stderr(&o).contains("setcap cap_net_raw,cap_net_admin=eip"));
+}
+
+#[test]
+fn capture_lists_interfaces_and_rejects_a_bad_filter() {
+    let o = rmscope(&["capture", "--list"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stdout(&o).lines().any(|l| l == "lo"), "{}", stdout(&o));
+    let o = rmscope(&["capture", "--interface", "no-such-if0", "--duration", "1s"]);
+    assert_one_line_error(&o, "no-such-if0");
+}

@@ -3,6 +3,7 @@
 pub mod export;
 pub mod extract;
 pub mod http;
+pub mod live;
 pub mod packet;
 pub mod reader;
 pub mod synth;

@@ -284,109 +284,123 @@ fn feed(
     }
 }
 
-/// Reads a capture file; `progress` is called now and then; setting `cancel` stops the read.
-pub fn read_file(
-    path: &Path,
-    progress: &mut dyn FnMut(Progress),
-    cancel: &AtomicBool,
-) -> Result<CaptureData, CaptureError> {
-    let meta = std::fs::metadata(path).map_err(|e| CaptureError::Open(format!("{}: {e}", path.display())))?;
-    if meta.is_dir() {
-        return Err(CaptureError::Open(format!("{}: is a directory", path.display())));
+/// Decodes frames as they come (a file being read, or a live interface): the timeline grows
+/// with every complete HTTP message; `finish` flushes what the TCP reassembly still holds.
+pub struct StreamDecoder {
+    dec: Decoder,
+    link: i32,
+    conns: Vec<Conn>,
+    by_key: FxHashMap<(SocketAddr, SocketAddr), usize>,
+    start: Option<u64>,
+    last_time: Time,
+    frame: u32,
+}
+
+impl StreamDecoder {
+    /// A decoder for frames of libpcap link type `link`.
+    pub fn new(link: i32) -> StreamDecoder {
+        let mut dec = Decoder {
+            timeline: Timeline::new(),
+            findings: Vec::new(),
+            stats: Stats {
+                link_type: link,
+                ..Stats::default()
+            },
+            replies: FxHashMap::default(),
+            opts: wsrm::Options {
+                keep_body: false,
+                ..wsrm::Options::default()
+            },
+        };
+        if !packet::supported(link) {
+            dec.findings.push(Finding::new(
+                Severity::Note,
+                1,
+                Time::ZERO,
+                SeqIdx::NONE,
+                format!("link type {link} is not one rmscope reads; frames skipped"),
+            ));
+        }
+        StreamDecoder {
+            dec,
+            link,
+            conns: Vec::new(),
+            by_key: FxHashMap::default(),
+            start: None,
+            last_time: Time::ZERO,
+            frame: 0,
+        }
     }
-    let total = meta.len();
-    let mut cap = pcap::Capture::from_file_with_precision(path, pcap::Precision::Nano)
-        .map_err(|e| CaptureError::Open(format!("{}: not a pcap or pcapng capture ({e})", path.display())))?;
-    let link = cap.get_datalink().0;
-    let mut dec = Decoder {
-        timeline: Timeline::new(),
-        findings: Vec::new(),
-        stats: Stats {
-            link_type: link,
-            ..Stats::default()
-        },
-        replies: FxHashMap::default(),
-        opts: wsrm::Options {
-            keep_body: false,
-            ..wsrm::Options::default()
-        },
-    };
-    let mut conns: Vec<Conn> = Vec::new();
-    let mut by_key: FxHashMap<(SocketAddr, SocketAddr), usize> = FxHashMap::default();
-    let mut start: Option<u64> = None;
-    let mut last_time = Time::ZERO;
-    let mut frame: u32 = 0;
-    if !packet::supported(link) {
-        dec.findings.push(Finding::new(
-            Severity::Note,
-            1,
-            Time::ZERO,
+
+    pub fn timeline(&self) -> &Timeline {
+        &self.dec.timeline
+    }
+
+    /// Decoder findings so far, in the order they were found.
+    pub fn findings(&self) -> &[Finding] {
+        &self.dec.findings
+    }
+
+    pub fn stats(&self) -> &Stats {
+        &self.dec.stats
+    }
+
+    /// Frames pushed so far.
+    pub fn frames(&self) -> u32 {
+        self.frame
+    }
+
+    /// The capture ended in the middle of a record.
+    pub fn cut_short(&mut self, why: &str) {
+        self.dec.stats.truncated = true;
+        self.dec.findings.push(Finding::new(
+            Severity::Error,
+            self.frame,
+            self.last_time,
             SeqIdx::NONE,
-            format!("link type {link} is not one rmscope reads; frames skipped"),
+            format!("capture file is cut short after frame {}: {why}", self.frame),
         ));
     }
-    loop {
-        if frame.is_multiple_of(4096) {
-            if cancel.load(Ordering::Relaxed) {
-                return Err(CaptureError::Cancelled);
-            }
-            progress(Progress {
-                bytes: dec.stats.bytes.min(total),
-                total,
-                frames: dec.stats.frames,
-            });
-        }
-        let pkt = match cap.next_packet() {
-            Ok(p) => p,
-            Err(pcap::Error::NoMorePackets) => break,
-            Err(e) => {
-                // libpcap: "truncated dump file; tried to read N captured bytes, only got M".
-                dec.stats.truncated = true;
-                dec.findings.push(Finding::new(
-                    Severity::Error,
-                    frame,
-                    last_time,
-                    SeqIdx::NONE,
-                    format!("capture file is cut short after frame {frame}: {e}"),
-                ));
-                break;
-            }
-        };
-        frame += 1;
+
+    /// One frame: its time (ns since the Unix epoch), its length on the wire, and the bytes
+    /// captured of it.
+    pub fn push(&mut self, ts_ns: u64, wire_len: u32, data: &[u8]) {
+        self.frame += 1;
+        let frame = self.frame;
+        let dec = &mut self.dec;
         dec.stats.frames += 1;
-        let h = pkt.header;
-        dec.stats.bytes += 16 + h.caplen as u64;
-        let ts = (h.ts.tv_sec as i64).max(0) as u64 * 1_000_000_000 + (h.ts.tv_usec as i64).max(0) as u64;
-        let t0 = *start.get_or_insert(ts);
-        let time = Time(ts.saturating_sub(t0));
-        last_time = last_time.max(time);
-        if !packet::supported(link) {
+        dec.stats.bytes += 16 + data.len() as u64;
+        let t0 = *self.start.get_or_insert(ts_ns);
+        let time = Time(ts_ns.saturating_sub(t0));
+        self.last_time = self.last_time.max(time);
+        if !packet::supported(self.link) {
             dec.stats.skipped_link += 1;
-            continue;
+            return;
         }
-        let mut seg = match packet::tcp_segment(link, pkt.data) {
+        let mut seg = match packet::tcp_segment(self.link, data) {
             Ok(s) => s,
             Err(Skip::NotTcp) => {
                 dec.stats.skipped_not_tcp += 1;
-                continue;
+                return;
             }
             Err(Skip::Fragment) => {
                 dec.stats.skipped_fragments += 1;
-                continue;
+                return;
             }
             Err(Skip::Malformed) => {
                 dec.stats.skipped_malformed += 1;
-                continue;
+                return;
             }
         };
-        seg.missing = h.len.saturating_sub(h.caplen);
+        seg.missing = wire_len.saturating_sub(data.len() as u32);
         let key = if seg.src <= seg.dst {
             (seg.src, seg.dst)
         } else {
             (seg.dst, seg.src)
         };
+        let conns = &mut self.conns;
         // A new SYN on a finished 4-tuple starts a new connection.
-        let idx = match by_key.get(&key) {
+        let idx = match self.by_key.get(&key) {
             Some(&i) if !(seg.syn && conns[i].dirs.iter().all(|d| d.started) && is_closed(&conns[i])) => i,
             _ => {
                 let a = key.0;
@@ -406,7 +420,7 @@ pub fn read_file(
                     dirs: [dir(ea, eb), dir(eb, ea)],
                     requests: VecDeque::new(),
                 });
-                by_key.insert(key, conns.len() - 1);
+                self.by_key.insert(key, conns.len() - 1);
                 conns.len() - 1
             }
         };
@@ -434,7 +448,7 @@ pub fn read_file(
             seg.missing,
             frame,
             time,
-            &mut |c| feed(&mut dec, http, requests, *from, *to, c),
+            &mut |c| feed(dec, http, requests, *from, *to, c),
         );
         let anomalies: Vec<Anomaly> = reasm.anomalies.drain(..).collect();
         for a in anomalies {
@@ -456,49 +470,105 @@ pub fn read_file(
                     to,
                     ..
                 } = dir;
-                reasm.finish(frame, time, &mut |c| {
-                    feed(&mut dec, http, requests, *from, *to, c)
-                });
+                reasm.finish(frame, time, &mut |c| feed(dec, http, requests, *from, *to, c));
             }
         }
     }
-    // End of capture: flush what is still held.
-    for conn in conns.iter_mut() {
-        let Conn { dirs, requests, .. } = conn;
-        for dir in dirs.iter_mut() {
-            let Dir {
-                reasm,
-                http,
-                from,
-                to,
-                ..
-            } = dir;
-            reasm.finish(frame, last_time, &mut |c| {
-                feed(&mut dec, http, requests, *from, *to, c)
+
+    /// The end of the capture: flushes what is still held and counts the connections.
+    pub fn finish(mut self) -> CaptureData {
+        let dec = &mut self.dec;
+        for conn in self.conns.iter_mut() {
+            let Conn { dirs, requests, .. } = conn;
+            for dir in dirs.iter_mut() {
+                let Dir {
+                    reasm,
+                    http,
+                    from,
+                    to,
+                    ..
+                } = dir;
+                reasm.finish(self.frame, self.last_time, &mut |c| {
+                    feed(dec, http, requests, *from, *to, c)
+                });
+            }
+        }
+        dec.stats.start_ns = self.start.unwrap_or(0);
+        dec.stats.tcp_connections = self.conns.len() as u64;
+        for c in &self.conns {
+            let kinds: Vec<Option<bool>> = c.dirs.iter().map(|d| d.http.is_http()).collect();
+            if kinds.contains(&Some(true)) {
+                dec.stats.http_connections += 1;
+            } else if kinds.contains(&Some(false)) {
+                dec.stats.other_connections += 1;
+            }
+        }
+        let mut dec = self.dec;
+        dec.findings.sort_by_key(|f| f.frame);
+        CaptureData {
+            timeline: dec.timeline,
+            findings: dec.findings,
+            stats: dec.stats,
+        }
+    }
+
+    /// Connection counts so far (a live capture's status line).
+    pub fn connections(&self) -> u64 {
+        self.conns.len() as u64
+    }
+}
+
+/// Reads a capture file; `progress` is called now and then; setting `cancel` stops the read.
+pub fn read_file(
+    path: &Path,
+    progress: &mut dyn FnMut(Progress),
+    cancel: &AtomicBool,
+) -> Result<CaptureData, CaptureError> {
+    let meta = std::fs::metadata(path).map_err(|e| CaptureError::Open(format!("{}: {e}", path.display())))?;
+    if meta.is_dir() {
+        return Err(CaptureError::Open(format!("{}: is a directory", path.display())));
+    }
+    let total = meta.len();
+    let mut cap = pcap::Capture::from_file_with_precision(path, pcap::Precision::Nano)
+        .map_err(|e| CaptureError::Open(format!("{}: not a pcap or pcapng capture ({e})", path.display())))?;
+    let mut dec = StreamDecoder::new(cap.get_datalink().0);
+    loop {
+        if dec.frames().is_multiple_of(4096) {
+            if cancel.load(Ordering::Relaxed) {
+                return Err(CaptureError::Cancelled);
+            }
+            progress(Progress {
+                bytes: dec.stats().bytes.min(total),
+                total,
+                frames: dec.stats().frames,
             });
         }
+        let pkt = match cap.next_packet() {
+            Ok(p) => p,
+            Err(pcap::Error::NoMorePackets) => break,
+            Err(e) => {
+                // libpcap: "truncated dump file; tried to read N captured bytes, only got M".
+                dec.cut_short(&e.to_string());
+                break;
+            }
+        };
+        dec.push(timestamp_ns(pkt.header), pkt.header.len, pkt.data);
     }
-    dec.stats.start_ns = start.unwrap_or(0);
-    dec.stats.tcp_connections = conns.len() as u64;
-    for c in &conns {
-        let kinds: Vec<Option<bool>> = c.dirs.iter().map(|d| d.http.is_http()).collect();
-        if kinds.contains(&Some(true)) {
-            dec.stats.http_connections += 1;
-        } else if kinds.contains(&Some(false)) {
-            dec.stats.other_connections += 1;
-        }
-    }
+    let frames = dec.stats().frames;
+    let data = dec.finish();
     progress(Progress {
         bytes: total,
         total,
-        frames: dec.stats.frames,
+        frames,
     });
-    dec.findings.sort_by_key(|f| f.frame);
-    Ok(CaptureData {
-        timeline: dec.timeline,
-        findings: dec.findings,
-        stats: dec.stats,
-    })
+    Ok(data)
+}
+
+/// A libpcap record's time in ns since the Unix epoch (the handle is opened with nanosecond
+/// precision, so `tv_usec` holds nanoseconds).
+#[allow(clippy::unnecessary_cast)] // time_t and suseconds_t are 32-bit on some targets.
+pub fn timestamp_ns(h: &pcap::PacketHeader) -> u64 {
+    (h.ts.tv_sec as i64).max(0) as u64 * 1_000_000_000 + (h.ts.tv_usec as i64).max(0) as u64
 }
 
 fn is_closed(c: &Conn) -> bool {

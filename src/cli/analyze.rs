@@ -41,16 +41,27 @@ pub fn load(path: &std::path::Path, inactivity: Duration) -> Result<(CaptureData
 }
 
 pub fn run(args: &Args) -> Result<String, CliError> {
-    let (data, mut analysis) = load(&args.file, args.inactivity_timeout)?;
+    let (data, analysis) = load(&args.file, args.inactivity_timeout)?;
+    render(&args.file, &data, analysis, args.json, args.csv)
+}
+
+/// The summary of a decoded capture as text, JSON or the timeline as CSV (also `capture`).
+pub fn render(
+    file: &std::path::Path,
+    data: &CaptureData,
+    mut analysis: Analysis,
+    json: bool,
+    as_csv: bool,
+) -> Result<String, CliError> {
     let mut findings = data.findings.clone();
     findings.append(&mut analysis.findings);
     findings.sort_by_key(|f| (f.frame, f.time));
-    if args.csv {
+    if as_csv {
         return csv(&data.timeline);
     }
-    if args.json {
+    if json {
         let report = JsonReport {
-            file: args.file.display().to_string(),
+            file: file.display().to_string(),
             frames: data.stats.frames,
             truncated: data.stats.truncated,
             stats: &data.stats,
@@ -64,13 +75,7 @@ pub fn run(args: &Args) -> Result<String, CliError> {
         s.push('\n');
         return Ok(s);
     }
-    Ok(text(
-        &args.file,
-        &data,
-        &analysis.sequences,
-        &findings,
-        &data.timeline,
-    ))
+    Ok(text(file, data, &analysis.sequences, &findings, &data.timeline))
 }
 
 #[derive(Serialize)]

@@ -1,6 +1,7 @@
 //! The command line: `rmscope [FILE]` opens the app; subcommands work without a window.
 
 pub mod analyze;
+pub mod capture;
 pub mod inspect;
 pub mod simulate;
 
@@ -68,6 +69,8 @@ pub enum Command {
     Analyze(analyze::Args),
     /// Run the embedded RM source + destination over a seeded lossy link in virtual time.
     Simulate(Box<simulate::Args>),
+    /// Capture WS-RM traffic from a network interface for a while and analyse it.
+    Capture(capture::Args),
 }
 
 /// A failure the CLI reports as one line on stderr with exit code 2.
