@@ -474,3 +474,59 @@ fn the_http_loopback_link_runs_in_real_time_with_the_preset_drops() {
     }
     assert!(h.query_by_label_contains("finished").is_some());
 }
+
+#[test]
+fn a_live_capture_on_lo_follows_the_http_session() {
+    let mut h = harness(StartOptions {
+        preset: Some("single-loss".into()),
+        ..StartOptions::default()
+    });
+    h.get_by_label("Capture").click();
+    frames(&mut h);
+    h.get_by_label("Live from an interface…").click();
+    frames(&mut h);
+    h.get_by_label("Start").click();
+    frames(&mut h);
+    if let Some(e) = h.state().live_capture.error.clone() {
+        // Without the right to capture the window says how to get it (CI runs as root).
+        assert!(e.contains("setcap cap_net_raw,cap_net_admin=eip"), "{e}");
+        assert!(h.query_by_label_contains("no permission to capture").is_some());
+        return;
+    }
+    assert!(h.state().live_capture.running.is_some());
+    {
+        let form = &mut h.state_mut().form;
+        form.messages = "20".into();
+        form.msg_rate = String::new();
+    }
+    h.get_by_label("HTTP loopback").click();
+    frames(&mut h);
+    h.get_by_label("Apply (restart live)").click();
+    settle(&mut h, "the HTTP session to finish", |a| {
+        a.live.done && a.live.real_time()
+    });
+    // The capture grows while it runs.
+    settle(&mut h, "frames to be decoded", |a| {
+        a.capture.as_ref().is_some_and(|c| c.timeline.wires.len() > 20)
+    });
+    std::thread::sleep(Duration::from_millis(300));
+    h.get_by_label("Stop").click();
+    settle(&mut h, "the capture to stop", |a| {
+        a.live_capture.running.is_none()
+    });
+    let app = h.state();
+    assert_eq!(app.live_capture.error, None);
+    let report = &app.live.report;
+    let own = &app.live.data.analysis.sequences[0];
+    let cap = app.capture.as_ref().expect("the captured dataset");
+    let s = cap
+        .analysis
+        .sequences
+        .iter()
+        .find(|s| s.id == own.id)
+        .expect("the session's sequence was captured");
+    // The scripted drop never reached the socket: the capture sees one transmission fewer.
+    assert_eq!(s.transmissions, report.transmissions - report.lost_on_link);
+    assert_eq!(s.acks, report.acks);
+    assert!(s.terminated);
+}

@@ -199,6 +199,13 @@ fn capture_loop(
         }
         if last.elapsed() >= UPDATE_EVERY {
             last = Instant::now();
+            // Readers of the file (the detail pane) see every frame decoded so far.
+            if let Some(w) = writer.as_mut()
+                && let Err(e) = w.flush()
+            {
+                error = Some(format!("writing the capture file: {e}"));
+                break;
+            }
             let delta = dec.timeline().delta(&mut cursor);
             let findings = dec.findings()[findings_sent..].to_vec();
             findings_sent = dec.findings().len();

@@ -421,6 +421,7 @@ impl StreamDecoder {
                     requests: VecDeque::new(),
                 });
                 self.by_key.insert(key, conns.len() - 1);
+                dec.stats.tcp_connections = conns.len() as u64;
                 conns.len() - 1
             }
         };

@@ -38,6 +38,12 @@ pub struct AppArgs {
     /// Live speed factor, 0.1 to 100 (virtual seconds per real second).
     #[arg(long, value_parser = parse_speed)]
     pub speed: Option<f64>,
+    /// Start capturing on this interface at once (Capture → Live), e.g. `lo`.
+    #[arg(long, conflicts_with = "file")]
+    pub capture: Option<String>,
+    /// BPF filter for --capture.
+    #[arg(long, default_value = "tcp", requires = "capture")]
+    pub filter: String,
 }
 
 pub fn parse_preset(s: &str) -> Result<String, String> {

@@ -36,6 +36,8 @@ pub struct StartOptions {
     pub view: Option<String>,
     pub preset: Option<String>,
     pub speed: Option<f64>,
+    /// Start a live capture: interface and BPF filter.
+    pub capture: Option<(String, String)>,
 }
 
 /// What survives a restart (eframe persistence).
@@ -79,6 +81,8 @@ pub struct App {
     /// Whether the capture (rather than the live session) is on screen.
     pub showing_capture: bool,
     pub loader: Option<Loader>,
+    /// Capture → Live: the window and the capture it runs.
+    pub live_capture: super::live_capture::CaptureWindow,
     pub form: SettingsForm,
     pub plots: PlotsState,
     pub table: TableState,
@@ -206,6 +210,7 @@ impl App {
             title: String::new(),
             config_choice: None,
             snippet_open: false,
+            live_capture: Default::default(),
             png: None,
             central_rect: egui::Rect::NOTHING,
         };
@@ -220,6 +225,14 @@ impl App {
         }
         if let Some(f) = &opts.file {
             app.open_capture(f, &ctx);
+        }
+        if let Some((interface, filter)) = &opts.capture {
+            let w = &mut app.live_capture;
+            (w.open, w.interface, w.filter) = (true, interface.clone(), filter.clone());
+            if let Some(d) = w.start(&ctx) {
+                app.capture = Some(d);
+                app.showing_capture = true;
+            }
         }
         app
     }
@@ -256,6 +269,8 @@ impl App {
         if let Some(l) = &self.loader {
             l.cancel();
         }
+        // A file replaces the capture being taken: end it first.
+        self.live_capture.running = None;
         self.loader = Some(Loader::start(path, ctx.clone()));
         if let Some(dir) = path.parent() {
             self.last_dir = Some(dir.to_path_buf());
@@ -358,6 +373,7 @@ impl App {
     /// Takes results from the background work.
     fn poll(&mut self, ctx: &egui::Context) {
         self.live.poll();
+        self.live_capture.poll(&mut self.capture);
         self.compare.poll();
         if let Some(r) = self.loader.as_ref().and_then(|l| l.poll()) {
             let path = self.loader.take().expect("polled").path;
@@ -528,6 +544,20 @@ impl App {
                 ui.separator();
                 if ui.button("Quit").clicked() {
                     ctx.send_viewport_cmd(egui::ViewportCommand::Close);
+                }
+            });
+            ui.menu_button("Capture", |ui| {
+                if ui.button("Live from an interface…").clicked() {
+                    self.live_capture.open = true;
+                }
+                if ui
+                    .add_enabled(
+                        self.live_capture.running.is_some(),
+                        egui::Button::new("Stop live capture"),
+                    )
+                    .clicked()
+                {
+                    self.live_capture.stop();
                 }
             });
             ui.menu_button("View", |ui| {
@@ -713,6 +743,18 @@ impl App {
     }
 
     fn windows(&mut self, ctx: &egui::Context) {
+        use super::live_capture::CaptureAction;
+        match self.live_capture.ui(ctx, &mut self.dialogs) {
+            CaptureAction::Start => {
+                if let Some(d) = self.live_capture.start(ctx) {
+                    self.capture = Some(d);
+                    self.showing_capture = true;
+                    self.select(None);
+                }
+            }
+            CaptureAction::Stop => self.live_capture.stop(),
+            CaptureAction::None => {}
+        }
         if let Some((file, bindings)) = &self.config_choice {
             let mut chosen = None;
             let mut open = true;

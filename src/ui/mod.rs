@@ -7,6 +7,7 @@ pub mod detail;
 pub mod dialogs;
 pub mod findings;
 pub mod ladder;
+pub mod live_capture;
 pub mod live_source;
 pub mod loader;
 pub mod model;
@@ -28,6 +29,7 @@ pub fn run_app(file: Option<PathBuf>, args: AppArgs) -> ExitCode {
         view: args.view,
         preset: args.preset,
         speed: args.speed,
+        capture: args.capture.map(|i| (i, args.filter)),
     };
     let options = eframe::NativeOptions {
         // Explicit: test builds also compile wgpu (egui_kittest), which would flip the default.

@@ -123,6 +123,15 @@ impl Dataset {
         self.version += 1;
     }
 
+    /// More of a capture being taken: the timeline's growth, new decoder findings, the counts.
+    pub fn extend_capture(&mut self, delta: crate::trace::Delta, findings: Vec<Finding>, stats: Stats) {
+        self.timeline.apply(delta);
+        self.decoder_findings.extend(findings);
+        self.stats = Some(stats);
+        self.now = self.end_time();
+        self.version += 1;
+    }
+
     /// Whether the timeline grew since the last analysis.
     pub fn stale(&self) -> bool {
         self.analysed_wires != self.timeline.wires.len()
