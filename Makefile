@@ -42,6 +42,7 @@ clippy: deps-build
 bench: deps-test
 	$(CARGO) bench --bench engine --bench codec --bench ui
 	benches/analyze.sh
+	benches/http_loopback.sh
 
 # PNGs of each view, from the real app under Xvfb (shown in the README).
 screenshots: deps-test

@@ -31,3 +31,15 @@ shot inactivity 8 --view inactivity --preset inactivity-timeout --speed 10
 shot ladder 4 --view ladder captures/single-loss-2005.pcap
 shot compare 8 --view compare
 shot unordered 4 captures/unordered-reorder-1.1.pcap
+
+# Capture → Live on lo while the pair runs over HTTP loopback (needs root or the capability).
+xvfb-run -a -s "-screen 0 1400x900x24" bash -c '
+    "$0" --capture lo --view sequence >/dev/null 2>&1 &
+    pid=$!
+    sleep 2
+    "$0" simulate --transport http --messages 400 --rate 100 --loss 0.02 >/dev/null 2>&1
+    sleep 1
+    import -window root "'"$OUT"'/live-capture.png"
+    kill $pid; wait $pid 2>/dev/null || true
+' "$BIN"
+echo "wrote $OUT/live-capture.png"
