@@ -31,6 +31,8 @@ pub enum ErrorKind {
     InvalidContent,
     /// Elements of two WS-RM versions in one message.
     VersionMismatch,
+    /// Binary XML ([MC-NBFX]) records that cannot be read.
+    Binary,
 }
 
 /// A decode failure at a byte offset, naming the element.

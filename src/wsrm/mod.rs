@@ -1,6 +1,7 @@
 //! The WS-RM wire model and its codec (smoltcp's Packet/Repr split: `model` is the Repr,
 //! `decode`/`encode` turn bytes into it and back).
 
+pub mod binary;
 mod decode;
 pub mod duration;
 mod encode;
