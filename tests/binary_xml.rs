@@ -175,3 +175,144 @@ fn bad_input_names_the_byte_and_never_panics() {
         let _ = binary::decode_binary(&m, Some(&mut Session::new()), &wsrm::Options::default());
     }
 }
+
+mod common;
+
+/// A WS-RM 2005/02 data message in binary XML, written record by record: dictionary strings
+/// for SOAP and WS-Addressing, literal strings for WS-RM (not in the static dictionary).
+fn binary_rm_message(number: u8) -> Vec<u8> {
+    fn s(v: &mut Vec<u8>, text: &str) {
+        v.push(text.len() as u8);
+        v.extend_from_slice(text.as_bytes());
+    }
+    let mut v = vec![0x56, 0x02]; // <s:Envelope>
+    v.extend([0x0B, 0x01, b's', 0x04]); // xmlns:s = soap-envelope (1.2)
+    v.extend([0x0B, 0x01, b'a', 0x06]); // xmlns:a = addressing 1.0
+    v.push(0x09); // xmlns:r = WS-RM 2005/02
+    s(&mut v, "r");
+    s(&mut v, "http://schemas.xmlsoap.org/ws/2005/02/rm");
+    v.extend([0x56, 0x08]); // <s:Header>
+    v.push(0x6F); // <r:Sequence> (PrefixElement r: 0x5E + 17)
+    s(&mut v, "Sequence");
+    v.push(0x6F);
+    s(&mut v, "Identifier");
+    v.push(0x99); // Chars8TextWithEndElement
+    s(&mut v, "urn:uuid:0b1e7a5e-0000-4000-8000-000000000001");
+    v.push(0x6F);
+    s(&mut v, "MessageNumber");
+    v.extend([0x89, number]); // Int8TextWithEndElement
+    v.push(0x01); // </r:Sequence>
+    v.extend([0x44, 0x0A, 0x1E, 0x00, 0x82]); // <a:Action s:mustUnderstand="1">
+    v.push(0x99);
+    s(&mut v, "http://tempuri.org/IService/Notify");
+    v.push(0x01); // </s:Header>
+    v.extend([0x56, 0x0E]); // <s:Body>
+    v.push(0x40);
+    s(&mut v, "Notify");
+    v.push(0x99);
+    s(&mut v, "note 2");
+    v.extend([0x01, 0x01]); // </s:Body></s:Envelope>
+    v
+}
+
+#[test]
+fn msbin1_over_http_in_a_capture_decodes_like_text() {
+    use common::*;
+    use rmscope::capture::writer::Format;
+    use rmscope::trace::WireKind;
+    let dir = tempfile::tempdir().unwrap();
+    let mut b = Builder::new();
+    let mut c = b.connect("10.0.0.1:50000", "10.0.0.2:8080");
+    for n in 1..=3u8 {
+        let body = binary_rm_message(n);
+        let mut req = format!(
+            "POST /svc HTTP/1.1\r\nContent-Type: application/soap+msbin1\r\nContent-Length: {}\r\n\r\n",
+            body.len()
+        )
+        .into_bytes();
+        req.extend_from_slice(&body);
+        b.raw(&mut c, true, &req);
+        b.raw(
+            &mut c,
+            false,
+            b"HTTP/1.1 202 Accepted\r\nContent-Length: 0\r\n\r\n",
+        );
+    }
+    // A body that is not valid binary XML is a finding, not a failure.
+    let junk = [0x56, 0x02, 0xC0];
+    let mut req = format!(
+        "POST /svc HTTP/1.1\r\nContent-Type: application/soap+msbin1\r\nContent-Length: {}\r\n\r\n",
+        junk.len()
+    )
+    .into_bytes();
+    req.extend_from_slice(&junk);
+    b.raw(&mut c, true, &req);
+    b.close(&mut c);
+    let path = temp_path(&dir, "msbin1.pcap");
+    b.write(&path, Format::Pcap, Link::Ethernet);
+    let d = rmscope::capture::read_file(&path, &mut |_| {}, &Default::default()).unwrap();
+    let data: Vec<u64> = d
+        .timeline
+        .wires
+        .iter()
+        .filter(|w| w.kind == WireKind::Data)
+        .map(|w| w.number)
+        .collect();
+    assert_eq!(data, [1, 2, 3]);
+    assert_eq!(d.stats.wsrm_messages, 3);
+    let id = &d.timeline.sequences[0].identifier;
+    assert_eq!(id.as_str(), "urn:uuid:0b1e7a5e-0000-4000-8000-000000000001");
+    assert_eq!(d.findings.len(), 1, "{:?}", d.findings);
+    assert!(
+        d.findings[0].text.contains("unknown record type 0xC0"),
+        "{}",
+        d.findings[0].text
+    );
+}
+
+#[test]
+fn inspect_reads_a_binary_envelope() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |args: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_rmscope"))
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let f = dir.path().join("m.bin");
+    std::fs::write(&f, binary_rm_message(7)).unwrap();
+    let o = run(&["inspect", "--binary", "--json", f.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["rm_version"], "2005/02");
+    assert_eq!(v["sequence"]["message_number"], 7);
+    assert_eq!(v["action"], "http://tempuri.org/IService/Notify");
+    // msbinsession1: the StringTable in front, or the strings from a dictionary file.
+    let p = dir.path().join("session.bin");
+    std::fs::write(&p, nmf_example_payload()).unwrap();
+    let o = run(&["inspect", "--binary", "--session", p.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(String::from_utf8_lossy(&o.stdout).contains("http://tempuri.org/IOneWayContract/Execute"));
+    let doc = dir.path().join("doc.bin");
+    std::fs::write(&doc, &nmf_example_payload()[117..]).unwrap();
+    let dict = dir.path().join("dict.txt");
+    std::fs::write(
+        &dict,
+        "http://tempuri.org/IOneWayContract/Execute\nnet.tcp://SampleServer/SampleApp/\nExecute\nhttp://tempuri.org/\nsendString\n",
+    )
+    .unwrap();
+    let o = run(&[
+        "inspect",
+        "--binary",
+        "--dictionary",
+        dict.to_str().unwrap(),
+        doc.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    // Without the strings: a one-line error naming the id.
+    let o = run(&["inspect", "--binary", doc.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(err.trim_end().lines().count(), 1);
+    assert!(err.contains("dictionary string 1 was never defined"), "{err}");
+}

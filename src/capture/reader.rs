@@ -6,7 +6,7 @@ use super::packet::{self, Skip};
 use super::tcp::{Anomaly, Chunk, Reassembler};
 use crate::analysis::{Finding, Severity};
 use crate::trace::{SeqIdx, Time, Timeline, WireFlags, WireKind, WireMeta};
-use crate::wsrm::{self, Body};
+use crate::wsrm::{self, Body, binary};
 use rustc_hash::FxHashMap;
 use serde::Serialize;
 use std::collections::VecDeque;
@@ -141,14 +141,36 @@ impl Decoder {
         if is_response && status < 200 {
             return; // 100 Continue and friends: interim, not the answer.
         }
-        let body = trim_start(m.body);
+        let content_type = m.content_type.as_deref().map(str::to_ascii_lowercase);
+        // WCF's binary encoding over HTTP: msbin1, or msbinsession1 (no session scope on HTTP:
+        // each body starts a dictionary of its own).
+        let binary = content_type.as_deref().and_then(|c| {
+            if c.starts_with(binary::MSBINSESSION1) {
+                Some(true)
+            } else if c.starts_with(binary::MSBIN1) {
+                Some(false)
+            } else {
+                None
+            }
+        });
+        let body = if binary.is_some() {
+            m.body
+        } else {
+            trim_start(m.body)
+        };
         let looks_xml = body.first() == Some(&b'<')
-            || m.content_type.as_deref().is_some_and(|c| {
-                let c = c.to_ascii_lowercase();
-                c.contains("xml") || c.contains("soap")
-            });
+            || content_type
+                .as_deref()
+                .is_some_and(|c| c.contains("xml") || c.contains("soap"));
         let envelope = if !body.is_empty() && looks_xml {
-            match wsrm::decode_with(body, &self.opts) {
+            let decoded = match binary {
+                Some(session) => {
+                    let mut s = binary::Session::new();
+                    binary::decode_binary(body, session.then_some(&mut s), &self.opts)
+                }
+                None => wsrm::decode_with(body, &self.opts),
+            };
+            match decoded {
                 Ok(d) => Some(d.envelope),
                 Err(e) => {
                     self.finding(

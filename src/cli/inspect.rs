@@ -19,6 +19,16 @@ pub struct Args {
     /// WS-RM version to assume for an undeclared `wsrm` prefix: 2005/02 or 1.1.
     #[arg(long, value_parser = parse_rm_version)]
     pub rm_version: Option<RmVersion>,
+    /// The file is WCF binary XML (application/soap+msbin1, [MC-NBFX] with the [MC-NBFS]
+    /// static dictionary) instead of text.
+    #[arg(long)]
+    pub binary: bool,
+    /// With --binary: the file starts with an [MC-NBFSE] StringTable (msbinsession1, net.tcp).
+    #[arg(long, requires = "binary")]
+    pub session: bool,
+    /// With --binary: session strings defined by earlier envelopes, one per line (ids 1, 3, 5, …).
+    #[arg(long, requires = "binary")]
+    pub dictionary: Option<PathBuf>,
 }
 
 pub fn parse_rm_version(s: &str) -> Result<RmVersion, String> {
@@ -36,8 +46,12 @@ pub fn run(args: &Args) -> Result<String, CliError> {
         ..wsrm::Options::default()
     };
     let bytes = read_limited(&args.file, opts.max_size as u64)?;
-    let decoded =
-        wsrm::decode_with(&bytes, &opts).map_err(|e| CliError(format!("{}: {e}", args.file.display())))?;
+    let decoded = if args.binary {
+        decode_binary(args, &bytes, &opts)
+    } else {
+        wsrm::decode_with(&bytes, &opts)
+    }
+    .map_err(|e| CliError(format!("{}: {e}", args.file.display())))?;
     Ok(if args.json {
         let mut s = serde_json::to_string_pretty(&Report::new(&decoded)).expect("report serialises");
         s.push('\n');
@@ -45,6 +59,36 @@ pub fn run(args: &Args) -> Result<String, CliError> {
     } else {
         text(&decoded)
     })
+}
+
+/// `--binary`: the static dictionary, plus the session strings of `--dictionary` and of the
+/// file's own StringTable (`--session`).
+fn decode_binary(
+    args: &Args,
+    bytes: &[u8],
+    opts: &wsrm::Options,
+) -> Result<wsrm::Decoded, wsrm::DecodeError> {
+    use wsrm::binary::{Session, decode_binary};
+    let mut session = match &args.dictionary {
+        Some(p) => {
+            let text = std::fs::read_to_string(p).map_err(|e| {
+                wsrm::DecodeError::new(wsrm::ErrorKind::Binary, 0, None, format!("{}: {e}", p.display()))
+            })?;
+            Session::from_strings(text.lines().map(str::to_string))
+                .map_err(|e| wsrm::DecodeError::new(wsrm::ErrorKind::Binary, 0, None, e))?
+        }
+        None => Session::new(),
+    };
+    if args.session {
+        decode_binary(bytes, Some(&mut session), opts)
+    } else if args.dictionary.is_some() {
+        // Strings from elsewhere but no table in the file: an empty table in front.
+        let mut with_table = vec![0u8];
+        with_table.extend_from_slice(bytes);
+        decode_binary(&with_table, Some(&mut session), opts)
+    } else {
+        decode_binary(bytes, None, opts)
+    }
 }
 
 /// The JSON shape of `inspect --json` (documented in README).

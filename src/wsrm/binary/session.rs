@@ -19,6 +19,19 @@ impl Session {
         Session::default()
     }
 
+    /// A session already holding `strings` (ids 1, 3, 5, …), e.g. from earlier envelopes.
+    pub fn from_strings<I: IntoIterator<Item = String>>(strings: I) -> Result<Session, String> {
+        let mut s = Session::new();
+        for v in strings {
+            s.bytes += v.len();
+            if s.bytes > MAX_SESSION_BYTES {
+                return Err(format!("session dictionary beyond {MAX_SESSION_BYTES} bytes"));
+            }
+            s.strings.push(v);
+        }
+        Ok(s)
+    }
+
     /// The string of an odd id.
     pub fn get(&self, id: u32) -> Option<&str> {
         if id.is_multiple_of(2) {
