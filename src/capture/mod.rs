@@ -4,6 +4,7 @@ pub mod export;
 pub mod extract;
 pub mod http;
 pub mod live;
+pub mod nmf;
 pub mod packet;
 pub mod reader;
 pub mod synth;

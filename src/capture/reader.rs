@@ -2,6 +2,7 @@
 //! HTTP messages → SOAP envelopes → wires. Reports progress, can be cancelled, keeps no XML.
 
 use super::http::{HttpStream, Message, Problem, Start};
+use super::nmf::{self, NmfStream};
 use super::packet::{self, Skip};
 use super::tcp::{Anomaly, Chunk, Reassembler};
 use crate::analysis::{Finding, Severity};
@@ -33,6 +34,9 @@ pub struct Stats {
     pub http_messages: u64,
     pub soap_messages: u64,
     pub wsrm_messages: u64,
+    /// net.tcp ([MC-NMF]) connections and the envelopes they carried.
+    pub nmf_connections: u64,
+    pub nmf_envelopes: u64,
     /// The file ends in the middle of a record.
     pub truncated: bool,
     /// Absolute time of the first frame, ns since the Unix epoch (timeline times are relative).
@@ -95,6 +99,8 @@ struct Pending {
 struct Dir {
     reasm: Reassembler,
     http: HttpStream,
+    /// Set when the stream turned out to be .NET Message Framing (net.tcp) instead of HTTP.
+    nmf: Option<NmfStream>,
     from: u16,
     to: u16,
     started: bool,
@@ -104,6 +110,8 @@ struct Conn {
     a: SocketAddr,
     dirs: [Dir; 2],
     requests: VecDeque<Pending>,
+    /// The connection speaks .NET Message Framing, with this encoding (the initiator's preamble).
+    nmf: Option<nmf::Encoding>,
 }
 
 /// State shared by all connections while reading.
@@ -262,6 +270,51 @@ impl Decoder {
         }
     }
 
+    /// One net.tcp envelope, decoded by the encoding its preamble named.
+    fn on_envelope(&mut self, e: nmf::Envelope<'_>, session: &mut binary::Session, from: u16, to: u16) {
+        self.stats.nmf_envelopes += 1;
+        let meta = WireMeta {
+            size: e.wire_len as u32,
+            frame: e.last_frame,
+            origin: origin(e.first_frame, e.first_offset),
+        };
+        let decoded = match e.encoding {
+            nmf::Encoding::Text => wsrm::decode_with(trim_start(e.payload), &self.opts),
+            nmf::Encoding::Binary => binary::decode_binary(e.payload, None, &self.opts),
+            nmf::Encoding::BinarySession => binary::decode_binary(e.payload, Some(session), &self.opts),
+            nmf::Encoding::Unsupported => {
+                self.finding(
+                    Severity::Note,
+                    e.last_frame,
+                    e.time,
+                    SeqIdx::NONE,
+                    "net.tcp envelope in a compressed or unknown encoding: not decoded".into(),
+                );
+                self.timeline.add_plain(e.time, from, to, meta);
+                return;
+            }
+        };
+        match decoded {
+            Ok(d) => {
+                self.stats.soap_messages += 1;
+                if d.envelope.rm_version.is_some() {
+                    self.stats.wsrm_messages += 1;
+                }
+                self.timeline.add_wire(e.time, from, to, &d.envelope, meta);
+            }
+            Err(err) => {
+                self.finding(
+                    Severity::Warn,
+                    e.last_frame,
+                    e.time,
+                    SeqIdx::NONE,
+                    format!("net.tcp envelope does not decode: {err}"),
+                );
+                self.timeline.add_plain(e.time, from, to, meta);
+            }
+        }
+    }
+
     fn on_problem(&mut self, p: Problem, time: Time) {
         match p {
             Problem::NotHttp => {}
@@ -276,15 +329,20 @@ fn trim_start(b: &[u8]) -> &[u8] {
     &b[n..]
 }
 
-/// Feeds one reassembled chunk of a direction to its HTTP parser.
-fn feed(
-    dec: &mut Decoder,
-    http: &mut HttpStream,
-    requests: &mut VecDeque<Pending>,
+/// What a direction's bytes go to.
+struct Sink<'a> {
+    http: &'a mut HttpStream,
+    nmf: &'a mut Option<NmfStream>,
+    /// The connection is net.tcp, with this encoding (shared by both directions).
+    conn_nmf: &'a mut Option<nmf::Encoding>,
+    requests: &'a mut VecDeque<Pending>,
     from: u16,
     to: u16,
-    chunk: Chunk<'_>,
-) {
+}
+
+/// Feeds one reassembled chunk of a direction to its parser: HTTP, or .NET Message Framing when
+/// the stream starts with an NMF preamble (net.tcp, recognised by content on any port).
+fn feed(dec: &mut Decoder, sink: &mut Sink<'_>, chunk: Chunk<'_>) {
     if let Chunk::Gap { len, frame, time } = chunk {
         dec.finding(
             Severity::Warn,
@@ -297,10 +355,40 @@ fn feed(
     let time = match chunk {
         Chunk::Data { time, .. } | Chunk::Gap { time, .. } | Chunk::End { time, .. } => time,
     };
+    if sink.nmf.is_none()
+        && sink.http.is_http().is_none()
+        && let Chunk::Data { bytes, .. } = chunk
+    {
+        if let Some(encoding) = *sink.conn_nmf {
+            *sink.nmf = Some(NmfStream::responder(encoding));
+        } else if nmf::starts_nmf(bytes) {
+            dec.stats.nmf_connections += 1;
+            *sink.nmf = Some(NmfStream::new());
+        }
+    }
+    let (from, to) = (sink.from, sink.to);
+    if let Some(nmf) = sink.nmf.as_mut() {
+        let mut problems = Vec::new();
+        nmf.feed(
+            chunk,
+            &mut |e, session| dec.on_envelope(e, session, from, to),
+            &mut |p| problems.push(p),
+        );
+        for p in problems {
+            dec.finding(Severity::Warn, p.frame, p.time, SeqIdx::NONE, p.why);
+        }
+        // The initiator's preamble names the encoding both directions use.
+        if nmf.initiator {
+            *sink.conn_nmf = Some(nmf.encoding());
+        }
+        return;
+    }
     let mut problems = Vec::new();
-    http.feed(chunk, &mut |m| dec.on_message(m, from, to, requests), &mut |p| {
-        problems.push(p)
-    });
+    let requests = &mut *sink.requests;
+    sink.http
+        .feed(chunk, &mut |m| dec.on_message(m, from, to, requests), &mut |p| {
+            problems.push(p)
+        });
     for p in problems {
         dec.on_problem(p, time);
     }
@@ -433,6 +521,7 @@ impl StreamDecoder {
                 let dir = |from, to| Dir {
                     reasm: Reassembler::new(),
                     http: HttpStream::new(),
+                    nmf: None,
                     from,
                     to,
                     started: false,
@@ -441,6 +530,7 @@ impl StreamDecoder {
                     a,
                     dirs: [dir(ea, eb), dir(eb, ea)],
                     requests: VecDeque::new(),
+                    nmf: None,
                 });
                 self.by_key.insert(key, conns.len() - 1);
                 dec.stats.tcp_connections = conns.len() as u64;
@@ -449,10 +539,16 @@ impl StreamDecoder {
         };
         let conn = &mut conns[idx];
         let d = usize::from(seg.src != conn.a);
-        let Conn { dirs, requests, .. } = conn;
+        let Conn {
+            dirs,
+            requests,
+            nmf: conn_nmf,
+            ..
+        } = conn;
         let Dir {
             reasm,
             http,
+            nmf,
             from,
             to,
             started,
@@ -471,7 +567,17 @@ impl StreamDecoder {
             seg.missing,
             frame,
             time,
-            &mut |c| feed(dec, http, requests, *from, *to, c),
+            &mut |c| {
+                let mut sink = Sink {
+                    http,
+                    nmf,
+                    conn_nmf,
+                    requests,
+                    from: *from,
+                    to: *to,
+                };
+                feed(dec, &mut sink, c)
+            },
         );
         let anomalies: Vec<Anomaly> = reasm.anomalies.drain(..).collect();
         for a in anomalies {
@@ -489,11 +595,22 @@ impl StreamDecoder {
                 let Dir {
                     reasm,
                     http,
+                    nmf,
                     from,
                     to,
                     ..
                 } = dir;
-                reasm.finish(frame, time, &mut |c| feed(dec, http, requests, *from, *to, c));
+                reasm.finish(frame, time, &mut |c| {
+                    let mut sink = Sink {
+                        http,
+                        nmf,
+                        conn_nmf,
+                        requests,
+                        from: *from,
+                        to: *to,
+                    };
+                    feed(dec, &mut sink, c)
+                });
             }
         }
     }
@@ -502,17 +619,31 @@ impl StreamDecoder {
     pub fn finish(mut self) -> CaptureData {
         let dec = &mut self.dec;
         for conn in self.conns.iter_mut() {
-            let Conn { dirs, requests, .. } = conn;
+            let Conn {
+                dirs,
+                requests,
+                nmf: conn_nmf,
+                ..
+            } = conn;
             for dir in dirs.iter_mut() {
                 let Dir {
                     reasm,
                     http,
+                    nmf,
                     from,
                     to,
                     ..
                 } = dir;
                 reasm.finish(self.frame, self.last_time, &mut |c| {
-                    feed(dec, http, requests, *from, *to, c)
+                    let mut sink = Sink {
+                        http,
+                        nmf,
+                        conn_nmf,
+                        requests,
+                        from: *from,
+                        to: *to,
+                    };
+                    feed(dec, &mut sink, c)
                 });
             }
         }
@@ -520,7 +651,9 @@ impl StreamDecoder {
         dec.stats.tcp_connections = self.conns.len() as u64;
         for c in &self.conns {
             let kinds: Vec<Option<bool>> = c.dirs.iter().map(|d| d.http.is_http()).collect();
-            if kinds.contains(&Some(true)) {
+            if c.nmf.is_some() {
+                // Counted as net.tcp when first seen.
+            } else if kinds.contains(&Some(true)) {
                 dec.stats.http_connections += 1;
             } else if kinds.contains(&Some(false)) {
                 dec.stats.other_connections += 1;

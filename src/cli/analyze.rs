@@ -130,14 +130,16 @@ fn text(
     let mut o = String::new();
     let _ = writeln!(
         o,
-        "{}: {} frames{}; {} TCP connections ({} HTTP, {} other); {} HTTP messages, {} SOAP, {} WS-RM",
+        "{}: {} frames{}; {} TCP connections ({} HTTP, {} net.tcp, {} other); {} HTTP messages, {} net.tcp envelopes, {} SOAP, {} WS-RM",
         path.display(),
         st.frames,
         if st.truncated { " (file cut short)" } else { "" },
         st.tcp_connections,
         st.http_connections,
+        st.nmf_connections,
         st.other_connections,
         st.http_messages,
+        st.nmf_envelopes,
         st.soap_messages,
         st.wsrm_messages
     );
