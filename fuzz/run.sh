@@ -11,6 +11,7 @@ mkdir -p "fuzz/corpus/$target"
 case "$target" in
   decode) seeds=../shared/fixtures/wsrm-messages; pattern='*.xml' ;;
   capture) seeds=captures; pattern='*.pcap' ;;
+  nettcp) seeds=fuzz/seeds/nettcp; pattern='*.bin' ;;
   *) seeds=; pattern= ;;
 esac
 if [ -n "$seeds" ] && [ -d "$seeds" ]; then
