@@ -10,12 +10,19 @@ use rmscope::trace::Time;
 use rmscope::wsrm::{self, binary};
 
 fuzz_target!(|data: &[u8]| {
-    let Some((&cut, stream)) = data.split_first() else { return };
+    let Some((&cut, stream)) = data.split_first() else {
+        return;
+    };
     let step = usize::from(cut).max(1);
     let opts = wsrm::Options::default();
     let mut s = NmfStream::new();
     for (i, bytes) in stream.chunks(step).enumerate() {
-        let chunk = Chunk::Data { bytes, frame: i as u32 + 1, time: Time::ZERO, skip: 0 };
+        let chunk = Chunk::Data {
+            bytes,
+            frame: i as u32 + 1,
+            time: Time::ZERO,
+            skip: 0,
+        };
         s.feed(
             chunk,
             &mut |e, session| {
@@ -25,5 +32,12 @@ fuzz_target!(|data: &[u8]| {
             &mut |_| {},
         );
     }
-    s.feed(Chunk::End { frame: 0, time: Time::ZERO }, &mut |_, _| {}, &mut |_| {});
+    s.feed(
+        Chunk::End {
+            frame: 0,
+            time: Time::ZERO,
+        },
+        &mut |_, _| {},
+        &mut |_| {},
+    );
 });
