@@ -4,21 +4,17 @@
 
 use rmscope::analysis::{self, SequenceSummary};
 use rmscope::capture::{self, export, writer::Format};
-use rmscope::live::{self, Update};
 use rmscope::netsim::DropRule;
-use rmscope::sim::{Report, SimConfig, Transport};
-use rmscope::trace::{Timeline, WireKind};
+use rmscope::sim::{SimConfig, Transport};
+use rmscope::trace::WireKind;
 use rmscope::wsrm::{RmVersion, SoapVersion};
 use std::sync::atomic::AtomicBool;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-struct Run {
-    timeline: Timeline,
-    payloads: Vec<bytes::Bytes>,
-    report: Report,
-}
+mod common;
+use common::{LiveRun, run_live};
 
-fn http_session(messages: u64, soap: SoapVersion, version: RmVersion, script: Vec<DropRule>) -> Run {
+fn http_session(messages: u64, soap: SoapVersion, version: RmVersion, script: Vec<DropRule>) -> LiveRun {
     let mut cfg = SimConfig {
         transport: Transport::Http { port: 0 },
         record: true,
@@ -32,37 +28,7 @@ fn http_session(messages: u64, soap: SoapVersion, version: RmVersion, script: Ve
     // Real sockets have no simulated delay unless asked.
     cfg.forward.delay = Duration::ZERO;
     cfg.backward.delay = Duration::ZERO;
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
-    let handle = live::spawn(rt.handle(), cfg, 1.0, || {});
-    let mut run = Run {
-        timeline: Timeline::new(),
-        payloads: Vec::new(),
-        report: Report::default(),
-    };
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        let left = deadline.saturating_duration_since(Instant::now());
-        match handle
-            .updates
-            .recv_timeout(left)
-            .expect("the HTTP session finishes within 60 s")
-        {
-            Update::Started { .. } => {}
-            Update::Error(e) => panic!("{e}"),
-            Update::Progress(p) => {
-                run.timeline.apply(p.delta);
-                run.payloads.extend(p.payloads);
-                run.report = p.report;
-                if p.done {
-                    return run;
-                }
-            }
-        }
-    }
+    run_live(cfg)
 }
 
 #[test]

@@ -4,10 +4,11 @@
 
 use rmscope::analysis;
 use rmscope::capture::live::{self, LiveCapture, Update};
-use rmscope::live::{self as driver, Update as PairUpdate};
 use rmscope::sim::{Report, SimConfig, Transport};
 use rmscope::trace::Timeline;
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+mod common;
 
 fn is_root() -> bool {
     std::fs::read_to_string("/proc/self/status").is_ok_and(|s| {
@@ -28,27 +29,8 @@ fn run_pair(messages: u64) -> (Timeline, Report) {
         },
         ..SimConfig::default()
     };
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
-    let handle = driver::spawn(rt.handle(), cfg, 1.0, || {});
-    let mut t = Timeline::new();
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        let left = deadline.saturating_duration_since(Instant::now());
-        match handle.updates.recv_timeout(left).expect("the pair finishes") {
-            PairUpdate::Progress(p) => {
-                t.apply(p.delta);
-                if p.done {
-                    return (t, p.report);
-                }
-            }
-            PairUpdate::Error(e) => panic!("{e}"),
-            PairUpdate::Started { .. } => {}
-        }
-    }
+    let run = common::run_live(cfg);
+    (run.timeline, run.report)
 }
 
 #[test]

@@ -68,7 +68,6 @@ pub struct NmfStream {
     encoding: Encoding,
     via: String,
     session: Session,
-    pub upgraded: bool,
     /// This direction sent the preamble (the responder only acknowledges it).
     pub initiator: bool,
 }
@@ -83,7 +82,6 @@ impl Default for NmfStream {
             encoding: Encoding::Binary,
             via: String::new(),
             session: Session::new(),
-            upgraded: false,
             initiator: true,
         }
     }
@@ -127,11 +125,6 @@ impl NmfStream {
     /// The encoding the preamble named (or the initiator's, for the responder).
     pub fn encoding(&self) -> Encoding {
         self.encoding
-    }
-
-    /// The session dictionary of this direction (for decoding the envelopes it carries).
-    pub fn session_mut(&mut self) -> &mut Session {
-        &mut self.session
     }
 
     fn frame_of(&self, at: u64) -> (u32, u32) {
@@ -304,7 +297,6 @@ impl NmfStream {
                         0x08 => return Err(format!("framing fault: {s}")),
                         _ => {
                             // The bytes after the UpgradeResponse are TLS or NegotiateStream.
-                            self.upgraded = true;
                             self.consume(n);
                             self.stop();
                             return Err(format!(
@@ -316,7 +308,6 @@ impl NmfStream {
                 }
                 // UpgradeResponse: the responder's side of the same upgrade.
                 0x0A => {
-                    self.upgraded = true;
                     self.stop();
                     return Ok(());
                 }

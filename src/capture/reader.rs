@@ -96,22 +96,49 @@ struct Pending {
     number: u64,
 }
 
-struct Dir {
-    reasm: Reassembler,
+/// What one direction's reassembled bytes go to.
+struct Parser {
     http: HttpStream,
     /// Set when the stream turned out to be .NET Message Framing (net.tcp) instead of HTTP.
     nmf: Option<NmfStream>,
     from: u16,
     to: u16,
+}
+
+struct Dir {
+    reasm: Reassembler,
+    parser: Parser,
     started: bool,
+}
+
+/// What both directions of a connection share.
+#[derive(Default)]
+struct Shared {
+    requests: VecDeque<Pending>,
+    /// The connection speaks .NET Message Framing, with this encoding (the initiator's preamble).
+    nmf: Option<nmf::Encoding>,
 }
 
 struct Conn {
     a: SocketAddr,
     dirs: [Dir; 2],
-    requests: VecDeque<Pending>,
-    /// The connection speaks .NET Message Framing, with this encoding (the initiator's preamble).
-    nmf: Option<nmf::Encoding>,
+    shared: Shared,
+}
+
+impl Conn {
+    /// Flushes what reassembly still holds in both directions (a reset, the end of the capture).
+    fn finish(&mut self, dec: &mut Decoder, frame: u32, time: Time) {
+        let Conn { dirs, shared, .. } = self;
+        for Dir { reasm, parser, .. } in dirs.iter_mut() {
+            reasm.finish(frame, time, &mut |c| feed(dec, parser, shared, c));
+        }
+    }
+
+    fn is_closed(&self) -> bool {
+        self.dirs
+            .iter()
+            .all(|d| d.parser.http.is_http() != Some(true) || d.reasm.is_ended())
+    }
 }
 
 /// State shared by all connections while reading.
@@ -329,20 +356,9 @@ fn trim_start(b: &[u8]) -> &[u8] {
     &b[n..]
 }
 
-/// What a direction's bytes go to.
-struct Sink<'a> {
-    http: &'a mut HttpStream,
-    nmf: &'a mut Option<NmfStream>,
-    /// The connection is net.tcp, with this encoding (shared by both directions).
-    conn_nmf: &'a mut Option<nmf::Encoding>,
-    requests: &'a mut VecDeque<Pending>,
-    from: u16,
-    to: u16,
-}
-
 /// Feeds one reassembled chunk of a direction to its parser: HTTP, or .NET Message Framing when
 /// the stream starts with an NMF preamble (net.tcp, recognised by content on any port).
-fn feed(dec: &mut Decoder, sink: &mut Sink<'_>, chunk: Chunk<'_>) {
+fn feed(dec: &mut Decoder, p: &mut Parser, shared: &mut Shared, chunk: Chunk<'_>) {
     if let Chunk::Gap { len, frame, time } = chunk {
         dec.finding(
             Severity::Warn,
@@ -355,19 +371,19 @@ fn feed(dec: &mut Decoder, sink: &mut Sink<'_>, chunk: Chunk<'_>) {
     let time = match chunk {
         Chunk::Data { time, .. } | Chunk::Gap { time, .. } | Chunk::End { time, .. } => time,
     };
-    if sink.nmf.is_none()
-        && sink.http.is_http().is_none()
+    if p.nmf.is_none()
+        && p.http.is_http().is_none()
         && let Chunk::Data { bytes, .. } = chunk
     {
-        if let Some(encoding) = *sink.conn_nmf {
-            *sink.nmf = Some(NmfStream::responder(encoding));
+        if let Some(encoding) = shared.nmf {
+            p.nmf = Some(NmfStream::responder(encoding));
         } else if nmf::starts_nmf(bytes) {
             dec.stats.nmf_connections += 1;
-            *sink.nmf = Some(NmfStream::new());
+            p.nmf = Some(NmfStream::new());
         }
     }
-    let (from, to) = (sink.from, sink.to);
-    if let Some(nmf) = sink.nmf.as_mut() {
+    let (from, to) = (p.from, p.to);
+    if let Some(nmf) = p.nmf.as_mut() {
         let mut problems = Vec::new();
         nmf.feed(
             chunk,
@@ -379,13 +395,13 @@ fn feed(dec: &mut Decoder, sink: &mut Sink<'_>, chunk: Chunk<'_>) {
         }
         // The initiator's preamble names the encoding both directions use.
         if nmf.initiator {
-            *sink.conn_nmf = Some(nmf.encoding());
+            shared.nmf = Some(nmf.encoding());
         }
         return;
     }
     let mut problems = Vec::new();
-    let requests = &mut *sink.requests;
-    sink.http
+    let requests = &mut shared.requests;
+    p.http
         .feed(chunk, &mut |m| dec.on_message(m, from, to, requests), &mut |p| {
             problems.push(p)
         });
@@ -511,7 +527,7 @@ impl StreamDecoder {
         let conns = &mut self.conns;
         // A new SYN on a finished 4-tuple starts a new connection.
         let idx = match self.by_key.get(&key) {
-            Some(&i) if !(seg.syn && conns[i].dirs.iter().all(|d| d.started) && is_closed(&conns[i])) => i,
+            Some(&i) if !(seg.syn && conns[i].dirs.iter().all(|d| d.started) && conns[i].is_closed()) => i,
             _ => {
                 let a = key.0;
                 let (ea, eb) = (
@@ -520,17 +536,18 @@ impl StreamDecoder {
                 );
                 let dir = |from, to| Dir {
                     reasm: Reassembler::new(),
-                    http: HttpStream::new(),
-                    nmf: None,
-                    from,
-                    to,
+                    parser: Parser {
+                        http: HttpStream::new(),
+                        nmf: None,
+                        from,
+                        to,
+                    },
                     started: false,
                 };
                 conns.push(Conn {
                     a,
                     dirs: [dir(ea, eb), dir(eb, ea)],
-                    requests: VecDeque::new(),
-                    nmf: None,
+                    shared: Shared::default(),
                 });
                 self.by_key.insert(key, conns.len() - 1);
                 dec.stats.tcp_connections = conns.len() as u64;
@@ -539,24 +556,16 @@ impl StreamDecoder {
         };
         let conn = &mut conns[idx];
         let d = usize::from(seg.src != conn.a);
-        let Conn {
-            dirs,
-            requests,
-            nmf: conn_nmf,
-            ..
-        } = conn;
+        let Conn { dirs, shared, .. } = conn;
         let Dir {
             reasm,
-            http,
-            nmf,
-            from,
-            to,
+            parser,
             started,
         } = &mut dirs[d];
         if !*started {
             *started = true;
             if !seg.syn {
-                http.start_mid_stream();
+                parser.http.start_mid_stream();
             }
         }
         reasm.push(
@@ -567,17 +576,7 @@ impl StreamDecoder {
             seg.missing,
             frame,
             time,
-            &mut |c| {
-                let mut sink = Sink {
-                    http,
-                    nmf,
-                    conn_nmf,
-                    requests,
-                    from: *from,
-                    to: *to,
-                };
-                feed(dec, &mut sink, c)
-            },
+            &mut |c| feed(dec, parser, shared, c),
         );
         let anomalies: Vec<Anomaly> = reasm.anomalies.drain(..).collect();
         for a in anomalies {
@@ -591,27 +590,7 @@ impl StreamDecoder {
             ));
         }
         if seg.rst {
-            for dir in dirs.iter_mut() {
-                let Dir {
-                    reasm,
-                    http,
-                    nmf,
-                    from,
-                    to,
-                    ..
-                } = dir;
-                reasm.finish(frame, time, &mut |c| {
-                    let mut sink = Sink {
-                        http,
-                        nmf,
-                        conn_nmf,
-                        requests,
-                        from: *from,
-                        to: *to,
-                    };
-                    feed(dec, &mut sink, c)
-                });
-            }
+            conn.finish(dec, frame, time);
         }
     }
 
@@ -619,39 +598,13 @@ impl StreamDecoder {
     pub fn finish(mut self) -> CaptureData {
         let dec = &mut self.dec;
         for conn in self.conns.iter_mut() {
-            let Conn {
-                dirs,
-                requests,
-                nmf: conn_nmf,
-                ..
-            } = conn;
-            for dir in dirs.iter_mut() {
-                let Dir {
-                    reasm,
-                    http,
-                    nmf,
-                    from,
-                    to,
-                    ..
-                } = dir;
-                reasm.finish(self.frame, self.last_time, &mut |c| {
-                    let mut sink = Sink {
-                        http,
-                        nmf,
-                        conn_nmf,
-                        requests,
-                        from: *from,
-                        to: *to,
-                    };
-                    feed(dec, &mut sink, c)
-                });
-            }
+            conn.finish(dec, self.frame, self.last_time);
         }
         dec.stats.start_ns = self.start.unwrap_or(0);
         dec.stats.tcp_connections = self.conns.len() as u64;
         for c in &self.conns {
-            let kinds: Vec<Option<bool>> = c.dirs.iter().map(|d| d.http.is_http()).collect();
-            if c.nmf.is_some() {
+            let kinds: Vec<Option<bool>> = c.dirs.iter().map(|d| d.parser.http.is_http()).collect();
+            if c.shared.nmf.is_some() {
                 // Counted as net.tcp when first seen.
             } else if kinds.contains(&Some(true)) {
                 dec.stats.http_connections += 1;
@@ -666,11 +619,6 @@ impl StreamDecoder {
             findings: dec.findings,
             stats: dec.stats,
         }
-    }
-
-    /// Connection counts so far (a live capture's status line).
-    pub fn connections(&self) -> u64 {
-        self.conns.len() as u64
     }
 }
 
@@ -725,16 +673,4 @@ pub fn read_file(
 #[allow(clippy::unnecessary_cast)] // time_t and suseconds_t are 32-bit on some targets.
 pub fn timestamp_ns(h: &pcap::PacketHeader) -> u64 {
     (h.ts.tv_sec as i64).max(0) as u64 * 1_000_000_000 + (h.ts.tv_usec as i64).max(0) as u64
-}
-
-fn is_closed(c: &Conn) -> bool {
-    c.dirs
-        .iter()
-        .all(|d| d.http.is_http() != Some(true) || d.reasm_ended())
-}
-
-impl Dir {
-    fn reasm_ended(&self) -> bool {
-        self.reasm.is_ended()
-    }
 }

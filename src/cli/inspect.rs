@@ -68,26 +68,19 @@ fn decode_binary(
     bytes: &[u8],
     opts: &wsrm::Options,
 ) -> Result<wsrm::Decoded, wsrm::DecodeError> {
-    use wsrm::binary::{Session, decode_binary};
+    use wsrm::binary::{self, Session};
+    let failed = |m: String| wsrm::DecodeError::new(wsrm::ErrorKind::Binary, 0, None, m);
     let mut session = match &args.dictionary {
         Some(p) => {
-            let text = std::fs::read_to_string(p).map_err(|e| {
-                wsrm::DecodeError::new(wsrm::ErrorKind::Binary, 0, None, format!("{}: {e}", p.display()))
-            })?;
-            Session::from_strings(text.lines().map(str::to_string))
-                .map_err(|e| wsrm::DecodeError::new(wsrm::ErrorKind::Binary, 0, None, e))?
+            let text = std::fs::read_to_string(p).map_err(|e| failed(format!("{}: {e}", p.display())))?;
+            Session::from_strings(text.lines().map(str::to_string)).map_err(failed)?
         }
         None => Session::new(),
     };
     if args.session {
-        decode_binary(bytes, Some(&mut session), opts)
-    } else if args.dictionary.is_some() {
-        // Strings from elsewhere but no table in the file: an empty table in front.
-        let mut with_table = vec![0u8];
-        with_table.extend_from_slice(bytes);
-        decode_binary(&with_table, Some(&mut session), opts)
+        binary::decode_binary(bytes, Some(&mut session), opts)
     } else {
-        decode_binary(bytes, None, opts)
+        binary::decode_document(bytes, args.dictionary.is_some().then_some(&session), opts)
     }
 }
 

@@ -469,11 +469,6 @@ impl Simulation {
         }
     }
 
-    /// The address a source's replies go to (`wsa:ReplyTo`).
-    pub fn reply_address(&self, source: usize) -> Option<&str> {
-        self.senders.get(source).map(|s| s.reply_to.as_str())
-    }
-
     /// Number of RM sources.
     pub fn sources(&self) -> usize {
         self.senders.len()

@@ -261,16 +261,18 @@ impl HttpTransport {
     /// earlier ones of its direction; a SOAP response body comes back as a message for the sender.
     pub fn send(&mut self, o: Outgoing) {
         let shared = &self.shared;
-        let Some(url) = shared.url(o.to, self.destination, &self.sources) else {
-            shared.failed(&o, None);
-            return;
-        };
-        let lane = self.lanes.entry((o.from, o.to)).or_insert_with(|| {
+        let key = (o.from, o.to);
+        if !self.lanes.contains_key(&key) {
+            // The first message of a direction opens its lane.
+            let Some(url) = shared.url(o.to, self.destination, &self.sources) else {
+                shared.failed(&o, None);
+                return;
+            };
             let (tx, rx) = mpsc::unbounded_channel();
             tokio::spawn(lane(rx, url, shared.clone()));
-            tx
-        });
-        if let Err(e) = lane.send(o) {
+            self.lanes.insert(key, tx);
+        }
+        if let Err(e) = self.lanes[&key].send(o) {
             shared.failed(&e.0, None);
         }
     }

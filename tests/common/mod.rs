@@ -128,3 +128,48 @@ impl Link {
 pub fn temp_path(dir: &tempfile::TempDir, name: &str) -> PathBuf {
     dir.path().join(name)
 }
+
+/// What a live run streamed, to the end.
+pub struct LiveRun {
+    pub timeline: rmscope::trace::Timeline,
+    pub payloads: Vec<bytes::Bytes>,
+    pub report: rmscope::sim::Report,
+}
+
+/// Runs `cfg` with the live driver at real speed (e.g. over HTTP) and collects what it streams
+/// until it is done (at most 60 s).
+pub fn run_live(cfg: rmscope::sim::SimConfig) -> LiveRun {
+    use rmscope::live::{self, Update};
+    use std::time::{Duration, Instant};
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let handle = live::spawn(rt.handle(), cfg, 1.0, || {});
+    let mut run = LiveRun {
+        timeline: rmscope::trace::Timeline::new(),
+        payloads: Vec::new(),
+        report: rmscope::sim::Report::default(),
+    };
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match handle
+            .updates
+            .recv_timeout(left)
+            .expect("the live run finishes within 60 s")
+        {
+            Update::Started { .. } => {}
+            Update::Error(e) => panic!("{e}"),
+            Update::Progress(p) => {
+                run.timeline.apply(p.delta);
+                run.payloads.extend(p.payloads);
+                run.report = p.report;
+                if p.done {
+                    return run;
+                }
+            }
+        }
+    }
+}

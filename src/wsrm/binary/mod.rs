@@ -24,27 +24,33 @@ pub fn decode_binary(
     session: Option<&mut Session>,
     opts: &Options,
 ) -> Result<Decoded, DecodeError> {
-    let bad = |e: BinaryError, skip: usize| {
-        DecodeError::new(
-            ErrorKind::Binary,
-            e.offset + skip,
-            None,
-            format!("binary XML: {}", e.what),
-        )
-    };
-    let (doc, skip, session) = match session {
+    match session {
         Some(s) => {
-            let n = s.read_table(payload).map_err(|e| bad(e, 0))?;
-            (&payload[n..], n, Some(&*s))
+            let skip = s.read_table(payload).map_err(|e| error(e, 0))?;
+            decode_document(&payload[skip..], Some(s), opts).map_err(|mut e| {
+                e.offset += skip;
+                e
+            })
         }
-        None => (payload, 0, None),
-    };
-    let xml = to_xml(doc, &Dictionaries { session }).map_err(|e| bad(e, skip))?;
+        None => decode_document(payload, None, opts),
+    }
+}
+
+/// Decodes an NBFX document (no StringTable in front), odd ids from `session`.
+pub fn decode_document(
+    doc: &[u8],
+    session: Option<&Session>,
+    opts: &Options,
+) -> Result<Decoded, DecodeError> {
+    let xml = to_xml(doc, &Dictionaries { session }).map_err(|e| error(e, 0))?;
     decode_with(xml.as_bytes(), opts)
 }
 
-/// Whether a body looks like binary XML rather than text: WCF's binary records never start
-/// with `<`, whitespace or a byte-order mark.
-pub fn looks_binary(body: &[u8]) -> bool {
-    matches!(body.first(), Some(&b) if b != b'<' && !b.is_ascii_whitespace() && b != 0xEF && b != 0xFE && b != 0xFF)
+fn error(e: BinaryError, skip: usize) -> DecodeError {
+    DecodeError::new(
+        ErrorKind::Binary,
+        e.offset + skip,
+        None,
+        format!("binary XML: {}", e.what),
+    )
 }

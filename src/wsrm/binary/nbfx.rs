@@ -308,49 +308,23 @@ fn element(r: &mut Reader<'_>, w: &mut Writer<'_, '_>, t: u8) -> Result<(), Bina
 }
 
 fn attribute(r: &mut Reader<'_>, w: &mut Writer<'_, '_>, t: u8) -> Result<(), BinaryError> {
-    // [MC-NBFX] §2.2.2 attribute records.
+    // [MC-NBFX] §2.2.2 attribute records: the (prefix, name), then the value — a string or
+    // dictionary string for the xmlns records, a text record for the others.
     let dict = w.dict;
-    match t {
-        0x08 => {
-            let v = r.string()?;
-            w.attr_start(r, "", "xmlns")?;
-            escape(&mut w.out, v, true);
-            w.out.push('"');
-            return Ok(());
-        }
-        0x09 => {
-            let p = r.string()?;
-            let v = r.string()?;
-            w.attr_start(r, "xmlns", p)?;
-            escape(&mut w.out, v, true);
-            w.out.push('"');
-            return Ok(());
-        }
-        0x0A => {
-            let id = r.mb31()?;
-            let v = dict.get(r, id)?;
-            w.attr_start(r, "", "xmlns")?;
-            escape(&mut w.out, v, true);
-            w.out.push('"');
-            return Ok(());
-        }
-        0x0B => {
-            let p = r.string()?;
-            let id = r.mb31()?;
-            let v = dict.get(r, id)?;
-            w.attr_start(r, "xmlns", p)?;
-            escape(&mut w.out, v, true);
-            w.out.push('"');
-            return Ok(());
-        }
-        _ => {}
-    }
     let (prefix, name): (String, String) = match t {
-        0x04 => (String::new(), r.string()?.to_string()),
+        0x04 | 0x08 | 0x0A => (
+            String::new(),
+            if t == 0x04 {
+                r.string()?.into()
+            } else {
+                "xmlns".into()
+            },
+        ),
         0x05 => {
             let p = r.string()?.to_string();
             (p, r.string()?.to_string())
         }
+        0x09 | 0x0B => ("xmlns".into(), r.string()?.to_string()),
         0x06 => {
             let id = r.mb31()?;
             (String::new(), dict.get(r, id)?.to_string())
@@ -366,9 +340,19 @@ fn attribute(r: &mut Reader<'_>, w: &mut Writer<'_, '_>, t: u8) -> Result<(), Bi
         }
         _ => (letter(t, 0x26).to_string(), r.string()?.to_string()),
     };
+    let value = match t {
+        0x08 | 0x09 => r.string()?.to_string(),
+        0x0A | 0x0B => {
+            let id = r.mb31()?;
+            dict.get(r, id)?.to_string()
+        }
+        _ => {
+            let mut v = String::new();
+            attribute_value(r, dict, &mut v)?;
+            v
+        }
+    };
     w.attr_start(r, &prefix, &name)?;
-    let mut value = String::new();
-    attribute_value(r, dict, &mut value)?;
     escape(&mut w.out, &value, true);
     w.out.push('"');
     Ok(())
