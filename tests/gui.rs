@@ -533,3 +533,32 @@ fn a_live_capture_on_lo_follows_the_http_session() {
     assert_eq!(s.acks, report.acks);
     assert!(s.terminated);
 }
+
+#[test]
+fn a_net_tcp_row_shows_its_binary_envelope_as_xml() {
+    let mut h = harness(StartOptions {
+        file: Some(sample("nettcp-mono.pcapng")),
+        view: Some("ladder".into()),
+        ..StartOptions::default()
+    });
+    settle(&mut h, "the capture", |a| a.showing_capture && a.loader.is_none());
+    assert_eq!(h.state().table.row_count(), 5);
+    // Frame 12: the one-way Notify call (captures/mono/README.md).
+    h.get_all_by_label_contains("No. 12 ")
+        .next()
+        .expect("a ladder row for frame 12")
+        .click();
+    settle(&mut h, "the detail to load", |a| a.detail.ready().is_some());
+    let detail = h.state().detail.ready().unwrap();
+    assert!(detail.xml.contains("note 2"), "{}", detail.xml);
+    assert!(
+        detail.decoded.contains("http://tempuri.org/IRmDemo/Notify"),
+        "{}",
+        detail.decoded
+    );
+    let head = detail.http_head.as_deref().unwrap();
+    assert!(
+        head.starts_with("net.tcp envelope record to net.tcp://"),
+        "{head}"
+    );
+}

@@ -123,6 +123,60 @@ fn the_mono_msbin1_over_http_capture_decodes() {
     );
 }
 
+#[test]
+fn the_detail_view_rereads_net_tcp_and_msbin1_envelopes_as_xml() {
+    // net.tcp: the 4th envelope uses strings the session dictionary got from earlier ones.
+    let path = sample("nettcp-mono.pcapng");
+    let d = read(&path);
+    let calls = [
+        ("Echo", "hello 1"),
+        ("EchoResponse", "echo: hello 1"),
+        ("Notify", "note 2"),
+        ("Echo", "hello 3"),
+        ("EchoResponse", "echo: hello 3"),
+    ];
+    for (w, (op, text)) in d.timeline.wires.iter().zip(calls) {
+        let m = capture::extract::read_message(&path, w).unwrap();
+        assert_eq!(m.problem, None);
+        assert!(m.head.contains("application/soap+msbinsession1"), "{}", m.head);
+        assert_eq!(
+            m.is_request,
+            d.timeline.endpoints[w.to as usize].ends_with(":8808")
+        );
+        // The initiator's preamble names the via.
+        let via = "net.tcp envelope record to net.tcp://";
+        assert_eq!(m.head.starts_with(via), m.is_request, "{}", m.head);
+        let xml = String::from_utf8(m.body).unwrap();
+        assert!(xml.starts_with("<s:Envelope"), "{xml}");
+        assert!(xml.contains(&format!(">{text}<")), "{xml}");
+        let env = wsrm::decode(xml.as_bytes()).unwrap();
+        let action = env.addressing.action.unwrap().uri().into_owned();
+        assert_eq!(action, format!("http://tempuri.org/IRmDemo/{op}"));
+    }
+    // msbin1 over HTTP: the body is transcoded, the HTTP head kept.
+    let path = sample("http-msbin1-mono.pcapng");
+    let d = read(&path);
+    let soap: Vec<_> = d
+        .timeline
+        .wires
+        .iter()
+        .filter(|w| w.kind == rmscope::trace::WireKind::OtherSoap)
+        .collect();
+    assert_eq!(soap.len(), 5);
+    for w in soap {
+        let m = capture::extract::read_message(&path, w).unwrap();
+        assert!(
+            m.head
+                .to_ascii_lowercase()
+                .contains("content-type: application/soap+msbin1"),
+            "{}",
+            m.head
+        );
+        assert_eq!(m.problem, None);
+        assert!(String::from_utf8(m.body).unwrap().starts_with("<s:Envelope"));
+    }
+}
+
 /// Client preamble: version 1.0, duplex, via, known encoding.
 fn preamble(encoding: u8) -> Vec<u8> {
     let via = b"net.tcp://host:9000/svc";

@@ -1,29 +1,45 @@
 //! Re-reads one message from a capture file for the detail view: the timeline keeps no XML,
 //! only where each message starts (first frame, offset in it) and the frame that completed it.
+//! An HTTP message is re-read from its first frame on; a net.tcp envelope needs the session
+//! dictionary its connection built up before it, so that capture is decoded again up to it.
 
-use super::http::{HttpStream, Start};
+use super::http::{HttpStream, Message, Start};
+use super::nmf;
 use super::packet;
-use super::reader::split_origin;
+use super::reader::{StreamDecoder, split_origin, timestamp_ns};
 use super::tcp::Reassembler;
 use crate::trace::{Time, Wire};
+use crate::wsrm::binary::{self, Dictionaries, Session};
 use std::path::Path;
 
-/// One HTTP message as it was on the wire (body de-chunked and decompressed).
+/// One message as it was on the wire, its body as XML text (de-chunked, decompressed, binary
+/// XML transcoded).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Extracted {
+    /// The HTTP head, or a line describing the net.tcp record.
     pub head: String,
     pub body: Vec<u8>,
     pub is_request: bool,
+    /// Why the body could not be turned into XML text (it is then empty).
+    pub problem: Option<String>,
 }
 
 /// Finds the message `wire` in the capture at `path`.
 pub fn read_message(path: &Path, wire: &Wire) -> Result<Extracted, String> {
-    let (first, offset) = split_origin(wire.origin);
+    let (first, _) = split_origin(wire.origin);
     if first == 0 || wire.frame < first {
         return Err("this message was not read from a capture".into());
     }
-    let mut cap = pcap::Capture::from_file_with_precision(path, pcap::Precision::Nano)
-        .map_err(|e| format!("{}: {e}", path.display()))?;
+    match read_http(path, wire)? {
+        Some(m) => Ok(m),
+        None => read_by_decoding(path, wire),
+    }
+}
+
+/// An HTTP message, read from its first frame on (it needs no earlier state).
+fn read_http(path: &Path, wire: &Wire) -> Result<Option<Extracted>, String> {
+    let (first, offset) = split_origin(wire.origin);
+    let mut cap = open(path)?;
     let link = cap.get_datalink().0;
     let mut frame: u32 = 0;
     let mut flow = None;
@@ -58,16 +74,109 @@ pub fn read_message(path: &Path, wire: &Wire) -> Result<Extracted, String> {
                 chunk,
                 &mut |m| {
                     if found.is_none() {
-                        found = Some(Extracted {
-                            head: String::from_utf8_lossy(m.head).trim_end().to_string(),
-                            body: m.body.to_vec(),
-                            is_request: matches!(m.start, Start::Request { .. }),
-                        });
+                        found = Some(from_http(&m));
                     }
                 },
                 &mut |_| {},
             )
         });
     }
-    found.ok_or_else(|| format!("message not found at frame {first} (file changed since it was opened?)"))
+    Ok(found)
+}
+
+/// Anything else (net.tcp): decode the capture again up to the message's last frame.
+fn read_by_decoding(path: &Path, wire: &Wire) -> Result<Extracted, String> {
+    let (first, _) = split_origin(wire.origin);
+    let mut cap = open(path)?;
+    let mut dec = StreamDecoder::new(cap.get_datalink().0);
+    dec.want(wire.origin);
+    while dec.frames() < wire.frame {
+        match cap.next_packet() {
+            Ok(p) => dec.push(timestamp_ns(p.header), p.header.len, p.data),
+            Err(pcap::Error::NoMorePackets) => break,
+            Err(e) => return Err(format!("{}: {e}", path.display())),
+        }
+        if dec.found().is_some() {
+            break;
+        }
+    }
+    dec.finish_found()
+        .ok_or_else(|| format!("message not found at frame {first} (file changed since it was opened?)"))
+}
+
+fn open(path: &Path) -> Result<pcap::Capture<pcap::Offline>, String> {
+    pcap::Capture::from_file_with_precision(path, pcap::Precision::Nano)
+        .map_err(|e| format!("{}: {e}", path.display()))
+}
+
+/// An HTTP message; a binary-encoded body (msbin1 / msbinsession1) becomes XML text.
+pub(super) fn from_http(m: &Message<'_>) -> Extracted {
+    let content_type = m.content_type.as_deref().unwrap_or("").to_ascii_lowercase();
+    // No session scope over HTTP: each msbinsession1 body carries its own StringTable.
+    let session = if content_type.starts_with(binary::MSBINSESSION1) {
+        Some(Session::new())
+    } else if content_type.starts_with(binary::MSBIN1) {
+        None
+    } else {
+        return Extracted {
+            head: String::from_utf8_lossy(m.head).trim_end().to_string(),
+            body: m.body.to_vec(),
+            is_request: matches!(m.start, Start::Request { .. }),
+            problem: None,
+        };
+    };
+    let (body, problem) = transcode(m.body, session);
+    Extracted {
+        head: String::from_utf8_lossy(m.head).trim_end().to_string(),
+        body,
+        is_request: matches!(m.start, Start::Request { .. }),
+        problem,
+    }
+}
+
+/// A net.tcp envelope; `session` is its direction's dictionary as it was before this envelope.
+pub(super) fn from_envelope(e: &nmf::Envelope<'_>, session: &Session, is_request: bool) -> Extracted {
+    let (name, (body, problem)) = match e.encoding {
+        nmf::Encoding::Text => ("SOAP text", (e.payload.to_vec(), None)),
+        nmf::Encoding::Binary => (binary::MSBIN1, transcode(e.payload, None)),
+        nmf::Encoding::BinarySession => (binary::MSBINSESSION1, transcode(e.payload, Some(session.clone()))),
+        nmf::Encoding::Unsupported => (
+            "a compressed or unknown encoding",
+            (
+                Vec::new(),
+                Some("the envelope's encoding is not one rmscope decodes".into()),
+            ),
+        ),
+    };
+    let via = if e.via.is_empty() {
+        String::new()
+    } else {
+        format!(" to {}", e.via)
+    };
+    Extracted {
+        head: format!(
+            "net.tcp envelope record{via}: {} bytes on the wire, {name}, frames {}–{}",
+            e.wire_len, e.first_frame, e.last_frame
+        ),
+        body,
+        is_request,
+        problem,
+    }
+}
+
+/// Binary XML → XML text; with a session the payload starts with its StringTable ([MC-NBFSE] §2).
+fn transcode(payload: &[u8], session: Option<Session>) -> (Vec<u8>, Option<String>) {
+    let r = match session {
+        Some(mut s) => s
+            .read_table(payload)
+            .and_then(|skip| binary::to_xml(&payload[skip..], &Dictionaries { session: Some(&s) })),
+        None => binary::to_xml(payload, &Dictionaries { session: None }),
+    };
+    match r {
+        Ok(xml) => (xml.into_bytes(), None),
+        Err(e) => (
+            Vec::new(),
+            Some(format!("binary XML at byte {}: {}", e.offset, e.what)),
+        ),
+    }
 }

@@ -1,6 +1,7 @@
 //! Reads a capture file with libpcap and turns it into the timeline: frames → TCP streams →
 //! HTTP messages → SOAP envelopes → wires. Reports progress, can be cancelled, keeps no XML.
 
+use super::extract::{self, Extracted};
 use super::http::{HttpStream, Message, Problem, Start};
 use super::nmf::{self, NmfStream};
 use super::packet::{self, Skip};
@@ -149,6 +150,9 @@ struct Decoder {
     /// Replies to sequence messages: (sequence, number) → (frame, the reply's own sequence number).
     replies: FxHashMap<(SeqIdx, u64), (u32, u64)>,
     opts: wsrm::Options,
+    /// The detail view's re-read: the message starting at this origin is kept as text.
+    want: Option<u64>,
+    found: Option<Extracted>,
 }
 
 fn endpoint_name(a: &SocketAddr) -> String {
@@ -168,6 +172,9 @@ impl Decoder {
             frame: m.last_frame,
             origin: origin(m.first_frame, m.first_offset),
         };
+        if self.want == Some(meta.origin) {
+            self.found = Some(extract::from_http(&m));
+        }
         let is_response = matches!(m.start, Start::Response { .. });
         let status = match m.start {
             Start::Response { status } => status,
@@ -298,13 +305,18 @@ impl Decoder {
     }
 
     /// One net.tcp envelope, decoded by the encoding its preamble named.
-    fn on_envelope(&mut self, e: nmf::Envelope<'_>, session: &mut binary::Session, from: u16, to: u16) {
+    fn on_envelope(&mut self, e: nmf::Envelope<'_>, session: &mut binary::Session, dir: Direction) {
+        let Direction { from, to, initiator } = dir;
         self.stats.nmf_envelopes += 1;
         let meta = WireMeta {
             size: e.wire_len as u32,
             frame: e.last_frame,
             origin: origin(e.first_frame, e.first_offset),
         };
+        if self.want == Some(meta.origin) {
+            // Before decoding: that adds this envelope's StringTable to the session.
+            self.found = Some(extract::from_envelope(&e, session, initiator));
+        }
         let decoded = match e.encoding {
             nmf::Encoding::Text => wsrm::decode_with(trim_start(e.payload), &self.opts),
             nmf::Encoding::Binary => binary::decode_binary(e.payload, None, &self.opts),
@@ -350,6 +362,14 @@ impl Decoder {
     }
 }
 
+/// One direction of a net.tcp connection: its endpoints, and whether it sent the preamble.
+#[derive(Clone, Copy)]
+struct Direction {
+    from: u16,
+    to: u16,
+    initiator: bool,
+}
+
 fn trim_start(b: &[u8]) -> &[u8] {
     let b = b.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(b);
     let n = b.iter().take_while(|c| c.is_ascii_whitespace()).count();
@@ -385,9 +405,14 @@ fn feed(dec: &mut Decoder, p: &mut Parser, shared: &mut Shared, chunk: Chunk<'_>
     let (from, to) = (p.from, p.to);
     if let Some(nmf) = p.nmf.as_mut() {
         let mut problems = Vec::new();
+        let dir = Direction {
+            from,
+            to,
+            initiator: nmf.initiator,
+        };
         nmf.feed(
             chunk,
-            &mut |e, session| dec.on_envelope(e, session, from, to),
+            &mut |e, session| dec.on_envelope(e, session, dir),
             &mut |p| problems.push(p),
         );
         for p in problems {
@@ -437,6 +462,8 @@ impl StreamDecoder {
                 keep_body: false,
                 ..wsrm::Options::default()
             },
+            want: None,
+            found: None,
         };
         if !packet::supported(link) {
             dec.findings.push(Finding::new(
@@ -594,12 +621,33 @@ impl StreamDecoder {
         }
     }
 
-    /// The end of the capture: flushes what is still held and counts the connections.
-    pub fn finish(mut self) -> CaptureData {
+    /// Keep the message that starts at `origin` (see [`Wire::origin`]) as text.
+    pub fn want(&mut self, origin: u64) {
+        self.dec.want = Some(origin);
+    }
+
+    /// The message asked for with [`StreamDecoder::want`], once it was decoded.
+    pub fn found(&self) -> Option<&Extracted> {
+        self.dec.found.as_ref()
+    }
+
+    /// Flushes what reassembly holds and returns the wanted message.
+    pub fn finish_found(mut self) -> Option<Extracted> {
+        self.flush();
+        self.dec.found
+    }
+
+    fn flush(&mut self) {
         let dec = &mut self.dec;
         for conn in self.conns.iter_mut() {
             conn.finish(dec, self.frame, self.last_time);
         }
+    }
+
+    /// The end of the capture: flushes what is still held and counts the connections.
+    pub fn finish(mut self) -> CaptureData {
+        self.flush();
+        let dec = &mut self.dec;
         dec.stats.start_ns = self.start.unwrap_or(0);
         dec.stats.tcp_connections = self.conns.len() as u64;
         for c in &self.conns {

@@ -13,6 +13,7 @@ use std::sync::mpsc;
 /// What the pane shows beyond the timeline's fields.
 #[derive(Clone, Debug, Default)]
 pub struct Detail {
+    /// The HTTP head, or the net.tcp framing record, of a captured message.
     pub http_head: Option<String>,
     pub decoded: String,
     pub xml: String,
@@ -73,7 +74,9 @@ pub fn load(d: &Dataset, i: u32) -> Result<Detail, String> {
 
 fn load_capture(path: &std::path::Path, w: &Wire) -> Result<Detail, String> {
     let m = crate::capture::extract::read_message(path, w)?;
-    let (decoded, xml) = if m.body.is_empty() {
+    let (decoded, xml) = if let Some(why) = m.problem {
+        (format!("Not decoded: {why}"), String::new())
+    } else if m.body.is_empty() {
         ("No body.".to_string(), String::new())
     } else {
         describe(&m.body)
@@ -199,7 +202,12 @@ impl DetailState {
                     }
                     Content::Ready(x) => {
                         if let Some(h) = &x.http_head {
-                            egui::CollapsingHeader::new("HTTP")
+                            let title = if h.starts_with("net.tcp") {
+                                "net.tcp framing"
+                            } else {
+                                "HTTP"
+                            };
+                            egui::CollapsingHeader::new(title)
                                 .default_open(false)
                                 .show(ui, |ui| {
                                     ui.monospace(h.trim_end());
