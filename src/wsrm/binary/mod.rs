@@ -3,11 +3,13 @@
 //! (`application/soap+msbinsession1`, net.tcp's default). A binary envelope is transcoded to XML
 //! text and decoded by the text codec: one model whichever encoding was on the wire.
 
+pub mod encode;
 pub mod nbfs;
 pub mod nbfx;
 pub mod session;
 mod values;
 
+pub use encode::{WriterSession, encode};
 pub use nbfx::{BinaryError, Dictionaries, to_xml};
 pub use session::Session;
 
