@@ -222,6 +222,40 @@ fn simulate_bad_flags() {
     assert_eq!(o.status.code(), Some(2));
     let o = rmscope(&["simulate", "--messages", "-3"]);
     assert_eq!(o.status.code(), Some(2));
+    let o = rmscope(&["simulate", "--framing", "smoke-signals"]);
+    assert_eq!(o.status.code(), Some(2));
+}
+
+#[test]
+fn simulate_saves_a_net_tcp_capture_that_analyze_reads() {
+    let dir = tempfile::tempdir().unwrap();
+    let pcap = dir.path().join("nettcp.pcap");
+    let p = pcap.to_str().unwrap();
+    let o = rmscope(&[
+        "simulate",
+        "--messages",
+        "40",
+        "--loss",
+        "0.1",
+        "--seed",
+        "5",
+        "--json",
+        "--pcap",
+        p,
+        "--framing",
+        "net.tcp",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let o = rmscope(&["analyze", "--json", p]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let a: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let s = &a["sequences"][0];
+    assert_eq!(s["retransmissions"], v["retransmissions"]);
+    assert_eq!(s["transmissions"], v["transmissions"]);
+    assert_eq!(s["terminated"], true);
+    assert!(s["destination"].as_str().unwrap().ends_with(":808"), "{s}");
+    assert!(v["retransmissions"].as_u64().unwrap() > 0);
 }
 
 #[test]

@@ -51,32 +51,35 @@ fn reopened_capture_has_the_live_summary() {
     ] {
         let sim = session(version, loss, seed);
         let live = analysis::analyze(sim.timeline(), &analysis::Options::default());
-        let path = dir.path().join(format!("{seed}.pcap"));
-        let file = std::fs::File::create(&path).unwrap();
-        export::write_session(
-            sim.timeline(),
-            sim.payloads(),
-            sim.config().soap,
-            file,
-            Format::Pcap,
-        )
-        .unwrap();
-        let data = capture::read_file(&path, &mut |_| {}, &AtomicBool::new(false)).unwrap();
-        assert!(data.findings.is_empty(), "{:?}", data.findings);
-        let captured = analysis::analyze(&data.timeline, &analysis::Options::default());
-        let live_keys: Vec<_> = live.sequences.iter().map(key).collect();
-        let cap_keys: Vec<_> = captured.sequences.iter().map(key).collect();
-        assert_eq!(live_keys, cap_keys, "{version:?} loss {loss}");
         assert!(live.sequences[0].retransmissions > 0 || loss == 0.0);
-        // The same findings, frame numbers aside.
-        let texts = |a: &analysis::Analysis| {
-            a.findings
-                .iter()
-                .map(|f| (f.severity, f.text.clone()))
-                .collect::<Vec<_>>()
-        };
-        assert_eq!(texts(&live), texts(&captured));
+        for framing in [export::Framing::Http(sim.config().soap), export::Framing::NetTcp] {
+            let path = dir.path().join(format!("{seed}-{framing:?}.pcap"));
+            let file = std::fs::File::create(&path).unwrap();
+            export::write_session(sim.timeline(), sim.payloads(), framing, file, Format::Pcap).unwrap();
+            let data = capture::read_file(&path, &mut |_| {}, &AtomicBool::new(false)).unwrap();
+            assert!(data.findings.is_empty(), "{:?}", data.findings);
+            if framing == export::Framing::NetTcp {
+                assert_eq!(data.stats.nmf_connections, 1);
+                assert_eq!(data.stats.nmf_envelopes as usize, sim.timeline().wires.len());
+            }
+            same_summary(&live, &data, &format!("{version:?} loss {loss} {framing:?}"));
+        }
     }
+}
+
+fn same_summary(live: &analysis::Analysis, data: &capture::CaptureData, what: &str) {
+    let captured = analysis::analyze(&data.timeline, &analysis::Options::default());
+    let live_keys: Vec<_> = live.sequences.iter().map(key).collect();
+    let cap_keys: Vec<_> = captured.sequences.iter().map(key).collect();
+    assert_eq!(live_keys, cap_keys, "{what}");
+    // The same findings, frame numbers aside.
+    let texts = |a: &analysis::Analysis| {
+        a.findings
+            .iter()
+            .map(|f| (f.severity, f.text.clone()))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(texts(live), texts(&captured), "{what}");
 }
 
 #[test]
@@ -88,7 +91,7 @@ fn tshark_reads_the_export_without_errors() {
     export::write_session(
         sim.timeline(),
         sim.payloads(),
-        sim.config().soap,
+        export::Framing::Http(sim.config().soap),
         file,
         Format::Pcap,
     )
@@ -121,4 +124,48 @@ fn tshark_reads_the_export_without_errors() {
     let soap_wires = sim.timeline().wires.len();
     assert_eq!(requests, soap_wires, "one HTTP request per message on the wire");
     assert_eq!(tshark("http.response.code == 202"), soap_wires);
+}
+
+#[test]
+fn tshark_reads_the_net_tcp_export_as_message_framing() {
+    let dir = tempfile::tempdir().unwrap();
+    let sim = session(RmVersion::V1_1, 0.05, 3);
+    let path = dir.path().join("nettcp.pcap");
+    let file = std::fs::File::create(&path).unwrap();
+    export::write_session(
+        sim.timeline(),
+        sim.payloads(),
+        export::Framing::NetTcp,
+        file,
+        Format::Pcap,
+    )
+    .unwrap();
+    let tshark = |filter: &str| {
+        let out = Command::new("tshark")
+            .args([
+                "-n",
+                "-o",
+                "tcp.check_checksum:TRUE",
+                "-o",
+                "ip.check_checksum:TRUE",
+            ])
+            .args(["-d", "tcp.port==808,mc-nmf", "-r"])
+            .arg(&path)
+            .args(["-Y", filter, "-T", "fields", "-e", "frame.number"])
+            .output()
+            .expect("tshark is installed (make test installs it)");
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8_lossy(&out.stdout).lines().count()
+    };
+    let bad = tshark(
+        "_ws.malformed || _ws.expert.severity >= warning || ip.checksum.status == \"Bad\" || tcp.checksum.status == \"Bad\" || tcp.analysis.flags",
+    );
+    assert_eq!(bad, 0, "tshark found malformed or bad frames");
+    // tshark's MC-NMF dissector: one preamble, one PreambleAck, a sized envelope per message.
+    assert_eq!(
+        tshark("mc-nmf.via contains \"net.tcp://\" && mc-nmf.known_encoding == 8"),
+        1
+    );
+    assert_eq!(tshark("mc-nmf.record_type == 11"), 1);
+    assert_eq!(tshark("mc-nmf.payload_length"), sim.timeline().wires.len());
 }

@@ -303,6 +303,34 @@ fn the_live_session_saves_as_pcapng_and_reopens_with_the_same_messages() {
     };
     assert_eq!(sequenced(&d.timeline), sequenced(&h.state().live.data.timeline));
     assert_eq!(d.analysis.sequences[0].retransmissions, 1);
+
+    // The same session as net.tcp: back to live, save, reopen.
+    h.get_by_label("Live").click();
+    frames(&mut h);
+    let nettcp = dir.path().join("live-nettcp.pcapng");
+    h.state_mut().dialogs.scripted.push_back(Some(nettcp.clone()));
+    h.get_by_label("File").click();
+    frames(&mut h);
+    h.get_by_label("Save live session as net.tcp pcapng…").click();
+    frames(&mut h);
+    h.state_mut().dialogs.scripted.push_back(Some(nettcp));
+    h.get_by_label("File").click();
+    frames(&mut h);
+    h.get_by_label_contains("Open capture").click();
+    settle(&mut h, "the net.tcp capture", |a| {
+        a.showing_capture && a.loader.is_none() && a.dataset().timeline.wires.len() == live_wires
+    });
+    let d = h.state().dataset();
+    use rmscope::analysis::Severity;
+    assert!(
+        d.findings
+            .iter()
+            .all(|f| matches!(f.severity, Severity::Chat | Severity::Note)),
+        "{:?}",
+        d.findings
+    );
+    assert_eq!(d.analysis.sequences[0].retransmissions, 1);
+    assert!(d.timeline.endpoints.iter().any(|e| e.ends_with(":808")));
 }
 
 #[test]

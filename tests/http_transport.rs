@@ -117,7 +117,7 @@ fn an_http_session_saved_as_pcap_reopens_with_the_same_summary() {
     export::write_session(
         &run.timeline,
         &run.payloads,
-        SoapVersion::V1_2,
+        export::Framing::Http(SoapVersion::V1_2),
         file,
         Format::Pcap,
     )

@@ -112,9 +112,13 @@ pub struct Args {
     /// Write the full event timeline as JSON to this file.
     #[arg(long)]
     pub trace: Option<PathBuf>,
-    /// Save every message the pair put on the wire as a pcap capture (HTTP over TCP/IPv4).
+    /// Save every message the pair put on the wire as a pcap capture (TCP/IPv4).
     #[arg(long)]
     pub pcap: Option<PathBuf>,
+    /// How --pcap carries the messages: SOAP over HTTP, or net.tcp (.NET Message Framing with
+    /// binary XML and a session dictionary, like WCF's netTcpBinding).
+    #[arg(long, default_value = "http", value_parser = ["http", "net.tcp"])]
+    pub framing: String,
 }
 
 pub fn parse_soap(s: &str) -> Result<SoapVersion, String> {
@@ -348,7 +352,11 @@ pub fn run(args: &Args) -> Result<String, CliError> {
         crate::capture::export::write_session(
             &out.timeline,
             &out.payloads,
-            c.soap,
+            if args.framing == "net.tcp" {
+                crate::capture::export::Framing::NetTcp
+            } else {
+                crate::capture::export::Framing::Http(c.soap)
+            },
             std::io::BufWriter::new(file),
             crate::capture::writer::Format::Pcap,
         )

@@ -523,7 +523,15 @@ impl App {
                     .on_disabled_hover_text("Switch to the live session first")
                     .clicked()
                 {
-                    self.save_pcap();
+                    self.save_pcap(false);
+                }
+                if ui
+                    .add_enabled(live, egui::Button::new("Save live session as net.tcp pcapng…"))
+                    .on_hover_text("As WCF's netTcpBinding would carry it: .NET Message Framing, binary XML")
+                    .on_disabled_hover_text("Switch to the live session first")
+                    .clicked()
+                {
+                    self.save_pcap(true);
                 }
                 if ui.button("Export timeline as CSV…").clicked() {
                     self.export_timeline(false);
@@ -830,10 +838,15 @@ impl App {
         }
     }
 
-    fn save_pcap(&mut self) {
+    /// Saves the live session as a capture: SOAP over HTTP, or net.tcp.
+    fn save_pcap(&mut self, net_tcp: bool) {
         let Some(p) = self.dialogs.save(
             "Save live session",
-            "live-session.pcapng",
+            if net_tcp {
+                "live-session-nettcp.pcapng"
+            } else {
+                "live-session.pcapng"
+            },
             dialogs::CAPTURES,
             self.last_dir.as_deref(),
         ) else {
@@ -848,7 +861,11 @@ impl App {
             crate::capture::export::write_session(
                 &d.timeline,
                 &d.payloads,
-                soap,
+                if net_tcp {
+                    crate::capture::export::Framing::NetTcp
+                } else {
+                    crate::capture::export::Framing::Http(soap)
+                },
                 std::io::BufWriter::new(f),
                 crate::capture::writer::Format::PcapNg,
             )

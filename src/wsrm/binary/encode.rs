@@ -69,7 +69,7 @@ pub fn encode(xml: &str, session: Option<&mut WriterSession>) -> Result<Vec<u8>,
 }
 
 /// [MC-NBFX] §2.1.2 MultiByteInt31.
-fn mb31(out: &mut Vec<u8>, mut v: usize) {
+pub fn mb31(out: &mut Vec<u8>, mut v: usize) {
     while v >= 0x80 {
         out.push((v as u8 & 0x7F) | 0x80);
         v >>= 7;
