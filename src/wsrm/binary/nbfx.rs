@@ -123,32 +123,81 @@ impl Dictionaries<'_> {
 }
 
 /// Escapes text for element content (`attr` false) or a double-quoted attribute value.
+/// Runs of ordinary characters are copied whole: this is most of what a body's text costs.
 pub(super) fn escape(out: &mut String, s: &str, attr: bool) {
-    for c in s.chars() {
+    let b = s.as_bytes();
+    let mut start = 0;
+    let mut i = 0;
+    while i < b.len() {
+        i += ordinary_run(&b[i..], attr);
+        let Some(&c) = b.get(i) else { break };
+        // 0xEF leads U+FFFE and U+FFFF (EF BF BE / EF BF BF) but also ordinary characters.
+        let len = if c == 0xEF {
+            if b.get(i + 1) == Some(&0xBF) && matches!(b.get(i + 2), Some(0xBE | 0xBF)) {
+                3
+            } else {
+                i += 1;
+                continue;
+            }
+        } else {
+            1
+        };
+        out.push_str(&s[start..i]);
         match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' if attr => out.push_str("&quot;"),
-            // [MC-NBFX] §2.2.3.13.1: characters XML 1.0 cannot carry as character references.
-            '\t' | '\n' | '\r' => {
-                let _ = write!(out, "&#{};", c as u32);
+            b'&' => out.push_str("&amp;"),
+            b'<' => out.push_str("&lt;"),
+            b'>' => out.push_str("&gt;"),
+            b'"' => out.push_str("&quot;"),
+            // [MC-NBFX] §2.2.3.13.1: characters XML 1.0 cannot carry as character references;
+            // tab, CR and LF too, so that attribute-value and line-end normalisation keep them.
+            _ => {
+                let ch = s[i..].chars().next().unwrap_or('\u{FFFD}');
+                let _ = write!(out, "&#{};", ch as u32);
             }
-            c if (c as u32) < 0x20 || c == '\u{FFFE}' || c == '\u{FFFF}' => {
-                let _ = write!(out, "&#{};", c as u32);
-            }
-            c => out.push(c),
         }
+        i += len;
+        start = i;
     }
+    out.push_str(&s[start..]);
+}
+
+fn is_special(c: u8, attr: bool) -> bool {
+    c < 0x20 || matches!(c, b'&' | b'<' | b'>' | 0xEF) || (attr && c == b'"')
+}
+
+/// How many bytes at the start of `b` need no escaping; eight at a time while none does.
+fn ordinary_run(b: &[u8], attr: bool) -> usize {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    // Non-zero when some byte of `v` is below `n` (n ≤ 0x80); exact as to "some".
+    let below = |v: u64, n: u8| v.wrapping_sub(ONES * u64::from(n)) & !v & HIGH;
+    let equal = |v: u64, c: u8| below(v ^ (ONES * u64::from(c)), 1);
+    let mut i = 0;
+    while let Some(chunk) = b.get(i..i + 8) {
+        let v = u64::from_le_bytes(chunk.try_into().unwrap_or([0; 8]));
+        let quote = if attr { equal(v, b'"') } else { 0 };
+        if below(v, 0x20) | equal(v, b'&') | equal(v, b'<') | equal(v, b'>') | equal(v, 0xEF) | quote != 0 {
+            break;
+        }
+        i += 8;
+    }
+    i + b[i..]
+        .iter()
+        .position(|&c| is_special(c, attr))
+        .unwrap_or(b.len() - i)
 }
 
 struct Writer<'d, 's> {
     out: String,
-    /// Qualified names of the open elements.
-    open: Vec<String>,
+    /// Qualified names of the open elements, one after another (`open` says where each starts):
+    /// one buffer instead of a String per element.
+    names: String,
+    open: Vec<usize>,
     /// An element's start tag is still open (attributes may follow).
     in_tag: bool,
     dict: &'d Dictionaries<'s>,
+    /// Reused for text that is rendered before it is escaped.
+    scratch: String,
 }
 
 impl Writer<'_, '_> {
@@ -171,20 +220,26 @@ impl Writer<'_, '_> {
             return Err(r.err(format!("elements nested deeper than {MAX_DEPTH}")));
         }
         self.close_tag();
-        let q = if prefix.is_empty() {
-            name.to_string()
-        } else {
-            format!("{prefix}:{name}")
-        };
+        let from = self.names.len();
+        if !prefix.is_empty() {
+            self.names.push_str(prefix);
+            self.names.push(':');
+        }
+        self.names.push_str(name);
         self.out.push('<');
-        self.out.push_str(&q);
-        self.open.push(q);
+        self.out.push_str(&self.names[from..]);
+        self.open.push(from);
         self.in_tag = true;
         Ok(())
     }
 
+    /// The innermost open element's qualified name.
+    fn current(&self) -> &str {
+        self.open.last().map_or("", |&from| &self.names[from..])
+    }
+
     fn end(&mut self, r: &Reader<'_>) -> Result<(), BinaryError> {
-        let Some(q) = self.open.pop() else {
+        let Some(from) = self.open.pop() else {
             return Err(r.err("EndElement with no element open"));
         };
         if self.in_tag {
@@ -192,9 +247,10 @@ impl Writer<'_, '_> {
             self.in_tag = false;
         } else {
             self.out.push_str("</");
-            self.out.push_str(&q);
+            self.out.push_str(&self.names[from..]);
             self.out.push('>');
         }
+        self.names.truncate(from);
         Ok(())
     }
 
@@ -213,9 +269,11 @@ impl Writer<'_, '_> {
     }
 }
 
-/// Prefix letter of the A–Z record ranges.
-fn letter(t: u8, base: u8) -> char {
-    char::from(b'a' + (t - base))
+/// Prefix letter of the a–z record ranges.
+fn letter(t: u8, base: u8) -> &'static str {
+    const LETTERS: &str = "abcdefghijklmnopqrstuvwxyz";
+    let i = usize::from(t - base);
+    &LETTERS[i..i + 1]
 }
 
 /// Transcodes one NBFX document to XML text.
@@ -223,9 +281,11 @@ pub fn to_xml(doc: &[u8], dict: &Dictionaries<'_>) -> Result<String, BinaryError
     let mut r = Reader::new(doc);
     let mut w = Writer {
         out: String::with_capacity(doc.len() * 3),
+        names: String::new(),
         open: Vec::new(),
         in_tag: false,
         dict,
+        scratch: String::new(),
     };
     while !r.at_end() {
         let at = r.pos;
@@ -250,9 +310,11 @@ pub fn to_xml(doc: &[u8], dict: &Dictionaries<'_>) -> Result<String, BinaryError
                     });
                 }
                 w.close_tag();
-                let mut text = String::new();
+                let mut text = std::mem::take(&mut w.scratch);
+                text.clear();
                 let ends = text_record(&mut r, dict, t, &mut text)?;
                 escape(&mut w.out, &text, false);
+                w.scratch = text;
                 if ends {
                     w.end(&r)?;
                 }
@@ -274,6 +336,7 @@ pub fn to_xml(doc: &[u8], dict: &Dictionaries<'_>) -> Result<String, BinaryError
 
 fn element(r: &mut Reader<'_>, w: &mut Writer<'_, '_>, t: u8) -> Result<(), BinaryError> {
     // [MC-NBFX] §2.2.1 element records.
+    let dict = w.dict;
     match t {
         0x40 => {
             let name = r.string()?;
@@ -286,23 +349,20 @@ fn element(r: &mut Reader<'_>, w: &mut Writer<'_, '_>, t: u8) -> Result<(), Bina
         }
         0x42 => {
             let id = r.mb31()?;
-            let name = w.dict.get(r, id)?.to_string();
-            w.start(r, "", &name)
+            w.start(r, "", dict.get(r, id)?)
         }
         0x43 => {
             let prefix = r.string()?;
             let id = r.mb31()?;
-            let name = w.dict.get(r, id)?.to_string();
-            w.start(r, prefix, &name)
+            w.start(r, prefix, dict.get(r, id)?)
         }
         0x44..=0x5D => {
             let id = r.mb31()?;
-            let name = w.dict.get(r, id)?.to_string();
-            w.start(r, &letter(t, 0x44).to_string(), &name)
+            w.start(r, letter(t, 0x44), dict.get(r, id)?)
         }
         _ => {
             let name = r.string()?;
-            w.start(r, &letter(t, 0x5E).to_string(), name)
+            w.start(r, letter(t, 0x5E), name)
         }
     }
 }
@@ -311,49 +371,44 @@ fn attribute(r: &mut Reader<'_>, w: &mut Writer<'_, '_>, t: u8) -> Result<(), Bi
     // [MC-NBFX] §2.2.2 attribute records: the (prefix, name), then the value — a string or
     // dictionary string for the xmlns records, a text record for the others.
     let dict = w.dict;
-    let (prefix, name): (String, String) = match t {
-        0x04 | 0x08 | 0x0A => (
-            String::new(),
-            if t == 0x04 {
-                r.string()?.into()
-            } else {
-                "xmlns".into()
-            },
-        ),
+    let (prefix, name): (&str, &str) = match t {
+        0x04 => ("", r.string()?),
+        0x08 | 0x0A => ("", "xmlns"),
         0x05 => {
-            let p = r.string()?.to_string();
-            (p, r.string()?.to_string())
+            let p = r.string()?;
+            (p, r.string()?)
         }
-        0x09 | 0x0B => ("xmlns".into(), r.string()?.to_string()),
+        0x09 | 0x0B => ("xmlns", r.string()?),
         0x06 => {
             let id = r.mb31()?;
-            (String::new(), dict.get(r, id)?.to_string())
+            ("", dict.get(r, id)?)
         }
         0x07 => {
-            let p = r.string()?.to_string();
+            let p = r.string()?;
             let id = r.mb31()?;
-            (p, dict.get(r, id)?.to_string())
+            (p, dict.get(r, id)?)
         }
         0x0C..=0x25 => {
             let id = r.mb31()?;
-            (letter(t, 0x0C).to_string(), dict.get(r, id)?.to_string())
+            (letter(t, 0x0C), dict.get(r, id)?)
         }
-        _ => (letter(t, 0x26).to_string(), r.string()?.to_string()),
+        _ => (letter(t, 0x26), r.string()?),
     };
-    let value = match t {
-        0x08 | 0x09 => r.string()?.to_string(),
+    w.attr_start(r, prefix, name)?;
+    match t {
+        0x08 | 0x09 => escape(&mut w.out, r.string()?, true),
         0x0A | 0x0B => {
             let id = r.mb31()?;
-            dict.get(r, id)?.to_string()
+            escape(&mut w.out, dict.get(r, id)?, true)
         }
         _ => {
-            let mut v = String::new();
+            let mut v = std::mem::take(&mut w.scratch);
+            v.clear();
             attribute_value(r, dict, &mut v)?;
-            v
+            escape(&mut w.out, &v, true);
+            w.scratch = v;
         }
-    };
-    w.attr_start(r, &prefix, &name)?;
-    escape(&mut w.out, &value, true);
+    }
     w.out.push('"');
     Ok(())
 }
@@ -426,9 +481,11 @@ fn array(r: &mut Reader<'_>, w: &mut Writer<'_, '_>) -> Result<(), BinaryError> 
     // Render the element's start tag once into a scratch writer, then copy it per item.
     let mut scratch = Writer {
         out: String::new(),
+        names: String::new(),
         open: Vec::new(),
         in_tag: false,
         dict: w.dict,
+        scratch: String::new(),
     };
     element(r, &mut scratch, t)?;
     loop {
@@ -460,8 +517,8 @@ fn array(r: &mut Reader<'_>, w: &mut Writer<'_, '_>) -> Result<(), BinaryError> 
     if count.saturating_mul(size) > r.data.len() - r.pos {
         return Err(r.err(format!("truncated: array of {count} items")));
     }
+    let name = scratch.current().to_string();
     let start_tag = scratch.out;
-    let name = scratch.open.pop().unwrap_or_default();
     w.close_tag();
     for _ in 0..count {
         w.out.push_str(&start_tag);
@@ -477,4 +534,60 @@ fn array(r: &mut Reader<'_>, w: &mut Writer<'_, '_>) -> Result<(), BinaryError> 
         w.check_size(r)?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::escape;
+
+    #[test]
+    fn escape_copies_runs_and_replaces_what_xml_cannot_carry() {
+        let cases = [
+            ("plain text", false, "plain text"),
+            ("a<b>&c\"d", false, "a&lt;b&gt;&amp;c\"d"),
+            ("a\"b", true, "a&quot;b"),
+            ("tab\there\r\nend", false, "tab&#9;here&#13;&#10;end"),
+            ("\u{1}x\u{FFFE}y\u{FFFF}", false, "&#1;x&#65534;y&#65535;"),
+            // 0xEF leads other characters too: kept as they are.
+            ("\u{FEFF}\u{F000}é€", false, "\u{FEFF}\u{F000}é€"),
+            ("", true, ""),
+        ];
+        for (input, attr, expect) in cases {
+            let mut out = String::from("^");
+            escape(&mut out, input, attr);
+            assert_eq!(out, format!("^{expect}"), "{input:?}");
+        }
+    }
+
+    #[test]
+    fn the_eight_byte_scan_finds_every_special_at_every_position() {
+        let naive = |s: &str, attr: bool| {
+            let mut o = String::new();
+            for c in s.chars() {
+                match c {
+                    '&' => o.push_str("&amp;"),
+                    '<' => o.push_str("&lt;"),
+                    '>' => o.push_str("&gt;"),
+                    '"' if attr => o.push_str("&quot;"),
+                    c if (c as u32) < 0x20 || c == '\u{FFFE}' || c == '\u{FFFF}' => {
+                        o.push_str(&format!("&#{};", c as u32))
+                    }
+                    c => o.push(c),
+                }
+            }
+            o
+        };
+        for special in [
+            "&", "<", ">", "\"", "\u{0}", "\u{1F}", "\u{FFFF}", "\u{FFFE}", "\u{EFFF}", "\u{7F}", "é",
+        ] {
+            for at in 0..20 {
+                let s = format!("{}{special}{}", "a".repeat(at), "b".repeat(19 - at));
+                for attr in [false, true] {
+                    let mut out = String::new();
+                    escape(&mut out, &s, attr);
+                    assert_eq!(out, naive(&s, attr), "{s:?}");
+                }
+            }
+        }
+    }
 }
