@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Capture-analysis throughput: generates ~200 MB WS-RM captures (not committed) with the
 # simulator's pcap export — SOAP over HTTP, and net.tcp (.NET Message Framing + binary XML with
-# a session dictionary) —, times `rmscope analyze` (best of 3, one core) and tshark's dissection
+# a session dictionary) —, times `rmscope analyze` (best of 5, one core) and tshark's dissection
 # of the same file (HTTP+XML: `tshark -r FILE -Y xml`; net.tcp: its MC-NMF dissector, which
 # stops at the framing), and prints MB/s and the ratio.
 # Usage: benches/analyze.sh [BODY_SIZES...]   (default: 2048 8192 32768; FRAMINGS="http net.tcp")
@@ -12,9 +12,9 @@ r=target/release/rmscope
 mkdir -p bench-data
 if [ $# -gt 0 ]; then sizes=("$@"); else sizes=(2048 8192 32768); fi
 now() { date +%s.%N; }
-best() { # best wall time of 3 runs of "$@", in seconds
+best() { # best wall time of 5 runs of "$@", in seconds
   local b=999 s e
-  for _ in 1 2 3; do
+  for _ in 1 2 3 4 5; do
     s=$(now); "$@" > /dev/null 2>&1; e=$(now)
     b=$(awk -v s="$s" -v e="$e" -v b="$b" 'BEGIN { d = e - s; print (d < b) ? d : b }')
   done

@@ -310,11 +310,18 @@ pub fn to_xml(doc: &[u8], dict: &Dictionaries<'_>) -> Result<String, BinaryError
                     });
                 }
                 w.close_tag();
-                let mut text = std::mem::take(&mut w.scratch);
-                text.clear();
-                let ends = text_record(&mut r, dict, t, &mut text)?;
-                escape(&mut w.out, &text, false);
-                w.scratch = text;
+                let ends = if matches!(t & !1, 0x98 | 0x9A | 0x9C) {
+                    // Chars: escaped straight from the input (most of a body's bytes).
+                    escape(&mut w.out, values::chars(&mut r, t)?, false);
+                    t % 2 == 1
+                } else {
+                    let mut text = std::mem::take(&mut w.scratch);
+                    text.clear();
+                    let ends = text_record(&mut r, dict, t, &mut text)?;
+                    escape(&mut w.out, &text, false);
+                    w.scratch = text;
+                    ends
+                };
                 if ends {
                     w.end(&r)?;
                 }

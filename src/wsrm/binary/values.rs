@@ -39,18 +39,7 @@ pub(super) fn render(
             let at = r.pos;
             datetime(out, u64::from_le_bytes(r.array()?)).map_err(|what| BinaryError { offset: at, what })?
         }
-        0x98 => {
-            let n = r.u8()? as usize;
-            out.push_str(r.utf8(n)?);
-        }
-        0x9A => {
-            let n = u16::from_le_bytes(r.array()?) as usize;
-            out.push_str(r.utf8(n)?);
-        }
-        0x9C => {
-            let n = len32(r)?;
-            out.push_str(r.utf8(n)?);
-        }
+        0x98 | 0x9A | 0x9C => out.push_str(chars(r, base)?),
         0x9E => {
             let n = r.u8()? as usize;
             base64(out, r.bytes(n)?);
@@ -106,6 +95,16 @@ pub(super) fn render(
 }
 
 /// A 4-byte length that must not be negative (Chars32, Bytes32, UnicodeChars32).
+/// The UTF-8 text of a Chars8/16/32Text record ([MC-NBFX] §2.2.3.8–10), type byte already read.
+pub(super) fn chars<'a>(r: &mut Reader<'a>, t: u8) -> Result<&'a str, BinaryError> {
+    let n = match t & !1 {
+        0x98 => r.u8()? as usize,
+        0x9A => u16::from_le_bytes(r.array()?) as usize,
+        _ => len32(r)?,
+    };
+    r.utf8(n)
+}
+
 fn len32(r: &mut Reader<'_>) -> Result<usize, BinaryError> {
     let n = i32::from_le_bytes(r.array()?);
     usize::try_from(n).map_err(|_| r.err(format!("negative length {n}")))
