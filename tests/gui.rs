@@ -571,6 +571,7 @@ fn a_net_tcp_row_shows_its_binary_envelope_as_xml() {
     });
     settle(&mut h, "the capture", |a| a.showing_capture && a.loader.is_none());
     assert_eq!(h.state().table.row_count(), 5);
+    assert!(h.query_by_label_contains("5 net.tcp envelopes").is_some());
     // Frame 12: the one-way Notify call (captures/mono/README.md).
     h.get_all_by_label_contains("No. 12 ")
         .next()

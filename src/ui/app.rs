@@ -634,8 +634,13 @@ impl App {
             }
             if self.showing_capture {
                 if let Some(s) = self.capture.as_ref().and_then(|c| c.stats.as_ref()) {
+                    let nettcp = if s.nmf_envelopes > 0 {
+                        format!(" · {} net.tcp envelopes", s.nmf_envelopes)
+                    } else {
+                        String::new()
+                    };
                     ui.label(format!(
-                        "{} frames · {} TCP connections · {} HTTP messages · {} WS-RM messages",
+                        "{} frames · {} TCP connections · {} HTTP messages{nettcp} · {} WS-RM messages",
                         s.frames, s.tcp_connections, s.http_messages, s.wsrm_messages
                     ));
                 }
