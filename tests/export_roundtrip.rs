@@ -53,9 +53,7 @@ fn reopened_capture_has_the_live_summary() {
         let live = analysis::analyze(sim.timeline(), &analysis::Options::default());
         assert!(live.sequences[0].retransmissions > 0 || loss == 0.0);
         for framing in [export::Framing::Http(sim.config().soap), export::Framing::NetTcp] {
-            let path = dir.path().join(format!("{seed}-{framing:?}.pcap"));
-            let file = std::fs::File::create(&path).unwrap();
-            export::write_session(sim.timeline(), sim.payloads(), framing, file, Format::Pcap).unwrap();
+            let path = save(&sim, framing, dir.path(), &format!("{seed}-{framing:?}.pcap"));
             let data = capture::read_file(&path, &mut |_| {}, &AtomicBool::new(false)).unwrap();
             assert!(data.findings.is_empty(), "{:?}", data.findings);
             if framing == export::Framing::NetTcp {
@@ -82,37 +80,49 @@ fn same_summary(live: &analysis::Analysis, data: &capture::CaptureData, what: &s
     assert_eq!(texts(live), texts(&captured), "{what}");
 }
 
+/// Saves `sim` as a pcap in `dir`.
+fn save(sim: &Simulation, framing: export::Framing, dir: &std::path::Path, name: &str) -> std::path::PathBuf {
+    let path = dir.join(name);
+    let file = std::fs::File::create(&path).unwrap();
+    export::write_session(sim.timeline(), sim.payloads(), framing, file, Format::Pcap).unwrap();
+    path
+}
+
+/// How many frames of `path` match the display `filter` (checksums verified; `decode_as`: extra
+/// `-d` rules).
+fn tshark_count(path: &std::path::Path, decode_as: &[&str], filter: &str) -> usize {
+    let mut cmd = Command::new("tshark");
+    cmd.args([
+        "-n",
+        "-o",
+        "tcp.check_checksum:TRUE",
+        "-o",
+        "ip.check_checksum:TRUE",
+    ]);
+    for rule in decode_as {
+        cmd.args(["-d", rule]);
+    }
+    let out = cmd
+        .arg("-r")
+        .arg(path)
+        .args(["-Y", filter, "-T", "fields", "-e", "frame.number"])
+        .output()
+        .expect("tshark is installed (make test installs it)");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout).lines().count()
+}
+
 #[test]
 fn tshark_reads_the_export_without_errors() {
     let dir = tempfile::tempdir().unwrap();
     let sim = session(RmVersion::V1_1, 0.05, 3);
-    let path = dir.path().join("s.pcap");
-    let file = std::fs::File::create(&path).unwrap();
-    export::write_session(
-        sim.timeline(),
-        sim.payloads(),
+    let path = save(
+        &sim,
         export::Framing::Http(sim.config().soap),
-        file,
-        Format::Pcap,
-    )
-    .unwrap();
-    let tshark = |filter: &str| {
-        let out = Command::new("tshark")
-            .args([
-                "-n",
-                "-o",
-                "tcp.check_checksum:TRUE",
-                "-o",
-                "ip.check_checksum:TRUE",
-                "-r",
-            ])
-            .arg(&path)
-            .args(["-Y", filter])
-            .output()
-            .expect("tshark is installed (make test installs it)");
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-        String::from_utf8_lossy(&out.stdout).lines().count()
-    };
+        dir.path(),
+        "s.pcap",
+    );
+    let tshark = |filter: &str| tshark_count(&path, &[], filter);
     let bad = tshark(
         "_ws.malformed || ip.checksum.status == \"Bad\" || tcp.checksum.status == \"Bad\" || tcp.analysis.flags",
     );
@@ -130,33 +140,8 @@ fn tshark_reads_the_export_without_errors() {
 fn tshark_reads_the_net_tcp_export_as_message_framing() {
     let dir = tempfile::tempdir().unwrap();
     let sim = session(RmVersion::V1_1, 0.05, 3);
-    let path = dir.path().join("nettcp.pcap");
-    let file = std::fs::File::create(&path).unwrap();
-    export::write_session(
-        sim.timeline(),
-        sim.payloads(),
-        export::Framing::NetTcp,
-        file,
-        Format::Pcap,
-    )
-    .unwrap();
-    let tshark = |filter: &str| {
-        let out = Command::new("tshark")
-            .args([
-                "-n",
-                "-o",
-                "tcp.check_checksum:TRUE",
-                "-o",
-                "ip.check_checksum:TRUE",
-            ])
-            .args(["-d", "tcp.port==808,mc-nmf", "-r"])
-            .arg(&path)
-            .args(["-Y", filter, "-T", "fields", "-e", "frame.number"])
-            .output()
-            .expect("tshark is installed (make test installs it)");
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-        String::from_utf8_lossy(&out.stdout).lines().count()
-    };
+    let path = save(&sim, export::Framing::NetTcp, dir.path(), "nettcp.pcap");
+    let tshark = |filter: &str| tshark_count(&path, &["tcp.port==808,mc-nmf"], filter);
     let bad = tshark(
         "_ws.malformed || _ws.expert.severity >= warning || ip.checksum.status == \"Bad\" || tcp.checksum.status == \"Bad\" || tcp.analysis.flags",
     );
