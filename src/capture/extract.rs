@@ -9,7 +9,7 @@ use super::packet;
 use super::reader::{StreamDecoder, split_origin, timestamp_ns};
 use super::tcp::Reassembler;
 use crate::trace::{Time, Wire};
-use crate::wsrm::binary::{self, Dictionaries, Session};
+use crate::wsrm::binary::{self, Session};
 use std::path::Path;
 
 /// One message as it was on the wire, its body as XML text (de-chunked, decompressed, binary
@@ -113,19 +113,10 @@ fn open(path: &Path) -> Result<pcap::Capture<pcap::Offline>, String> {
 pub(super) fn from_http(m: &Message<'_>) -> Extracted {
     let content_type = m.content_type.as_deref().unwrap_or("").to_ascii_lowercase();
     // No session scope over HTTP: each msbinsession1 body carries its own StringTable.
-    let session = if content_type.starts_with(binary::MSBINSESSION1) {
-        Some(Session::new())
-    } else if content_type.starts_with(binary::MSBIN1) {
-        None
-    } else {
-        return Extracted {
-            head: String::from_utf8_lossy(m.head).trim_end().to_string(),
-            body: m.body.to_vec(),
-            is_request: matches!(m.start, Start::Request { .. }),
-            problem: None,
-        };
+    let (body, problem) = match binary::content_type_session(&content_type) {
+        Some(session) => transcode(m.body, session.then(Session::new)),
+        None => (m.body.to_vec(), None),
     };
-    let (body, problem) = transcode(m.body, session);
     Extracted {
         head: String::from_utf8_lossy(m.head).trim_end().to_string(),
         body,
@@ -165,14 +156,8 @@ pub(super) fn from_envelope(e: &nmf::Envelope<'_>, session: &Session, is_request
 }
 
 /// Binary XML → XML text; with a session the payload starts with its StringTable ([MC-NBFSE] §2).
-fn transcode(payload: &[u8], session: Option<Session>) -> (Vec<u8>, Option<String>) {
-    let r = match session {
-        Some(mut s) => s
-            .read_table(payload)
-            .and_then(|skip| binary::to_xml(&payload[skip..], &Dictionaries { session: Some(&s) })),
-        None => binary::to_xml(payload, &Dictionaries { session: None }),
-    };
-    match r {
+fn transcode(payload: &[u8], mut session: Option<Session>) -> (Vec<u8>, Option<String>) {
+    match binary::payload_to_xml(payload, session.as_mut()) {
         Ok(xml) => (xml.into_bytes(), None),
         Err(e) => (
             Vec::new(),

@@ -186,15 +186,7 @@ impl Decoder {
         let content_type = m.content_type.as_deref().map(str::to_ascii_lowercase);
         // WCF's binary encoding over HTTP: msbin1, or msbinsession1 (no session scope on HTTP:
         // each body starts a dictionary of its own).
-        let binary = content_type.as_deref().and_then(|c| {
-            if c.starts_with(binary::MSBINSESSION1) {
-                Some(true)
-            } else if c.starts_with(binary::MSBIN1) {
-                Some(false)
-            } else {
-                None
-            }
-        });
+        let binary = content_type.as_deref().and_then(binary::content_type_session);
         let body = if binary.is_some() {
             m.body
         } else {

@@ -288,16 +288,17 @@ impl Writer<'_> {
     /// [MC-NBFX] §2.2.3 the smallest text record that gives back exactly `v`.
     fn value(&mut self, v: &str, ends: bool) {
         let end = u8::from(ends);
-        let out_len = self.out.len();
-        match v {
-            "" => self.out.push(0xA8 | end),
-            "0" => self.out.push(0x80 | end),
-            "1" => self.out.push(0x82 | end),
-            "false" => self.out.push(0x84 | end),
-            "true" => self.out.push(0x86 | end),
-            _ => {}
-        }
-        if self.out.len() > out_len {
+        // Empty, Zero, One, False and True text: the record alone is the value.
+        let alone = match v {
+            "" => Some(0xA8),
+            "0" => Some(0x80),
+            "1" => Some(0x82),
+            "false" => Some(0x84),
+            "true" => Some(0x86),
+            _ => None,
+        };
+        if let Some(t) = alone {
+            self.out.push(t | end);
             return;
         }
         if let Some(n) = canonical_integer(v) {

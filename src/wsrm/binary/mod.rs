@@ -19,6 +19,18 @@ use super::{DecodeError, Decoded, ErrorKind, Options, decode_with};
 pub const MSBIN1: &str = "application/soap+msbin1";
 pub const MSBINSESSION1: &str = "application/soap+msbinsession1";
 
+/// Whether an HTTP Content-Type (lowercase) names the binary encoding: `Some(true)` for
+/// msbinsession1 (the body starts with a StringTable), `Some(false)` for msbin1.
+pub fn content_type_session(content_type: &str) -> Option<bool> {
+    if content_type.starts_with(MSBINSESSION1) {
+        Some(true)
+    } else if content_type.starts_with(MSBIN1) {
+        Some(false)
+    } else {
+        None
+    }
+}
+
 /// Decodes one binary envelope. With a session (msbinsession1) the payload starts with the
 /// StringTable, whose strings are added to it first.
 pub fn decode_binary(
@@ -36,6 +48,19 @@ pub fn decode_binary(
         }
         None => decode_document(payload, None, opts),
     }
+}
+
+/// A binary payload as XML text; with a session the payload's StringTable is added to it first
+/// (error offsets count from the payload's start).
+pub fn payload_to_xml(payload: &[u8], session: Option<&mut Session>) -> Result<String, BinaryError> {
+    let (skip, session) = match session {
+        Some(s) => (s.read_table(payload)?, Some(&*s)),
+        None => (0, None),
+    };
+    to_xml(&payload[skip..], &Dictionaries { session }).map_err(|mut e| {
+        e.offset += skip;
+        e
+    })
 }
 
 /// Decodes an NBFX document (no StringTable in front), odd ids from `session`.
