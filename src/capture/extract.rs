@@ -5,6 +5,7 @@
 
 use super::http::{HttpStream, Message, Start};
 use super::nmf;
+use super::offline::{self, OfflineFile};
 use super::packet;
 use super::reader::{StreamDecoder, split_origin, timestamp_ns};
 use super::tcp::Reassembler;
@@ -39,7 +40,8 @@ pub fn read_message(path: &Path, wire: &Wire) -> Result<Extracted, String> {
 /// An HTTP message, read from its first frame on (it needs no earlier state).
 fn read_http(path: &Path, wire: &Wire) -> Result<Option<Extracted>, String> {
     let (first, offset) = split_origin(wire.origin);
-    let mut cap = open(path)?;
+    let mut file = open(path)?;
+    let cap = &mut file.cap;
     let link = cap.get_datalink().0;
     let mut frame: u32 = 0;
     let mut flow = None;
@@ -87,7 +89,8 @@ fn read_http(path: &Path, wire: &Wire) -> Result<Option<Extracted>, String> {
 /// Anything else (net.tcp): decode the capture again up to the message's last frame.
 fn read_by_decoding(path: &Path, wire: &Wire) -> Result<Extracted, String> {
     let (first, _) = split_origin(wire.origin);
-    let mut cap = open(path)?;
+    let mut file = open(path)?;
+    let cap = &mut file.cap;
     let mut dec = StreamDecoder::new(cap.get_datalink().0);
     dec.want(wire.origin);
     while dec.frames() < wire.frame {
@@ -104,9 +107,8 @@ fn read_by_decoding(path: &Path, wire: &Wire) -> Result<Extracted, String> {
         .ok_or_else(|| format!("message not found at frame {first} (file changed since it was opened?)"))
 }
 
-fn open(path: &Path) -> Result<pcap::Capture<pcap::Offline>, String> {
-    pcap::Capture::from_file_with_precision(path, pcap::Precision::Nano)
-        .map_err(|e| format!("{}: {e}", path.display()))
+fn open(path: &Path) -> Result<OfflineFile, String> {
+    offline::open(path).map_err(|e| format!("{}: {e}", path.display()))
 }
 
 /// An HTTP message; a binary-encoded body (msbin1 / msbinsession1) becomes XML text.

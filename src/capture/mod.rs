@@ -5,6 +5,7 @@ pub mod extract;
 pub mod http;
 pub mod live;
 pub mod nmf;
+pub mod offline;
 pub mod packet;
 pub mod reader;
 pub mod synth;

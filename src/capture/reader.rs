@@ -673,8 +673,9 @@ pub fn read_file(
         return Err(CaptureError::Open(format!("{}: is a directory", path.display())));
     }
     let total = meta.len();
-    let mut cap = pcap::Capture::from_file_with_precision(path, pcap::Precision::Nano)
+    let mut file = super::offline::open(path)
         .map_err(|e| CaptureError::Open(format!("{}: not a pcap or pcapng capture ({e})", path.display())))?;
+    let cap = &mut file.cap;
     let mut dec = StreamDecoder::new(cap.get_datalink().0);
     loop {
         if dec.frames().is_multiple_of(4096) {
