@@ -4,6 +4,7 @@
 //! an ack for AckRequested); otherwise the response is `202 Accepted` with no body, as WCF's
 //! one-way HTTP channels answer.
 
+use super::pipeline::{self, ConnError, Connection};
 use crate::sim::{Outgoing, Target};
 use crate::trace::Time;
 use crate::wsrm::{self, Envelope, SoapVersion};
@@ -11,18 +12,16 @@ use bytes::Bytes;
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Incoming as Body;
 use hyper::{Request, Response, StatusCode};
-use hyper_util::client::legacy::Client;
-use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::rt::TokioIo;
 use std::collections::{BTreeMap, BinaryHeap, HashMap, VecDeque};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc, oneshot};
+use tokio::sync::{mpsc, oneshot};
 use tokio::time::Instant;
 
 /// Which wire of the timeline a request or response carries (so both ends record the same wire).
-const WIRE: &str = "rmscope-wire";
+pub(super) const WIRE: &str = "rmscope-wire";
 /// Which RM source sent a request (the destination answers it on the response).
 const FROM: &str = "rmscope-from";
 /// Largest body accepted (the codec's own limit).
@@ -31,8 +30,8 @@ const MAX_BODY: usize = 16 * 1024 * 1024;
 /// Which request of its direction this is (1, 2, …): the receiver hands requests to the engine
 /// in this order although they travel on several connections at once.
 const SEQ: &str = "rmscope-seq";
-/// Requests in flight at once per direction (each on its own keep-alive connection).
-const CONNECTIONS: usize = 16;
+/// Requests in flight at once per direction (pipelined on its keep-alive connection).
+const MAX_IN_FLIGHT: usize = 64;
 /// How long the receiver holds later requests back while an earlier one is still on its way.
 const GAP_WAIT: Duration = Duration::from_millis(100);
 
@@ -63,7 +62,6 @@ pub enum Reply {
 /// What every sending task needs.
 struct Shared {
     soap: SoapVersion,
-    client: Client<HttpConnector, Full<Bytes>>,
     tx: mpsc::UnboundedSender<Incoming>,
     base: Instant,
 }
@@ -117,22 +115,109 @@ impl Shared {
         self.base + Duration::from_nanos(t.as_nanos())
     }
 
-    fn url(&self, to: Target, destination: SocketAddr, sources: &[SocketAddr]) -> Option<String> {
+    /// Where `to` listens: its address and path.
+    fn endpoint(to: Target, destination: SocketAddr, sources: &[SocketAddr]) -> Option<(SocketAddr, String)> {
         match to {
-            Target::Listener => Some(format!("http://{destination}/rmscope")),
-            Target::Source(i) => sources.get(i).map(|a| format!("http://{a}/client{}", i + 1)),
+            Target::Listener => Some((destination, "/rmscope".into())),
+            Target::Source(i) => sources.get(i).map(|a| (*a, format!("/client{}", i + 1))),
         }
     }
 
-    fn failed(&self, o: &Outgoing, seq: Option<u64>) {
+    /// A message that could not be delivered.
+    fn failed(&self, s: Sent) {
         let _ = self.tx.send(Incoming {
+            to: s.to,
+            from: s.from,
+            wire: s.wire,
+            env: None,
+            reply: None,
+            seq: s.seq,
+        });
+    }
+
+    /// Appends the POST carrying `o` to `out`; false when its action cannot be a header value.
+    fn write_request(
+        &self,
+        o: &Outgoing,
+        seq: u64,
+        host: &SocketAddr,
+        path: &str,
+        out: &mut Vec<u8>,
+    ) -> bool {
+        let action = o.env.addressing.action.as_ref().map(|a| a.uri());
+        if action
+            .as_deref()
+            .is_some_and(|a| !pipeline::valid_header_value(a))
+        {
+            return false;
+        }
+        let from = match o.from {
+            Target::Source(i) => i.to_string(),
+            Target::Listener => "destination".into(),
+        };
+        let (wire, seq) = (o.wire.to_string(), seq.to_string());
+        let content_type = content_type(self.soap, action.as_deref());
+        // SOAP 1.1 §6.1.1: the action in its own quoted header.
+        let soap_action = format!("\"{}\"", action.as_deref().unwrap_or(""));
+        let mut headers = vec![
+            ("content-type", content_type.as_str()),
+            (WIRE, wire.as_str()),
+            (FROM, from.as_str()),
+            (SEQ, seq.as_str()),
+        ];
+        if self.soap == SoapVersion::V1_1 {
+            headers.push(("soapaction", soap_action.as_str()));
+        }
+        let body = wsrm::encode(&o.env);
+        pipeline::write_request(
+            out,
+            host,
+            path,
+            &pipeline::Request {
+                headers: &headers,
+                body: &body,
+            },
+        );
+        true
+    }
+
+    /// The response to a request: an error status means the message was not delivered; a SOAP
+    /// body is a message for the requester.
+    fn answered(&self, s: Sent, resp: pipeline::Response) {
+        if !(200..300).contains(&resp.status) {
+            return self.failed(s);
+        }
+        if resp.status == 200
+            && let (Some(wire), Some(env)) = (resp.wire, decode(&resp.body))
+        {
+            let _ = self.tx.send(Incoming {
+                to: s.from,
+                from: s.to,
+                wire,
+                env: Some(env),
+                reply: None,
+                seq: None,
+            });
+        }
+    }
+}
+
+/// What is kept of a request until its response comes.
+struct Sent {
+    to: Target,
+    from: Target,
+    wire: u32,
+    seq: Option<u64>,
+}
+
+impl Sent {
+    fn of(o: &Outgoing, seq: u64) -> Sent {
+        Sent {
             to: o.to,
             from: o.from,
             wire: o.wire,
-            env: None,
-            reply: None,
-            seq,
-        });
+            seq: Some(seq),
+        }
     }
 }
 
@@ -150,18 +235,11 @@ impl HttpTransport {
             addrs.push(l.local_addr()?);
             servers.push(tokio::spawn(serve(l, Target::Source(i), tx.clone())));
         }
-        let mut connector = HttpConnector::new();
-        // Small requests back to back: Nagle's algorithm would hold each for the peer's delayed ACK.
-        connector.set_nodelay(true);
-        let client = Client::builder(TokioExecutor::new())
-            .pool_max_idle_per_host(CONNECTIONS)
-            .build(connector);
         Ok(HttpTransport {
             destination,
             sources: addrs,
             shared: Arc::new(Shared {
                 soap,
-                client,
                 tx,
                 base: Instant::now(),
             }),
@@ -264,16 +342,22 @@ impl HttpTransport {
         let key = (o.from, o.to);
         if !self.lanes.contains_key(&key) {
             // The first message of a direction opens its lane.
-            let Some(url) = shared.url(o.to, self.destination, &self.sources) else {
-                shared.failed(&o, None);
+            let Some(endpoint) = Shared::endpoint(o.to, self.destination, &self.sources) else {
+                shared.failed(Sent {
+                    seq: None,
+                    ..Sent::of(&o, 0)
+                });
                 return;
             };
             let (tx, rx) = mpsc::unbounded_channel();
-            tokio::spawn(lane(rx, url, shared.clone()));
+            tokio::spawn(lane(rx, endpoint, shared.clone()));
             self.lanes.insert(key, tx);
         }
         if let Err(e) = self.lanes[&key].send(o) {
-            shared.failed(&e.0, None);
+            shared.failed(Sent {
+                seq: None,
+                ..Sent::of(&e.0, 0)
+            });
         }
     }
 }
@@ -304,9 +388,12 @@ impl Ord for Due {
 }
 
 /// One direction: sends each message when the simulated link says it is due, numbered in that
-/// order, with at most `CONNECTIONS` requests in flight.
-async fn lane(mut rx: mpsc::UnboundedReceiver<Outgoing>, url: String, shared: Arc<Shared>) {
-    let permits = Arc::new(Semaphore::new(CONNECTIONS));
+/// order, pipelined on one keep-alive connection with at most `MAX_IN_FLIGHT` unanswered.
+async fn lane(
+    mut rx: mpsc::UnboundedReceiver<Outgoing>,
+    (addr, path): (SocketAddr, String),
+    shared: Arc<Shared>,
+) {
     let mut waiting = BinaryHeap::new();
     let (mut seq, mut order) = (0u64, 0u64);
     let mut due = |o: Outgoing| {
@@ -314,22 +401,57 @@ async fn lane(mut rx: mpsc::UnboundedReceiver<Outgoing>, url: String, shared: Ar
         Due { at: o.at, order, o }
     };
     let mut open = true;
-    while open || !waiting.is_empty() {
+    let mut conn: Option<Connection> = None;
+    // The requests written and not answered yet, by their place in the direction.
+    let mut sent: HashMap<u64, Sent> = HashMap::new();
+    let (mut batch, mut tags, mut answers) = (Vec::new(), Vec::new(), Vec::new());
+    loop {
         while let Ok(o) = rx.try_recv() {
             waiting.push(due(o));
         }
-        while waiting
-            .peek()
-            .is_some_and(|d: &Due| shared.instant(d.at) <= Instant::now())
+        // Everything due goes out in one write.
+        batch.clear();
+        tags.clear();
+        while sent.len() < MAX_IN_FLIGHT
+            && waiting
+                .peek()
+                .is_some_and(|d: &Due| shared.instant(d.at) <= Instant::now())
         {
-            let Ok(permit) = permits.clone().acquire_owned().await else {
-                return;
-            };
             let Some(Due { o, .. }) = waiting.pop() else { break };
             seq += 1;
-            tokio::spawn(post(o, seq, url.clone(), shared.clone(), permit));
+            let s = Sent::of(&o, seq);
+            if shared.write_request(&o, seq, &addr, &path, &mut batch) {
+                tags.push(seq);
+                sent.insert(seq, s);
+            } else {
+                shared.failed(s);
+            }
         }
-        let next = waiting.peek().map(|d| shared.instant(d.at));
+        if !tags.is_empty() {
+            if conn.is_none() {
+                match Connection::connect(addr, MAX_BODY).await {
+                    Ok(c) => conn = Some(c),
+                    Err(_) => {
+                        for t in &tags {
+                            shared.failed(sent.remove(t).expect("just sent"));
+                        }
+                        continue;
+                    }
+                }
+            }
+            let c = conn.as_mut().expect("connected above");
+            if c.send(&batch, tags.iter().copied()).await.is_err() {
+                drop_connection(&mut conn, &mut sent, &shared);
+            }
+            continue;
+        }
+        if !open && waiting.is_empty() && sent.is_empty() {
+            return;
+        }
+        let next = waiting
+            .peek()
+            .filter(|_| sent.len() < MAX_IN_FLIGHT)
+            .map(|d| shared.instant(d.at));
         tokio::select! {
             o = rx.recv(), if open => match o {
                 Some(o) => waiting.push(due(o)),
@@ -337,56 +459,40 @@ async fn lane(mut rx: mpsc::UnboundedReceiver<Outgoing>, url: String, shared: Ar
             },
             // The timer wheel ticks in milliseconds: this wakes at most a tick late.
             _ = async { tokio::time::sleep_until(next.unwrap_or_else(Instant::now)).await }, if next.is_some() => {}
+            r = receive(&mut conn, &mut answers) => {
+                for (tag, resp) in answers.drain(..) {
+                    if let Some(s) = sent.remove(&tag) {
+                        shared.answered(s, resp);
+                    }
+                }
+                if r.is_err() {
+                    drop_connection(&mut conn, &mut sent, &shared);
+                }
+            }
         }
     }
 }
 
-async fn post(o: Outgoing, seq: u64, url: String, shared: Arc<Shared>, _permit: OwnedSemaphorePermit) {
-    let action = o.env.addressing.action.as_ref().map(|a| a.uri().into_owned());
-    let soap = shared.soap;
-    let from = match o.from {
-        Target::Source(i) => i.to_string(),
-        Target::Listener => "destination".into(),
-    };
-    let mut req = Request::post(url)
-        .header("content-type", content_type(soap, action.as_deref()))
-        .header(WIRE, o.wire.to_string())
-        .header(FROM, from)
-        .header(SEQ, seq.to_string());
-    if soap == SoapVersion::V1_1 {
-        // SOAP 1.1 §6.1.1: the action in its own quoted header.
-        req = req.header("soapaction", format!("\"{}\"", action.as_deref().unwrap_or("")));
+/// Responses from the connection, if there is one (otherwise this never completes).
+async fn receive(
+    conn: &mut Option<Connection>,
+    out: &mut Vec<(u64, pipeline::Response)>,
+) -> Result<(), ConnError> {
+    match conn {
+        Some(c) => c.receive(out).await,
+        None => std::future::pending().await,
     }
-    let Ok(req) = req.body(Full::new(Bytes::from(wsrm::encode(&o.env)))) else {
-        return shared.failed(&o, Some(seq));
-    };
-    let Ok(resp) = shared.client.request(req).await else {
-        return shared.failed(&o, Some(seq));
-    };
-    let status = resp.status();
-    let wire = resp
-        .headers()
-        .get(WIRE)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u32>().ok());
-    let Ok(body) = Limited::new(resp.into_body(), MAX_BODY).collect().await else {
-        return shared.failed(&o, Some(seq));
-    };
-    if !status.is_success() {
-        return shared.failed(&o, Some(seq));
-    }
-    // A message riding back on the response: delivered to the requester.
-    if status == StatusCode::OK
-        && let (Some(wire), Some(env)) = (wire, decode(&body.to_bytes()))
-    {
-        let _ = shared.tx.send(Incoming {
-            to: o.from,
-            from: o.to,
-            wire,
-            env: Some(env),
-            reply: None,
-            seq: None,
-        });
+}
+
+/// The connection broke or the peer closed it: its unanswered requests failed; the next
+/// message opens a new one.
+fn drop_connection(conn: &mut Option<Connection>, sent: &mut HashMap<u64, Sent>, shared: &Shared) {
+    if let Some(c) = conn.take() {
+        for tag in c.abandon() {
+            if let Some(s) = sent.remove(&tag) {
+                shared.failed(s);
+            }
+        }
     }
 }
 
@@ -402,6 +508,8 @@ async fn serve(listener: tokio::net::TcpListener, to: Target, tx: mpsc::Unbounde
             let service = hyper::service::service_fn(move |req| handle(req, to, tx.clone()));
             let _ = hyper::server::conn::http1::Builder::new()
                 .keep_alive(true)
+                // Answers to pipelined requests go out together, one write for the batch.
+                .pipeline_flush(true)
                 .serve_connection(TokioIo::new(stream), service)
                 .await;
         });

@@ -2,3 +2,4 @@
 //! wire instead of the in-memory link.
 
 pub mod http;
+pub mod pipeline;
