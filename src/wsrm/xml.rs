@@ -66,12 +66,14 @@ struct Binding {
     level: usize,
     prefix: std::ops::Range<usize>,
     uri: std::ops::Range<usize>,
+    /// The URI classified once, when declared (every element in its scope asks).
+    known: KnownNs,
 }
 
 /// How a prefix resolved.
 enum Resolved {
-    /// URI at this range of `Cursor::ns_text`.
-    Bound(std::ops::Range<usize>),
+    /// URI at this range of `Cursor::ns_text`, and what it is.
+    Bound(std::ops::Range<usize>, KnownNs),
     Xml,
     Unbound,
     Unknown,
@@ -324,6 +326,7 @@ impl<'a> Cursor<'a> {
                 level: self.depth,
                 prefix: p0..u0,
                 uri: u0..self.ns_text.len(),
+                known: KnownNs::classify(Some(&value)),
             });
         }
         Ok(())
@@ -340,7 +343,7 @@ impl<'a> Cursor<'a> {
             .rev()
             .find(|b| &self.ns_text[b.prefix.clone()] == prefix)
         {
-            Some(b) if !b.uri.is_empty() => Resolved::Bound(b.uri.clone()),
+            Some(b) if !b.uri.is_empty() => Resolved::Bound(b.uri.clone(), b.known),
             // `xmlns=""` undeclares the default namespace; `xmlns:p=""` is not allowed.
             _ if prefix.is_empty() => Resolved::Unbound,
             _ => Resolved::Unknown,
@@ -354,6 +357,12 @@ impl<'a> Cursor<'a> {
         element: bool,
         offset: usize,
     ) -> Result<(KnownNs, Option<String>), DecodeError> {
+        if let Some(prefix) = element_prefix(name, element)
+            && let Resolved::Bound(uri, known) = self.lookup(prefix)
+        {
+            let keep = matches!(known, KnownNs::Other | KnownNs::Wsmc);
+            return Ok((known, keep.then(|| self.ns_text[uri].to_string())));
+        }
         let uri = self.resolve_uri_cow(name, element, offset)?;
         let known = KnownNs::classify(uri.as_deref());
         let keep = matches!(known, KnownNs::Other | KnownNs::Wsmc);
@@ -378,14 +387,11 @@ impl<'a> Cursor<'a> {
         element: bool,
         offset: usize,
     ) -> Result<Option<Cow<'_, str>>, DecodeError> {
-        let prefix = match name.0.split_once(':') {
-            Some((p, _)) => p,
-            // Unprefixed attributes are in no namespace; unprefixed elements take the default.
-            None if !element => return Ok(None),
-            None => "",
+        let Some(prefix) = element_prefix(name, element) else {
+            return Ok(None);
         };
         match self.lookup(prefix) {
-            Resolved::Bound(r) => return Ok(Some(Cow::Borrowed(&self.ns_text[r]))),
+            Resolved::Bound(r, _) => return Ok(Some(Cow::Borrowed(&self.ns_text[r]))),
             Resolved::Xml => return Ok(Some(Cow::Borrowed(ns::XML))),
             Resolved::Unbound => return Ok(None),
             Resolved::Unknown => {}
@@ -416,7 +422,7 @@ impl<'a> Cursor<'a> {
 
     /// Whether `prefix` is declared in the current scope (no lenient guessing, no error).
     pub fn is_declared_prefix(&self, prefix: &str) -> bool {
-        matches!(self.lookup(prefix), Resolved::Bound(_) | Resolved::Xml)
+        matches!(self.lookup(prefix), Resolved::Bound(..) | Resolved::Xml)
     }
 
     /// Resolves a QName written as text (`wsrm:CreateSequenceRefused`) in the current scope.
@@ -572,6 +578,16 @@ impl<'a> Cursor<'a> {
     /// Byte offset just past the last token read.
     pub fn position(&self) -> usize {
         self.pos()
+    }
+}
+
+/// The prefix a name is resolved by: "" (the default namespace) for an unprefixed element,
+/// none for an unprefixed attribute (in no namespace).
+fn element_prefix<'n>(name: QName<'n>, element: bool) -> Option<&'n str> {
+    match name.0.split_once(':') {
+        Some((p, _)) => Some(p),
+        None if element => Some(""),
+        None => None,
     }
 }
 
