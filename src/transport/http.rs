@@ -157,15 +157,16 @@ impl Shared {
         };
         let (wire, seq) = (o.wire.to_string(), seq.to_string());
         let content_type = content_type(self.soap, action.as_deref());
-        // SOAP 1.1 §6.1.1: the action in its own quoted header.
-        let soap_action = format!("\"{}\"", action.as_deref().unwrap_or(""));
         let mut headers = vec![
             ("content-type", content_type.as_str()),
             (WIRE, wire.as_str()),
             (FROM, from.as_str()),
             (SEQ, seq.as_str()),
         ];
+        // SOAP 1.1 §6.1.1: the action in its own quoted header.
+        let soap_action;
         if self.soap == SoapVersion::V1_1 {
+            soap_action = format!("\"{}\"", action.as_deref().unwrap_or(""));
             headers.push(("soapaction", soap_action.as_str()));
         }
         let body = wsrm::encode(&o.env);
@@ -211,12 +212,13 @@ struct Sent {
 }
 
 impl Sent {
-    fn of(o: &Outgoing, seq: u64) -> Sent {
+    /// `seq`: the request's place in its direction, once it has one.
+    fn of(o: &Outgoing, seq: Option<u64>) -> Sent {
         Sent {
             to: o.to,
             from: o.from,
             wire: o.wire,
-            seq: Some(seq),
+            seq,
         }
     }
 }
@@ -343,10 +345,7 @@ impl HttpTransport {
         if !self.lanes.contains_key(&key) {
             // The first message of a direction opens its lane.
             let Some(endpoint) = Shared::endpoint(o.to, self.destination, &self.sources) else {
-                shared.failed(Sent {
-                    seq: None,
-                    ..Sent::of(&o, 0)
-                });
+                shared.failed(Sent::of(&o, None));
                 return;
             };
             let (tx, rx) = mpsc::unbounded_channel();
@@ -354,10 +353,7 @@ impl HttpTransport {
             self.lanes.insert(key, tx);
         }
         if let Err(e) = self.lanes[&key].send(o) {
-            shared.failed(Sent {
-                seq: None,
-                ..Sent::of(&e.0, 0)
-            });
+            shared.failed(Sent::of(&e.0, None));
         }
     }
 }
@@ -401,28 +397,26 @@ async fn lane(
         Due { at: o.at, order, o }
     };
     let mut open = true;
-    let mut conn: Option<Connection> = None;
-    // The requests written and not answered yet, by their place in the direction.
-    let mut sent: HashMap<u64, Sent> = HashMap::new();
+    // The requests written and not answered yet ride with the connection, in order.
+    let mut conn: Option<Connection<Sent>> = None;
     let (mut batch, mut tags, mut answers) = (Vec::new(), Vec::new(), Vec::new());
     loop {
         while let Ok(o) = rx.try_recv() {
             waiting.push(due(o));
         }
         // Everything due goes out in one write.
+        let in_flight = conn.as_ref().map_or(0, Connection::in_flight);
         batch.clear();
-        tags.clear();
-        while sent.len() < MAX_IN_FLIGHT
+        while in_flight + tags.len() < MAX_IN_FLIGHT
             && waiting
                 .peek()
                 .is_some_and(|d: &Due| shared.instant(d.at) <= Instant::now())
         {
             let Some(Due { o, .. }) = waiting.pop() else { break };
             seq += 1;
-            let s = Sent::of(&o, seq);
+            let s = Sent::of(&o, Some(seq));
             if shared.write_request(&o, seq, &addr, &path, &mut batch) {
-                tags.push(seq);
-                sent.insert(seq, s);
+                tags.push(s);
             } else {
                 shared.failed(s);
             }
@@ -432,25 +426,23 @@ async fn lane(
                 match Connection::connect(addr, MAX_BODY).await {
                     Ok(c) => conn = Some(c),
                     Err(_) => {
-                        for t in &tags {
-                            shared.failed(sent.remove(t).expect("just sent"));
-                        }
+                        tags.drain(..).for_each(|s| shared.failed(s));
                         continue;
                     }
                 }
             }
             let c = conn.as_mut().expect("connected above");
-            if c.send(&batch, tags.iter().copied()).await.is_err() {
-                drop_connection(&mut conn, &mut sent, &shared);
+            if c.send(&batch, tags.drain(..)).await.is_err() {
+                drop_connection(&mut conn, &shared);
             }
             continue;
         }
-        if !open && waiting.is_empty() && sent.is_empty() {
+        if !open && waiting.is_empty() && in_flight == 0 {
             return;
         }
         let next = waiting
             .peek()
-            .filter(|_| sent.len() < MAX_IN_FLIGHT)
+            .filter(|_| in_flight < MAX_IN_FLIGHT)
             .map(|d| shared.instant(d.at));
         tokio::select! {
             o = rx.recv(), if open => match o {
@@ -460,13 +452,11 @@ async fn lane(
             // The timer wheel ticks in milliseconds: this wakes at most a tick late.
             _ = async { tokio::time::sleep_until(next.unwrap_or_else(Instant::now)).await }, if next.is_some() => {}
             r = receive(&mut conn, &mut answers) => {
-                for (tag, resp) in answers.drain(..) {
-                    if let Some(s) = sent.remove(&tag) {
-                        shared.answered(s, resp);
-                    }
+                for (s, resp) in answers.drain(..) {
+                    shared.answered(s, resp);
                 }
                 if r.is_err() {
-                    drop_connection(&mut conn, &mut sent, &shared);
+                    drop_connection(&mut conn, &shared);
                 }
             }
         }
@@ -475,8 +465,8 @@ async fn lane(
 
 /// Responses from the connection, if there is one (otherwise this never completes).
 async fn receive(
-    conn: &mut Option<Connection>,
-    out: &mut Vec<(u64, pipeline::Response)>,
+    conn: &mut Option<Connection<Sent>>,
+    out: &mut Vec<(Sent, pipeline::Response)>,
 ) -> Result<(), ConnError> {
     match conn {
         Some(c) => c.receive(out).await,
@@ -486,13 +476,9 @@ async fn receive(
 
 /// The connection broke or the peer closed it: its unanswered requests failed; the next
 /// message opens a new one.
-fn drop_connection(conn: &mut Option<Connection>, sent: &mut HashMap<u64, Sent>, shared: &Shared) {
+fn drop_connection(conn: &mut Option<Connection<Sent>>, shared: &Shared) {
     if let Some(c) = conn.take() {
-        for tag in c.abandon() {
-            if let Some(s) = sent.remove(&tag) {
-                shared.failed(s);
-            }
-        }
+        c.abandon().into_iter().for_each(|s| shared.failed(s));
     }
 }
 

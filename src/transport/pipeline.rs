@@ -72,11 +72,6 @@ impl ResponseParser {
         }
     }
 
-    /// Whether bytes of an unfinished response are held.
-    pub fn is_empty(&self) -> bool {
-        self.buf.is_empty()
-    }
-
     pub fn buffer(&mut self) -> &mut BytesMut {
         &mut self.buf
     }
@@ -140,17 +135,18 @@ impl ResponseParser {
     }
 }
 
-/// One pipelined connection: requests go out in batches, responses come back in order.
-pub struct Connection {
+/// One pipelined connection: requests go out in batches, responses come back in order, each
+/// with the caller's record (`T`) of the request it answers.
+pub struct Connection<T> {
     write: OwnedWriteHalf,
     read: OwnedReadHalf,
     parser: ResponseParser,
-    /// Requests written, not yet answered, oldest first (the caller's tag for each).
-    pending: VecDeque<u64>,
+    /// Requests written, not yet answered, oldest first.
+    pending: VecDeque<T>,
 }
 
-impl Connection {
-    pub async fn connect(addr: SocketAddr, max_body: usize) -> Result<Connection, ConnError> {
+impl<T> Connection<T> {
+    pub async fn connect(addr: SocketAddr, max_body: usize) -> Result<Connection<T>, ConnError> {
         let stream = TcpStream::connect(addr)
             .await
             .map_err(|e| ConnError::Io(e.to_string()))?;
@@ -174,7 +170,7 @@ impl Connection {
 
     /// Writes requests already encoded into `bytes`; `tags` (one per request, in order) come
     /// back with their responses.
-    pub async fn send(&mut self, bytes: &[u8], tags: impl IntoIterator<Item = u64>) -> Result<(), ConnError> {
+    pub async fn send(&mut self, bytes: &[u8], tags: impl IntoIterator<Item = T>) -> Result<(), ConnError> {
         self.pending.extend(tags);
         self.write
             .write_all(bytes)
@@ -184,7 +180,7 @@ impl Connection {
 
     /// Waits for bytes and returns the responses they complete, each with its request's tag.
     /// An error ends the connection: [`Connection::abandon`] gives the unanswered tags.
-    pub async fn receive(&mut self, out: &mut Vec<(u64, Response)>) -> Result<(), ConnError> {
+    pub async fn receive(&mut self, out: &mut Vec<(T, Response)>) -> Result<(), ConnError> {
         let n = self
             .read
             .read_buf(self.parser.buffer())
@@ -203,7 +199,7 @@ impl Connection {
     }
 
     /// The tags of the requests that will never be answered (the connection is dropped).
-    pub fn abandon(self) -> VecDeque<u64> {
+    pub fn abandon(self) -> VecDeque<T> {
         self.pending
     }
 }
@@ -232,7 +228,7 @@ HTTP/1.1 500 Internal Server Error\r\ncontent-length: 2\r\n\r\nno";
             let mut got = parse_all(&mut p).unwrap();
             p.buffer().extend_from_slice(&wire[split..]);
             got.extend(parse_all(&mut p).unwrap());
-            assert!(p.is_empty());
+            assert!(p.buffer().is_empty());
             let summary: Vec<_> = got
                 .iter()
                 .map(|r| (r.status, r.wire, r.body.as_slice()))
@@ -344,7 +340,7 @@ HTTP/1.1 500 Internal Server Error\r\ncontent-length: 2\r\n\r\nno";
             2,
         )
         .await;
-        let mut c = Connection::connect(addr, 1024).await.unwrap();
+        let mut c = Connection::<u64>::connect(addr, 1024).await.unwrap();
         c.send(&two_requests(&addr), [10, 11]).await.unwrap();
         let mut out = Vec::new();
         while out.len() < 2 {
@@ -362,7 +358,7 @@ HTTP/1.1 500 Internal Server Error\r\ncontent-length: 2\r\n\r\nno";
     #[tokio::test]
     async fn a_peer_closing_mid_batch_leaves_the_rest_unanswered() {
         let addr = peer(b"HTTP/1.1 202 Accepted\r\ncontent-length: 0\r\n\r\n", 2).await;
-        let mut c = Connection::connect(addr, 1024).await.unwrap();
+        let mut c = Connection::<u64>::connect(addr, 1024).await.unwrap();
         c.send(&two_requests(&addr), [1, 2]).await.unwrap();
         let mut out = Vec::new();
         let end = loop {
@@ -381,7 +377,7 @@ HTTP/1.1 500 Internal Server Error\r\ncontent-length: 2\r\n\r\nno";
         let addr = l.local_addr().unwrap();
         drop(l);
         assert!(matches!(
-            Connection::connect(addr, 1024).await,
+            Connection::<u64>::connect(addr, 1024).await,
             Err(ConnError::Io(_))
         ));
     }
