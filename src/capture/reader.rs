@@ -164,6 +164,15 @@ impl Decoder {
         self.findings.push(Finding::new(severity, frame, time, seq, text));
     }
 
+    /// A decoded SOAP envelope onto the timeline, counted.
+    fn add_envelope(&mut self, time: Time, from: u16, to: u16, env: &wsrm::Envelope, meta: WireMeta) -> u32 {
+        self.stats.soap_messages += 1;
+        if env.rm_version.is_some() {
+            self.stats.wsrm_messages += 1;
+        }
+        self.timeline.add_wire(time, from, to, env, meta)
+    }
+
     /// One complete HTTP message from `dir` of a connection.
     fn on_message(&mut self, m: Message<'_>, from: u16, to: u16, requests: &mut VecDeque<Pending>) {
         self.stats.http_messages += 1;
@@ -221,13 +230,7 @@ impl Decoder {
             None
         };
         let wire = match &envelope {
-            Some(env) => {
-                self.stats.soap_messages += 1;
-                if env.rm_version.is_some() {
-                    self.stats.wsrm_messages += 1;
-                }
-                self.timeline.add_wire(m.time, from, to, env, meta)
-            }
+            Some(env) => self.add_envelope(m.time, from, to, env, meta),
             None => self.timeline.add_plain(m.time, from, to, meta),
         };
         if is_response {
@@ -327,11 +330,7 @@ impl Decoder {
         };
         match decoded {
             Ok(d) => {
-                self.stats.soap_messages += 1;
-                if d.envelope.rm_version.is_some() {
-                    self.stats.wsrm_messages += 1;
-                }
-                self.timeline.add_wire(e.time, from, to, &d.envelope, meta);
+                self.add_envelope(e.time, from, to, &d.envelope, meta);
             }
             Err(err) => {
                 self.finding(
