@@ -172,39 +172,43 @@ impl Writer<'_> {
         Some(id)
     }
 
-    /// [MC-NBFX] §2.2.1 element records: Short*/Prefix* forms for no prefix and a–z prefixes.
-    fn start(&mut self, e: &BytesStart<'_>) -> Result<(), String> {
-        let name = e.name();
-        let (prefix, local) = split(name.0);
-        let letter = single_letter(prefix);
-        match (self.id(local, true), prefix, letter) {
+    /// The record naming an element or attribute: the shortest form its prefix and name allow.
+    fn name_record(&mut self, qname: &str, r: &NameRecords) {
+        let (prefix, local) = split(qname);
+        match (self.id(local, true), prefix, single_letter(prefix)) {
             (Some(id), "", _) => {
-                self.out.push(0x42);
+                self.out.push(r.short_dictionary);
                 mb31(&mut self.out, id as usize);
             }
             (Some(id), _, Some(l)) => {
-                self.out.push(0x44 + l);
+                self.out.push(r.prefix_dictionary + l);
                 mb31(&mut self.out, id as usize);
             }
             (Some(id), p, None) => {
-                self.out.push(0x43);
+                self.out.push(r.dictionary);
                 string(&mut self.out, p);
                 mb31(&mut self.out, id as usize);
             }
             (None, "", _) => {
-                self.out.push(0x40);
+                self.out.push(r.short);
                 string(&mut self.out, local);
             }
             (None, _, Some(l)) => {
-                self.out.push(0x5E + l);
+                self.out.push(r.prefix + l);
                 string(&mut self.out, local);
             }
             (None, p, None) => {
-                self.out.push(0x41);
+                self.out.push(r.full);
                 string(&mut self.out, p);
                 string(&mut self.out, local);
             }
         }
+    }
+
+    /// [MC-NBFX] §2.2.1 element records: Short*/Prefix* forms for no prefix and a–z prefixes.
+    fn start(&mut self, e: &BytesStart<'_>) -> Result<(), String> {
+        let name = e.name();
+        self.name_record(name.0, &ELEMENT);
         for a in e.attributes() {
             let a = a.map_err(|err| format!("attribute of <{}>: {err}", name.0))?;
             let value = quick_xml::escape::unescape(&a.value)
@@ -240,36 +244,7 @@ impl Writer<'_> {
             }
             return;
         }
-        let (prefix, local) = split(key);
-        let letter = single_letter(prefix);
-        match (self.id(local, true), prefix, letter) {
-            (Some(id), "", _) => {
-                self.out.push(0x06);
-                mb31(&mut self.out, id as usize);
-            }
-            (Some(id), _, Some(l)) => {
-                self.out.push(0x0C + l);
-                mb31(&mut self.out, id as usize);
-            }
-            (Some(id), p, None) => {
-                self.out.push(0x07);
-                string(&mut self.out, p);
-                mb31(&mut self.out, id as usize);
-            }
-            (None, "", _) => {
-                self.out.push(0x04);
-                string(&mut self.out, local);
-            }
-            (None, _, Some(l)) => {
-                self.out.push(0x26 + l);
-                string(&mut self.out, local);
-            }
-            (None, p, None) => {
-                self.out.push(0x05);
-                string(&mut self.out, p);
-                string(&mut self.out, local);
-            }
-        }
+        self.name_record(key, &ATTRIBUTE);
         self.value(value, false);
     }
 
@@ -343,6 +318,36 @@ impl Writer<'_> {
         self.out.extend_from_slice(b);
     }
 }
+
+/// The record types naming an element or an attribute ([MC-NBFX] §2.2.1 / §2.2.2): by
+/// dictionary id or by string, each without a prefix, with a one-letter prefix (a–z: the base
+/// plus the letter), or with any other prefix.
+struct NameRecords {
+    short_dictionary: u8,
+    dictionary: u8,
+    prefix_dictionary: u8,
+    short: u8,
+    full: u8,
+    prefix: u8,
+}
+
+const ELEMENT: NameRecords = NameRecords {
+    short_dictionary: 0x42,
+    dictionary: 0x43,
+    prefix_dictionary: 0x44,
+    short: 0x40,
+    full: 0x41,
+    prefix: 0x5E,
+};
+
+const ATTRIBUTE: NameRecords = NameRecords {
+    short_dictionary: 0x06,
+    dictionary: 0x07,
+    prefix_dictionary: 0x0C,
+    short: 0x04,
+    full: 0x05,
+    prefix: 0x26,
+};
 
 fn split(qname: &str) -> (&str, &str) {
     qname.split_once(':').unwrap_or(("", qname))
