@@ -33,6 +33,25 @@ fn codec(c: &mut Criterion) {
             format!("{name} ({} bytes), as the capture decoder does", bytes.len()),
             |b| b.iter(|| wsrm::decode_with(&bytes, &capture_opts).unwrap()),
         );
+        // The floor under any quick-xml based decoder: its tokenizer alone over the part the
+        // capture path reads (up to the body, which it only locates).
+        let head_len = memchr::memmem::find(&bytes, b"Body").unwrap_or(bytes.len());
+        g.bench_function(
+            format!("{name}: quick-xml events up to the body, nothing else"),
+            |b| {
+                b.iter(|| {
+                    let mut r = quick_xml::Reader::from_reader(&bytes[..head_len]);
+                    let mut n = 0usize;
+                    while let Ok(e) = r.read_event() {
+                        if matches!(e, quick_xml::events::Event::Eof) {
+                            break;
+                        }
+                        n += 1;
+                    }
+                    n
+                })
+            },
+        );
         let env = wsrm::decode(&bytes).unwrap();
         g.bench_function(format!("encode {name}"), |b| b.iter(|| wsrm::encode(&env)));
     }
