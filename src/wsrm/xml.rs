@@ -108,8 +108,9 @@ impl<'a> Cursor<'a> {
             reader,
             depth: 0,
             max_depth,
-            bindings: Vec::new(),
-            ns_text: String::new(),
+            // Sized for a typical SOAP envelope's declarations (4–6 URIs): no regrowth per message.
+            bindings: Vec::with_capacity(8),
+            ns_text: String::with_capacity(512),
             lenient,
             warned_prefixes: Vec::new(),
             warnings: Vec::new(),
