@@ -6,6 +6,7 @@
 use super::tcp::Chunk;
 use crate::trace::Time;
 use flate2::read::{DeflateDecoder, GzDecoder, ZlibDecoder};
+use std::borrow::Cow;
 use std::collections::VecDeque;
 use std::io::Read;
 
@@ -17,8 +18,13 @@ const MAX_HEADERS: usize = 96;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Start {
-    Request { method: String },
-    Response { status: u16 },
+    /// One of the methods a message start is recognised by (`METHODS`).
+    Request {
+        method: &'static str,
+    },
+    Response {
+        status: u16,
+    },
 }
 
 /// A complete HTTP message; the body is de-chunked and decompressed, borrowed from the parser.
@@ -157,6 +163,15 @@ const METHODS: [&[u8]; 9] = [
     b"CONNECT ",
     b"TRACE ",
 ];
+
+/// The method of a start line that `looks_like_start` accepted, as a static name.
+fn known_method(method: &str) -> &'static str {
+    METHODS
+        .iter()
+        .map(|m| std::str::from_utf8(&m[..m.len() - 1]).unwrap_or(""))
+        .find(|m| *m == method)
+        .unwrap_or("other")
+}
 
 fn looks_like_start(b: &[u8]) -> bool {
     b.starts_with(b"HTTP/1.") || METHODS.iter().any(|m| b.starts_with(m))
@@ -397,14 +412,18 @@ impl HttpStream {
                 Ok(httparse::Status::Partial) => return Err("incomplete HTTP request head".into()),
                 Err(e) => return Err(format!("bad HTTP request head: {e}")),
             }
-            let method = req.method.unwrap_or("").to_string();
+            let method = known_method(req.method.unwrap_or(""));
             let n = req.headers.iter().take_while(|h| !h.name.is_empty()).count();
             (Start::Request { method }, &headers[..n])
         };
+        // Borrowed from the buffer unless the value is not UTF-8 (then its lossy copy).
         let get = |name: &str| {
-            hdrs.iter()
-                .find(|h| h.name.eq_ignore_ascii_case(name))
-                .map(|h| String::from_utf8_lossy(h.value).trim().to_string())
+            hdrs.iter().find(|h| h.name.eq_ignore_ascii_case(name)).map(|h| {
+                match String::from_utf8_lossy(h.value) {
+                    Cow::Borrowed(v) => Cow::Borrowed(v.trim()),
+                    Cow::Owned(v) => Cow::Owned(v.trim().to_string()),
+                }
+            })
         };
         let chunked = get("transfer-encoding").is_some_and(|v| v.to_ascii_lowercase().contains("chunked"));
         let length = match get("content-length") {
@@ -430,7 +449,7 @@ impl HttpStream {
             },
         };
         let mut soap_action = get("soapaction").map(|v| v.trim_matches('"').to_string());
-        let content_type = get("content-type");
+        let content_type = get("content-type").map(Cow::into_owned);
         if soap_action.is_none()
             && let Some(ct) = &content_type
         {
@@ -647,14 +666,7 @@ mod tests {
         assert_eq!(msgs.len(), 3);
         assert_eq!(
             msgs[0],
-            (
-                Start::Request {
-                    method: "POST".into()
-                },
-                b"hello".to_vec(),
-                1,
-                2
-            )
+            (Start::Request { method: "POST" }, b"hello".to_vec(), 1, 2)
         );
         assert_eq!(msgs[1].1, b"ok");
         assert_eq!((msgs[2].2, msgs[2].3), (2, 3));

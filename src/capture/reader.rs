@@ -192,19 +192,20 @@ impl Decoder {
         if is_response && status < 200 {
             return; // 100 Continue and friends: interim, not the answer.
         }
-        let content_type = m.content_type.as_deref().map(str::to_ascii_lowercase);
+        let content_type = m.content_type.as_deref();
         // WCF's binary encoding over HTTP: msbin1, or msbinsession1 (no session scope on HTTP:
         // each body starts a dictionary of its own).
-        let binary = content_type.as_deref().and_then(binary::content_type_session);
+        let binary = content_type.and_then(binary::content_type_session);
         let body = if binary.is_some() {
             m.body
         } else {
             trim_start(m.body)
         };
         let looks_xml = body.first() == Some(&b'<')
-            || content_type
-                .as_deref()
-                .is_some_and(|c| c.contains("xml") || c.contains("soap"));
+            || content_type.is_some_and(|c| {
+                let c = c.to_ascii_lowercase();
+                c.contains("xml") || c.contains("soap")
+            });
         let envelope = if !body.is_empty() && looks_xml {
             let decoded = match binary {
                 Some(session) => {

@@ -19,12 +19,19 @@ use super::{DecodeError, Decoded, ErrorKind, Options, decode_with};
 pub const MSBIN1: &str = "application/soap+msbin1";
 pub const MSBINSESSION1: &str = "application/soap+msbinsession1";
 
-/// Whether an HTTP Content-Type (lowercase) names the binary encoding: `Some(true)` for
-/// msbinsession1 (the body starts with a StringTable), `Some(false)` for msbin1.
+/// Whether an HTTP Content-Type names the binary encoding: `Some(true)` for msbinsession1
+/// (the body starts with a StringTable), `Some(false)` for msbin1. Media types are
+/// case-insensitive (RFC 9110 §8.3.1).
 pub fn content_type_session(content_type: &str) -> Option<bool> {
-    if content_type.starts_with(MSBINSESSION1) {
+    let starts = |p: &str| {
+        content_type
+            .as_bytes()
+            .get(..p.len())
+            .is_some_and(|h| h.eq_ignore_ascii_case(p.as_bytes()))
+    };
+    if starts(MSBINSESSION1) {
         Some(true)
-    } else if content_type.starts_with(MSBIN1) {
+    } else if starts(MSBIN1) {
         Some(false)
     } else {
         None
@@ -80,4 +87,23 @@ fn error(e: BinaryError, skip: usize) -> DecodeError {
         None,
         format!("binary XML: {}", e.what),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::content_type_session;
+
+    #[test]
+    fn binary_media_types_are_recognised_in_any_case_with_parameters() {
+        assert_eq!(content_type_session("application/soap+msbin1"), Some(false));
+        assert_eq!(
+            content_type_session("Application/SOAP+MSBIN1; charset=x"),
+            Some(false)
+        );
+        assert_eq!(content_type_session("application/soap+msbinsession1"), Some(true));
+        assert_eq!(content_type_session("APPLICATION/SOAP+MSBINSESSION1"), Some(true));
+        assert_eq!(content_type_session("application/soap+xml; charset=utf-8"), None);
+        assert_eq!(content_type_session("application/soap+msbin"), None);
+        assert_eq!(content_type_session(""), None);
+    }
 }
