@@ -134,13 +134,27 @@ struct Run {
     told_done: bool,
 }
 
+/// 64 bits that differ from run to run, for the identifiers of a session on a real transport:
+/// std's per-process random hash keys, the clock and a counter.
+fn fresh_identity() -> u64 {
+    use std::hash::{BuildHasher, Hasher};
+    static RUNS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u64(RUNS.fetch_add(1, std::sync::atomic::Ordering::Relaxed));
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos() as u64);
+    h.write_u64(now);
+    h.finish()
+}
+
 impl Run {
     async fn new(config: SimConfig) -> Result<Run, String> {
         let (sim, http) = match config.transport {
             Transport::Simulated => (Simulation::new(config)?, None),
             Transport::Http { port } => {
                 let soap = config.soap;
-                let mut sim = Simulation::new_external(config)?;
+                let mut sim = Simulation::new_external(config, fresh_identity())?;
                 let mut t = HttpTransport::bind(port, sim.sources(), soap)
                     .await
                     .map_err(|e| format!("cannot listen on 127.0.0.1:{port}: {e}"))?;
@@ -396,6 +410,12 @@ async fn run(
 mod tests {
     use super::*;
     use crate::trace::Timeline;
+
+    #[test]
+    fn every_real_transport_run_gets_an_identity_of_its_own() {
+        let ids: std::collections::HashSet<u64> = (0..64).map(|_| fresh_identity()).collect();
+        assert_eq!(ids.len(), 64);
+    }
 
     fn collect(handle: &LiveHandle, until: impl Fn(&Timeline, bool) -> bool) -> (Timeline, bool) {
         let mut t = Timeline::new();

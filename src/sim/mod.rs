@@ -199,17 +199,24 @@ const SERVICE: &str = "http://service.example/rmscope";
 
 impl Simulation {
     pub fn new(cfg: SimConfig) -> Result<Simulation, String> {
-        Simulation::build(cfg, false)
+        let identity = cfg.seed;
+        Simulation::build(cfg, false, identity)
     }
 
     /// A simulation whose messages a real transport carries: they leave through
     /// [`Simulation::take_outbox`] and come back through [`Simulation::deliver`]; time is whatever
     /// the caller passes. The simulated links still decide losses and delays.
-    pub fn new_external(cfg: SimConfig) -> Result<Simulation, String> {
-        Simulation::build(cfg, true)
+    ///
+    /// `identity` seeds what the engines generate — sequence identifiers and message IDs — while
+    /// the links keep `cfg.seed`. Sessions on a real network must not share identifiers across
+    /// runs (WS-RM 1.1 §3.4: an Identifier is unique; WCF makes a fresh GUID), or two runs with
+    /// the same seed captured together look like one sequence: the caller passes fresh
+    /// randomness.
+    pub fn new_external(cfg: SimConfig, identity: u64) -> Result<Simulation, String> {
+        Simulation::build(cfg, true, identity)
     }
 
-    fn build(cfg: SimConfig, external: bool) -> Result<Simulation, String> {
+    fn build(cfg: SimConfig, external: bool, identity: u64) -> Result<Simulation, String> {
         cfg.validate()?;
         let dialect = Dialect {
             soap: cfg.soap,
@@ -235,7 +242,7 @@ impl Simulation {
                     reply_to: reply_to.clone(),
                     action: "http://rmscope.example/Workload/Submit".into(),
                     timeouts: cfg.timeouts.clone(),
-                    seed: derive_seed(cfg.seed, 100 + i as u64),
+                    seed: derive_seed(identity, 100 + i as u64),
                 },
             )
             .map_err(|e| e.to_string())?;
@@ -253,7 +260,7 @@ impl Simulation {
             cfg.settings.clone(),
             dialect,
             SERVICE.into(),
-            derive_seed(cfg.seed, 1),
+            derive_seed(identity, 1),
         )
         .map_err(|e| e.to_string())?;
         let body = workload_body(cfg.workload.body_size);
@@ -779,4 +786,31 @@ fn workload_body(size: usize) -> AppBody {
         xml.into_bytes().into(),
         Vec::new(),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::wsrm::Body;
+
+    /// The sequence identifier the destination hands out when the messages of an external
+    /// simulation are carried straight across.
+    fn identifier_of_external_run(identity: u64) -> Text {
+        let mut sim = Simulation::new_external(SimConfig::default(), identity).unwrap();
+        for _ in 0..8 {
+            for o in sim.take_outbox() {
+                if let Body::CreateSequenceResponse(r) = &o.env.body {
+                    return r.identifier.clone();
+                }
+                sim.deliver(o.at, o.to, o.wire, o.env);
+            }
+        }
+        panic!("no CreateSequenceResponse");
+    }
+
+    #[test]
+    fn external_runs_take_their_identifiers_from_the_identity_not_the_seed() {
+        assert_eq!(identifier_of_external_run(7), identifier_of_external_run(7));
+        assert_ne!(identifier_of_external_run(7), identifier_of_external_run(8));
+    }
 }
