@@ -280,6 +280,10 @@ fn the_live_session_saves_as_pcapng_and_reopens_with_the_same_messages() {
     frames(&mut h);
     h.get_by_label("Save live session as pcapng…").click();
     frames(&mut h);
+    // Written off the UI thread; the status bar says so until it is done.
+    settle(&mut h, "the pcapng save", |a| a.saver.is_none());
+    let saved = format!("Saved {}", pcap.display());
+    assert_eq!(h.state().notice.as_deref(), Some(saved.as_str()));
     h.state_mut().dialogs.scripted.push_back(Some(csv.clone()));
     h.get_by_label("File").click();
     frames(&mut h);
@@ -313,6 +317,8 @@ fn the_live_session_saves_as_pcapng_and_reopens_with_the_same_messages() {
     frames(&mut h);
     h.get_by_label("Save live session as net.tcp pcapng…").click();
     frames(&mut h);
+    settle(&mut h, "the net.tcp save", |a| a.saver.is_none());
+    assert!(h.state().errors.is_empty(), "{:?}", h.state().errors);
     h.state_mut().dialogs.scripted.push_back(Some(nettcp));
     h.get_by_label("File").click();
     frames(&mut h);

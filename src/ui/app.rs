@@ -12,11 +12,14 @@ use super::live_source::LiveSource;
 use super::loader::Loader;
 use super::model::{Dataset, Origin};
 use super::plots::{PlotCmd, PlotsState, Which};
+use super::saver::Saver;
 use super::settings_form::{FormAction, SettingsForm};
 use super::style;
 use super::table::TableState;
+use crate::capture::export::Framing;
 use crate::config::BindingSettings;
 use crate::sim::{SimConfig, presets};
+use crate::wsrm::SoapVersion;
 use eframe::egui::{self, Key, RichText};
 use std::path::{Path, PathBuf};
 
@@ -81,6 +84,8 @@ pub struct App {
     /// Whether the capture (rather than the live session) is on screen.
     pub showing_capture: bool,
     pub loader: Option<Loader>,
+    /// The live session being written as a capture.
+    pub saver: Option<Saver>,
     /// Capture → Live: the window and the capture it runs.
     pub live_capture: super::live_capture::CaptureWindow,
     pub form: SettingsForm,
@@ -188,6 +193,7 @@ impl App {
             capture: None,
             showing_capture: false,
             loader: None,
+            saver: None,
             form,
             plots: p.plots,
             table: TableState::default(),
@@ -375,6 +381,13 @@ impl App {
         self.live.poll();
         self.live_capture.poll(&mut self.capture);
         self.compare.poll();
+        if let Some(r) = self.saver.as_ref().and_then(|s| s.poll()) {
+            let path = self.saver.take().expect("polled").path;
+            match r {
+                Ok(()) => self.notice = Some(format!("Saved {}", path.display())),
+                Err(e) => self.errors.push(e),
+            }
+        }
         if let Some(r) = self.loader.as_ref().and_then(|l| l.poll()) {
             let path = self.loader.take().expect("polled").path;
             match r {
@@ -517,21 +530,26 @@ impl App {
                     }
                 });
                 ui.separator();
-                let live = !self.showing_capture;
+                let live = !self.showing_capture && self.saver.is_none();
+                let why_not = if self.saver.is_some() {
+                    "A save is still being written"
+                } else {
+                    "Switch to the live session first"
+                };
                 if ui
                     .add_enabled(live, egui::Button::new("Save live session as pcapng…"))
-                    .on_disabled_hover_text("Switch to the live session first")
+                    .on_disabled_hover_text(why_not)
                     .clicked()
                 {
-                    self.save_pcap(false);
+                    self.save_pcap(false, &ui.ctx().clone());
                 }
                 if ui
                     .add_enabled(live, egui::Button::new("Save live session as net.tcp pcapng…"))
                     .on_hover_text("As WCF's netTcpBinding would carry it: .NET Message Framing, binary XML")
-                    .on_disabled_hover_text("Switch to the live session first")
+                    .on_disabled_hover_text(why_not)
                     .clicked()
                 {
-                    self.save_pcap(true);
+                    self.save_pcap(true, &ui.ctx().clone());
                 }
                 if ui.button("Export timeline as CSV…").clicked() {
                     self.export_timeline(false);
@@ -620,6 +638,11 @@ impl App {
                 }
             }
             ui.separator();
+            if let Some(sv) = &self.saver {
+                ui.spinner();
+                ui.label(format!("Saving {}", file_name(&sv.path)));
+                ui.separator();
+            }
             if let Some(l) = &self.loader {
                 ui.label(format!("Opening {}", file_name(&l.path)));
                 ui.add(
@@ -844,7 +867,7 @@ impl App {
     }
 
     /// Saves the live session as a capture: SOAP over HTTP, or net.tcp.
-    fn save_pcap(&mut self, net_tcp: bool) {
+    fn save_pcap(&mut self, net_tcp: bool, ctx: &egui::Context) {
         let Some(p) = self.dialogs.save(
             "Save live session",
             if net_tcp {
@@ -858,28 +881,18 @@ impl App {
             return;
         };
         let d = &self.live.data;
-        let soap = d
-            .config
-            .as_ref()
-            .map_or(crate::wsrm::SoapVersion::V1_2, |c| c.soap);
-        let result = std::fs::File::create(&p).and_then(|f| {
-            crate::capture::export::write_session(
-                &d.timeline,
-                &d.payloads,
-                if net_tcp {
-                    crate::capture::export::Framing::NetTcp
-                } else {
-                    crate::capture::export::Framing::Http(soap)
-                },
-                std::io::BufWriter::new(f),
-                crate::capture::writer::Format::PcapNg,
-            )
-            .and_then(|mut w| std::io::Write::flush(&mut w))
-        });
-        match result {
-            Ok(()) => self.notice = Some(format!("Saved {}", p.display())),
-            Err(e) => self.errors.push(format!("{}: {e}", p.display())),
-        }
+        let framing = if net_tcp {
+            Framing::NetTcp
+        } else {
+            Framing::Http(d.config.as_ref().map_or(SoapVersion::V1_2, |c| c.soap))
+        };
+        self.saver = Some(Saver::start(
+            &p,
+            d.timeline.clone(),
+            d.payloads.clone(),
+            framing,
+            ctx.clone(),
+        ));
     }
 
     fn export_timeline(&mut self, json: bool) {
@@ -1077,7 +1090,7 @@ impl App {
         }
         egui::CentralPanel::default().show(ui, |ui| self.central(ui));
         self.windows(&ctx);
-        if self.detail.loading() || self.loader.is_some() || self.compare.busy() {
+        if self.detail.loading() || self.loader.is_some() || self.saver.is_some() || self.compare.busy() {
             ctx.request_repaint_after(std::time::Duration::from_millis(100));
         }
     }
