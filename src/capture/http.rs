@@ -152,35 +152,30 @@ impl Default for HttpStream {
     }
 }
 
-const METHODS: [&[u8]; 9] = [
-    b"POST ",
-    b"GET ",
-    b"PUT ",
-    b"HEAD ",
-    b"DELETE ",
-    b"OPTIONS ",
-    b"PATCH ",
-    b"CONNECT ",
-    b"TRACE ",
+/// Request methods a message start is recognised by, each with the space that follows it.
+const METHODS: [&str; 9] = [
+    "POST ", "GET ", "PUT ", "HEAD ", "DELETE ", "OPTIONS ", "PATCH ", "CONNECT ", "TRACE ",
 ];
 
 /// The method of a start line that `looks_like_start` accepted, as a static name.
 fn known_method(method: &str) -> &'static str {
     METHODS
         .iter()
-        .map(|m| std::str::from_utf8(&m[..m.len() - 1]).unwrap_or(""))
-        .find(|m| *m == method)
+        .find_map(|m| m.strip_suffix(' ').filter(|name| *name == method))
         .unwrap_or("other")
 }
 
 fn looks_like_start(b: &[u8]) -> bool {
-    b.starts_with(b"HTTP/1.") || METHODS.iter().any(|m| b.starts_with(m))
+    b.starts_with(b"HTTP/1.") || METHODS.iter().any(|m| b.starts_with(m.as_bytes()))
 }
 
 /// Could these first bytes still become an HTTP start line?
 fn could_be_start(b: &[u8]) -> bool {
     let n = b.len();
-    b"HTTP/1.".starts_with(&b[..n.min(7)]) || METHODS.iter().any(|m| m.starts_with(&b[..n.min(m.len())]))
+    b"HTTP/1.".starts_with(&b[..n.min(7)])
+        || METHODS
+            .iter()
+            .any(|m| m.as_bytes().starts_with(&b[..n.min(m.len())]))
 }
 
 impl HttpStream {
