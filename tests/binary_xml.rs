@@ -219,7 +219,6 @@ fn binary_rm_message(number: u8) -> Vec<u8> {
 fn msbin1_over_http_in_a_capture_decodes_like_text() {
     use common::*;
     use rmscope::capture::writer::Format;
-    use rmscope::trace::WireKind;
     let dir = tempfile::tempdir().unwrap();
     let mut b = Builder::new();
     let mut c = b.connect("10.0.0.1:50000", "10.0.0.2:8080");
@@ -251,14 +250,7 @@ fn msbin1_over_http_in_a_capture_decodes_like_text() {
     let path = temp_path(&dir, "msbin1.pcap");
     b.write(&path, Format::Pcap, Link::Ethernet);
     let d = rmscope::capture::read_file(&path, &mut |_| {}, &Default::default()).unwrap();
-    let data: Vec<u64> = d
-        .timeline
-        .wires
-        .iter()
-        .filter(|w| w.kind == WireKind::Data)
-        .map(|w| w.number)
-        .collect();
-    assert_eq!(data, [1, 2, 3]);
+    assert_eq!(data_numbers(&d.timeline), [1, 2, 3]);
     assert_eq!(d.stats.wsrm_messages, 3);
     let id = &d.timeline.sequences[0].identifier;
     assert_eq!(id.as_str(), "urn:uuid:0b1e7a5e-0000-4000-8000-000000000001");

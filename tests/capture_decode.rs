@@ -275,14 +275,7 @@ fn gap_is_reported_and_the_parser_resynchronises() {
             .any(|f| f.text.contains("cut by missing TCP segments"))
     );
     // The first and third requests are intact.
-    let data: Vec<u64> = d
-        .timeline
-        .wires
-        .iter()
-        .filter(|w| w.kind == WireKind::Data)
-        .map(|w| w.number)
-        .collect();
-    assert_eq!(data, vec![1]);
+    assert_eq!(data_numbers(&d.timeline), vec![1]);
     assert!(d.timeline.wires.iter().any(|w| w.kind == WireKind::Ack));
 }
 

@@ -472,23 +472,29 @@ fn space_pauses_and_resumes_the_live_session() {
     settle(&mut h, "time to move again", |a| !a.live.paused && a.live.now > t);
 }
 
+/// Switches the live link to HTTP loopback with `messages` messages, unpaced, and waits for
+/// the session to finish.
+fn run_over_http_loopback(h: &mut Harness<'static, App>, messages: u32) {
+    {
+        let form = &mut h.state_mut().form;
+        form.messages = messages.to_string();
+        form.msg_rate = String::new();
+    }
+    h.get_by_label("HTTP loopback").click();
+    frames(h);
+    h.get_by_label("Apply (restart live)").click();
+    settle(h, "the HTTP session to finish", |a| {
+        a.live.done && a.live.real_time()
+    });
+}
+
 #[test]
 fn the_http_loopback_link_runs_in_real_time_with_the_preset_drops() {
     let mut h = harness(StartOptions {
         preset: Some("single-loss".into()),
         ..StartOptions::default()
     });
-    {
-        let form = &mut h.state_mut().form;
-        form.messages = "12".into();
-        form.msg_rate = String::new();
-    }
-    h.get_by_label("HTTP loopback").click();
-    frames(&mut h);
-    h.get_by_label("Apply (restart live)").click();
-    settle(&mut h, "the HTTP session to finish", |a| {
-        a.live.done && a.live.real_time()
-    });
+    run_over_http_loopback(&mut h, 12);
     let live = &h.state().live;
     // The preset's scripted drop happens before the socket; the rest crosses real HTTP.
     assert_eq!(live.report.delivered, 12);
@@ -528,19 +534,9 @@ fn a_live_capture_on_lo_follows_the_http_session() {
         return;
     }
     assert!(h.state().live_capture.running.is_some());
-    {
-        let form = &mut h.state_mut().form;
-        form.messages = "20".into();
-        form.msg_rate = String::new();
-        // Other tests run HTTP sessions with the same seed on lo at the same time: each real
-        // run has identifiers of its own, so the capture tells this session apart.
-    }
-    h.get_by_label("HTTP loopback").click();
-    frames(&mut h);
-    h.get_by_label("Apply (restart live)").click();
-    settle(&mut h, "the HTTP session to finish", |a| {
-        a.live.done && a.live.real_time()
-    });
+    // Other tests run HTTP sessions with the same seed on lo at the same time: each real run
+    // has identifiers of its own, so the capture tells this session apart.
+    run_over_http_loopback(&mut h, 20);
     // The capture grows while it runs.
     settle(&mut h, "frames to be decoded", |a| {
         a.capture.as_ref().is_some_and(|c| c.timeline.wires.len() > 20)

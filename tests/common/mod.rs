@@ -173,3 +173,12 @@ pub fn run_live(cfg: rmscope::sim::SimConfig) -> LiveRun {
         }
     }
 }
+
+/// The message numbers of a timeline's application messages, in wire order.
+pub fn data_numbers(t: &rmscope::trace::Timeline) -> Vec<u64> {
+    t.wires
+        .iter()
+        .filter(|w| w.kind == rmscope::trace::WireKind::Data)
+        .map(|w| w.number)
+        .collect()
+}
