@@ -40,11 +40,12 @@ pub struct Destination {
     ready: VecDeque<(u64, AppBody)>,
     /// Accepted since the last acknowledgement.
     pending_acks: u32,
-    /// An acknowledgement is to be sent at the next `poll_transmit`.
-    ack_due: bool,
     advertised_zero: bool,
     /// The last message number, once known (LastMessage, CloseSequence, TerminateSequence).
     last: u64,
+    /// Whether `last` is known — also for an empty 1.1 sequence, whose last is 0
+    /// (ReliableInputConnection.IsLastKnown).
+    last_known: bool,
     timers: Timers,
     out: VecDeque<Envelope>,
     events: VecDeque<EngineEvent>,
@@ -65,9 +66,9 @@ impl Destination {
             held: BTreeMap::new(),
             ready: VecDeque::new(),
             pending_acks: 0,
-            ack_due: false,
             advertised_zero: false,
             last: 0,
+            last_known: false,
             timers: Timers::default(),
             out: VecDeque::new(),
             events: VecDeque::new(),
@@ -144,16 +145,20 @@ impl Destination {
         let br = self.buffer_remaining();
         self.advertised_zero = br == Some(0);
         self.dialect
-            .ack_header(&self.id, self.ranges.to_ack_ranges(), self.last > 0, br)
+            .ack_header(&self.id, self.ranges.to_ack_ranges(), self.last_known, br)
     }
 
-    /// Schedules an acknowledgement. It is built when it leaves (`poll_transmit`), so it
-    /// reports the buffer as it is then: a waiting application has already taken what arrived
-    /// in the same instant (WCF's InputQueue hands items straight to a pending Receive).
-    fn send_ack(&mut self, _now: Time) {
-        self.ack_due = true;
+    /// Sends an acknowledgement, built now: one per trigger, and before the message that
+    /// triggered it is dispatched, so BufferRemaining still counts that message
+    /// (ReliableInputSessionChannelOverDuplex.ProcessMessage: CreateAcknowledgmentMessage and
+    /// Binder.Send come before Dispatch; the InputQueue counts an item until a reader takes it).
+    fn send_ack(&mut self, now: Time) {
         self.pending_acks = 0;
         self.timers.clear(Timer::Acknowledgement);
+        let ack = self.ack_header();
+        self.buffer_event(now);
+        let env = self.dialect.ack(&self.acks_to, ack);
+        self.out.push_back(env);
     }
 
     fn fault(&mut self, now: Time, cause: FaultCause, code: RmFault, soap: FaultCode, reason: &str) {
@@ -220,7 +225,7 @@ impl Destination {
         // Ack at once on AckRequested, a duplicate, a known last message, or a full window
         // of unacknowledged arrivals; otherwise after acknowledgementInterval.
         let window_full = self.pending_acks >= self.settings.max_transfer_window_size;
-        if ack_now || self.last > 0 || window_full {
+        if ack_now || self.last_known || window_full {
             self.send_ack(now);
         } else if self.pending_acks > 0 && self.timers.get(Timer::Acknowledgement).is_none() {
             // The timer is not restarted by later messages (acknowledgementScheduled).
@@ -295,6 +300,7 @@ impl Destination {
             // LastMessage: merged, not delivered, acked at once.
             self.ranges.insert(number);
             self.last = number;
+            self.last_known = true;
             return Some(true);
         }
         if !self.can_enqueue(number) {
@@ -373,6 +379,7 @@ impl Destination {
             return;
         }
         self.last = if last > 0 { last } else { self.ranges.highest() };
+        self.last_known = true;
         self.state = DestinationState::Closed;
         let ack = self.ack_header();
         let env = self.dialect.sequence_end_response(
@@ -402,8 +409,9 @@ impl Destination {
                 }
             }
             RmVersion::V1_1 => {
-                if self.last == 0 {
+                if !self.last_known {
                     self.last = last.map_or(self.ranges.highest(), |n| n.get());
+                    self.last_known = true;
                 }
                 let ack = self.ack_header();
                 let env = self.dialect.sequence_end_response(
@@ -444,15 +452,7 @@ impl Destination {
         }
     }
 
-    pub fn poll_transmit(&mut self, now: Time) -> Option<Envelope> {
-        if self.ack_due {
-            self.ack_due = false;
-            if !self.is_finished() {
-                let ack = self.ack_header();
-                self.buffer_event(now);
-                return Some(self.dialect.ack(&self.acks_to, ack));
-            }
-        }
+    pub fn poll_transmit(&mut self, _now: Time) -> Option<Envelope> {
         self.out.pop_front()
     }
     pub fn poll_timeout(&self) -> Option<Time> {

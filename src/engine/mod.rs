@@ -18,7 +18,7 @@ pub use event::{EngineEvent, SendError};
 pub use listener::Listener;
 pub use messages::Dialect;
 pub use settings::{BindingTimeouts, Settings, SettingsError};
-pub use source::{Source, SourceConfig, SourceState};
+pub use source::{Sent, Source, SourceConfig, SourceState};
 
 use crate::trace::{Time, Timer};
 use std::time::Duration;

@@ -42,7 +42,7 @@ pub enum SourceState {
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 enum Closing {
-    /// 2005/02: the LastMessage waits for room in the window.
+    /// 2005/02: the LastMessage waits in the wait queue for room in the window.
     LastPending,
     /// Waiting until every message is acknowledged.
     Draining,
@@ -58,6 +58,24 @@ enum Closing {
 enum Outgoing {
     Envelope(Box<Envelope>),
     Buffered(u64),
+}
+
+/// A send blocked on a full window or zero quota, in WCF's wait queue (TransmissionStrategy
+/// waitQueue: InternalAdd enqueues a WaitQueueAdder when CanAdd fails).
+#[derive(Clone, Debug)]
+enum Waiting {
+    App(AppBody),
+    /// 2005/02's LastMessage (AddLast).
+    Last,
+}
+
+/// What `send` did with a message.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Sent {
+    /// Added to the window under this number and on its way.
+    Now(u64),
+    /// Blocked in the wait queue until an acknowledgement makes room (DequeuePending).
+    Queued,
 }
 
 /// Keep-alive polling (ClientReliableSession.GetPollingInterval).
@@ -77,6 +95,8 @@ pub struct Source {
     id: Option<Text>,
     tx: Option<Transmission>,
     out: VecDeque<Outgoing>,
+    /// Sends blocked on the window or the quota, oldest first.
+    waiting: VecDeque<Waiting>,
     events: VecDeque<EngineEvent>,
     timers: Timers,
     /// The CreateSequence (or Close/Terminate) request resent by the handshake timer.
@@ -84,6 +104,9 @@ pub struct Source {
     request_message_id: Option<Text>,
     request_started: Time,
     request_deadline: Time,
+    /// When Close must be done: one closeTimeout shared by draining the window, CloseSequence
+    /// and TerminateSequence (ReliableOutputSessionChannel.OnClose: one TimeoutHelper).
+    close_deadline: Option<Time>,
     poll: Poll,
     /// Number of the last message (the LastMessage in 2005/02, the highest sent in 1.1).
     last: u64,
@@ -103,12 +126,14 @@ impl Source {
             id: None,
             tx: None,
             out: VecDeque::new(),
+            waiting: VecDeque::new(),
             events: VecDeque::new(),
             timers: Timers::default(),
             request: None,
             request_message_id: None,
             request_started: Time::ZERO,
             request_deadline: Time::ZERO,
+            close_deadline: None,
             poll: Poll::Idle,
             last: 0,
             detailed_events: true,
@@ -129,11 +154,14 @@ impl Source {
     pub fn settings(&self) -> &Settings {
         &self.settings
     }
-    /// Whether `send` would accept a message now.
+    /// Whether the application can hand over a message without waiting for an earlier one:
+    /// the session is open and no send is blocked in the wait queue.
     pub fn can_send(&self) -> bool {
-        self.state == SourceState::Open
-            && self.close.is_none()
-            && self.tx.as_ref().is_some_and(|t| t.can_add())
+        self.state == SourceState::Open && self.close.is_none() && self.waiting.is_empty()
+    }
+    /// Sends blocked in the wait queue.
+    pub fn blocked_sends(&self) -> usize {
+        self.waiting.len()
     }
     /// (window, in flight, ssthresh, quota) of the transfer window, once open.
     pub fn window(&self) -> Option<(u32, u32, u32, i64)> {
@@ -211,29 +239,69 @@ impl Source {
         );
     }
 
-    /// Queues one application message. `WouldBlock` while the window is full or the receiver
-    /// quota is used up (TransmissionStrategy.CanAdd).
-    pub fn send(&mut self, now: Time, body: AppBody) -> Result<u64, SendError> {
+    /// Hands one application message to the channel: into the window when it fits and nobody
+    /// waits before it, else into the wait queue (TransmissionStrategy.InternalAdd, CanAdd).
+    pub fn send(&mut self, now: Time, body: AppBody) -> Result<Sent, SendError> {
         match (&self.state, &self.close) {
             (SourceState::Open, None) => {}
             (SourceState::Open, Some(_)) => return Err(SendError::Closing),
             (SourceState::Created | SourceState::Opening, _) => return Err(SendError::NotOpen),
             _ => return Err(SendError::Closed),
         }
-        let (Some(tx), Some(id)) = (self.tx.as_mut(), self.id.as_ref()) else {
+        if self.tx.is_none() || self.id.is_none() {
             return Err(SendError::NotOpen);
-        };
-        if !tx.can_add() {
-            return Err(SendError::WouldBlock);
         }
+        Ok(self.offer(now, Waiting::App(body)))
+    }
+
+    /// CanAdd: room in the window, quota left, and nobody in the wait queue.
+    fn offer(&mut self, now: Time, item: Waiting) -> Sent {
+        let fits = self.waiting.is_empty() && self.tx.as_ref().is_some_and(|t| t.can_add());
+        if fits {
+            Sent::Now(self.add_to_window(now, item))
+        } else {
+            self.waiting.push_back(item);
+            Sent::Queued
+        }
+    }
+
+    /// AddToWindow: numbers the message, adds AckRequested when it fills the window or uses
+    /// the last unit of quota, buffers it and sends it.
+    fn add_to_window(&mut self, now: Time, item: Waiting) -> u64 {
+        let tx = self.tx.as_ref().expect("open");
+        let id = self.id.as_ref().expect("open");
         let number = tx.next_number();
         let ack_requested = tx.next_needs_ack_request();
-        let env = self
-            .cfg
-            .dialect
-            .data(&self.cfg.to, &self.cfg.action, id, number, ack_requested, body);
+        let env = match item {
+            Waiting::App(body) => {
+                self.cfg
+                    .dialect
+                    .data(&self.cfg.to, &self.cfg.action, id, number, ack_requested, body)
+            }
+            Waiting::Last => {
+                self.last = number;
+                self.close = Some(Closing::Draining);
+                self.cfg
+                    .dialect
+                    .last_message(&self.cfg.to, id, number, ack_requested)
+            }
+        };
         self.enqueue(now, env);
-        Ok(number)
+        number
+    }
+
+    /// Releases blocked sends after an acknowledgement: `min(windowSize, quotaRemaining) −
+    /// window.Count` of them, oldest first (TransmissionStrategy.DequeuePending).
+    fn dequeue_pending(&mut self, now: Time) {
+        let Some(tx) = &self.tx else { return };
+        if self.waiting.is_empty() || self.is_finished() {
+            return;
+        }
+        let count = tx.release_count().min(self.waiting.len() as i64);
+        for _ in 0..count.max(0) {
+            let item = self.waiting.pop_front().expect("counted");
+            self.add_to_window(now, item);
+        }
     }
 
     /// Puts a sequenced envelope into the window and on the wire.
@@ -267,8 +335,13 @@ impl Source {
             return;
         }
         self.state = SourceState::Closing;
+        self.close_deadline = Some(now + self.cfg.timeouts.close);
         match self.settings.reliable_messaging_version {
-            RmVersion::Feb2005 => self.close = Some(Closing::LastPending),
+            RmVersion::Feb2005 => {
+                // AddLast goes through the same wait queue as any send.
+                self.close = Some(Closing::LastPending);
+                self.offer(now, Waiting::Last);
+            }
             RmVersion::V1_1 => {
                 let tx = self.tx.as_ref().expect("open");
                 self.last = tx.last_sent();
@@ -288,16 +361,6 @@ impl Source {
         let Some(tx) = &self.tx else { return };
         let id = self.id.clone().expect("open");
         match self.close {
-            Some(Closing::LastPending) if tx.can_add() => {
-                let number = tx.next_number();
-                let env =
-                    self.cfg
-                        .dialect
-                        .last_message(&self.cfg.to, &id, number, tx.next_needs_ack_request());
-                self.last = number;
-                self.close = Some(Closing::Draining);
-                self.enqueue(now, env);
-            }
             Some(Closing::Draining) if tx.is_empty() => match self.settings.reliable_messaging_version {
                 RmVersion::Feb2005 => {
                     // Sent once, one-way, no response (ReliableOutputSessionChannel.OnClose).
@@ -321,11 +384,30 @@ impl Source {
                         Some(mid.clone()),
                     );
                     self.close = Some(Closing::CloseSent(mid.clone()));
-                    self.start_request(now, env, mid, self.cfg.timeouts.close);
+                    let left = self.close_budget_left(now);
+                    self.start_request(now, env, mid, left);
                 }
             },
             _ => {}
         }
+    }
+
+    /// What is left of Close's one timeout (TimeoutHelper.RemainingTime).
+    fn close_budget_left(&self, now: Time) -> Duration {
+        self.close_deadline
+            .map_or(self.cfg.timeouts.close, |d| d.since(now.min(d)))
+    }
+
+    /// Close's timeout ran out while the window was still draining (ReliableOutputConnection
+    /// .Close: shutdownHandle.Wait(remaining) throws TimeoutException); the channel is then
+    /// aborted, which tells the destination with SequenceTerminated.
+    fn close_timed_out(&mut self, now: Time) {
+        self.fault(
+            now,
+            FaultCause::CloseTimeout,
+            RmFault::SequenceTerminated,
+            Some((FaultCode::Receiver, FaultCause::CloseTimeout.text().to_string())),
+        );
     }
 
     fn finish(&mut self, now: Time, state: SourceState) {
@@ -337,6 +419,8 @@ impl Source {
         self.state = state;
         self.close = None;
         self.request = None;
+        self.close_deadline = None;
+        self.waiting.clear();
         self.timers = Timers::default();
     }
 
@@ -510,7 +594,10 @@ impl Source {
         if !ok {
             return;
         }
+        // CompleteSendRetries / OnTransferComplete: blocked sends get their turn after the
+        // retries went out.
         self.window_event(now);
+        self.dequeue_pending(now);
         self.progress_close(now);
     }
 
@@ -569,7 +656,8 @@ impl Source {
             Some(mid.clone()),
         );
         self.close = Some(Closing::TerminateSent(mid.clone()));
-        self.start_request(now, env, mid, self.cfg.timeouts.close);
+        let left = self.close_budget_left(now);
+        self.start_request(now, env, mid, left);
     }
 
     fn on_fault(&mut self, now: Time, f: Fault) {
@@ -606,6 +694,11 @@ impl Source {
     }
 
     pub fn handle_timeout(&mut self, now: Time) {
+        let draining = matches!(self.close, Some(Closing::LastPending | Closing::Draining));
+        if draining && self.close_deadline.is_some_and(|d| d <= now) {
+            self.close_timed_out(now);
+            return;
+        }
         while let Some(timer) = self.timers.expired(now) {
             self.emit(now, EventKind::TimerFired { timer });
             match timer {
@@ -657,6 +750,18 @@ impl Source {
             return;
         };
         if now >= self.request_deadline {
+            if matches!(self.close, Some(Closing::TerminateSent(_))) {
+                // The TerminateSequence requestor has no timeout message of its own
+                // (CreateTerminateRequestor sets no TimeoutString1Index), so Request returns
+                // null and Close completes normally (ReliableOutputSessionChannel
+                // .TerminateSequence).
+                self.finish(now, SourceState::Closed);
+                return;
+            }
+            if self.close.is_some() {
+                self.close_timed_out(now);
+                return;
+            }
             let cause = if self.state == SourceState::Opening {
                 FaultCause::OpenTimeout
             } else {
@@ -691,7 +796,12 @@ impl Source {
     }
 
     pub fn poll_timeout(&self) -> Option<Time> {
-        self.timers.next()
+        let draining = matches!(self.close, Some(Closing::LastPending | Closing::Draining));
+        let close = self.close_deadline.filter(|_| draining);
+        match (self.timers.next(), close) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
     }
 
     pub fn poll_event(&mut self) -> Option<EngineEvent> {

@@ -1,8 +1,9 @@
 //! The RM source's transfer window: congestion window, slow start / congestion avoidance,
-//! flow-control quota, retransmission bookkeeping. A port of the rules in WCF's
-//! TransmissionStrategy (ProcessTransferred, OnRetryElapsed, AddToWindow, CanAdd).
+//! flow-control quota, retransmission bookkeeping — WCF's TransmissionStrategy rule for rule
+//! (ProcessAcknowledgement, ProcessTransferred, OnRetryElapsed, AddToWindow, CanAdd,
+//! DequeuePending, UpdateStats).
 
-use super::rtt::RttEstimator;
+use super::rtt::{RttEstimator, units};
 use crate::trace::Time;
 use crate::wsrm::{AckRange, Envelope};
 use std::collections::VecDeque;
@@ -25,7 +26,8 @@ pub struct Slot {
 /// queued for retransmission are in [`Transmission::samples`] / [`Transmission::retransmit`].
 #[derive(Debug, Default, PartialEq, Eq)]
 pub struct AckOutcome {
-    /// The ack covers a number never sent (InvalidAcknowledgement).
+    /// The ack covers a number never sent, or contradicts an earlier one
+    /// (ProcessAcknowledgement: invalidAck, inconsistentAck → InvalidAcknowledgement).
     pub invalid: bool,
     /// Messages slid out of the window (newly acknowledged in order).
     pub slid: u64,
@@ -48,7 +50,7 @@ pub struct Transmission {
     pub rtt: RttEstimator,
     request_acks: bool,
     flow_control: bool,
-    /// RTT samples taken by the last ack (never from a retransmitted message).
+    /// RTT samples taken by the last ack: every message that slid out, from its last attempt.
     pub samples: Vec<Duration>,
     /// Numbers the last ack queued for retransmission (after the first timeout only).
     pub retransmit: Vec<u64>,
@@ -93,9 +95,22 @@ impl Transmission {
         self.next_number() - 1
     }
 
-    /// `send` may proceed: the message fits the window and the receiver has quota (CanAdd).
+    /// Number of the oldest unacknowledged message.
+    pub fn window_start(&self) -> u64 {
+        self.window_start
+    }
+
+    /// The message fits the window and the receiver has quota (CanAdd; the wait-queue
+    /// condition is the caller's).
     pub fn can_add(&self) -> bool {
         (self.slots.len() as u32) < self.cwnd && self.quota > 0
+    }
+
+    /// How many blocked sends an ack releases: `min(windowSize, quotaRemaining) − window.Count`
+    /// (DequeuePending). The quota already excludes what is in flight, so this counts the
+    /// messages in flight twice — WCF's arithmetic, kept.
+    pub fn release_count(&self) -> i64 {
+        i64::from(self.cwnd).min(self.quota) - self.slots.len() as i64
     }
 
     /// Whether the next message must carry AckRequested: it fills the window or uses the last
@@ -139,36 +154,77 @@ impl Transmission {
         Some(resend)
     }
 
+    fn transferred_in(&self, begin: usize, end: usize) -> usize {
+        self.slots.range(begin..=end).filter(|s| s.transferred).count()
+    }
+
+    /// ProcessAcknowledgement: an ack for a number never sent is invalid; one that says less
+    /// than an earlier ack (a range below what slid out, or a SACKed message missing) while
+    /// also saying something new is inconsistent. Both fault with InvalidAcknowledgement.
+    fn is_invalid(&self, ranges: &[AckRange]) -> bool {
+        let last_sent = self.last_sent();
+        let last_acked = self.window_start - 1;
+        let ws = self.window_start;
+        let mut transferred_in_window = self.slots.iter().filter(|s| s.transferred).count();
+        let (mut old_ack, mut new_ack) = (false, false);
+        for r in ranges {
+            let (lo, hi) = (r.lower.get(), r.upper.get());
+            if hi > last_sent {
+                return true;
+            }
+            if (lo > 1 && lo <= last_acked) || hi < last_acked {
+                old_ack = true;
+            }
+            if hi >= ws {
+                if lo <= ws {
+                    new_ack = true;
+                }
+                let end = (hi - ws) as usize;
+                if !new_ack {
+                    let begin = (lo - ws) as usize;
+                    new_ack = self.transferred_in(begin, end) < end - begin + 1;
+                }
+                if transferred_in_window > 0 && !old_ack {
+                    let begin = lo.saturating_sub(ws) as usize;
+                    transferred_in_window -= self.transferred_in(begin, end);
+                }
+            }
+        }
+        if transferred_in_window > 0 {
+            old_ack = true;
+        }
+        old_ack && new_ack
+    }
+
     /// Processes one acknowledgement's ranges (ascending), with its BufferRemaining.
     pub fn on_ack(&mut self, ranges: &[AckRange], buffer_remaining: Option<u32>, now: Time) -> AckOutcome {
         let mut out = AckOutcome::default();
         self.samples.clear();
         self.retransmit.clear();
-        let last_sent = self.last_sent();
-        // WS-RM 1.1 §3.9 / TransmissionStrategy.ProcessAcknowledgement: acking an unsent number.
-        if ranges.iter().any(|r| r.upper.get() > last_sent) {
+        // WCF's SequenceRangeCollection is always sorted; a peer's ack need not be.
+        let sorted: Vec<AckRange>;
+        let ranges = if ranges.windows(2).all(|w| w[0].lower <= w[1].lower) {
+            ranges
+        } else {
+            let mut v = ranges.to_vec();
+            v.sort_unstable_by_key(|r| r.lower);
+            sorted = v;
+            &sorted
+        };
+        if self.is_invalid(ranges) {
             out.invalid = true;
             return out;
         }
+        // ReliableOutputSessionChannel.ProcessMessage: BufferRemaining only with flow control.
         let remaining = if self.flow_control {
             buffer_remaining.map(i64::from)
         } else {
             None
         };
-        // Ranges ascending (WCF processes them in order); acks are almost always sorted already.
-        let mut order: Vec<usize>;
-        let ascending = ranges.windows(2).all(|w| w[0].lower <= w[1].lower);
-        let indices: &mut dyn Iterator<Item = usize> = if ascending {
-            &mut (0..ranges.len())
-        } else {
-            order = (0..ranges.len()).collect();
-            order.sort_unstable_by_key(|&i| ranges[i].lower);
-            &mut order.into_iter()
-        };
-        for i in indices {
-            let (lo, hi) = (ranges[i].lower.get(), ranges[i].upper.get());
+        for r in ranges {
+            let (lo, hi) = (r.lower.get(), r.upper.get());
             if hi < self.window_start {
-                // Pure quota update from an old range (ProcessTransferred, lines 694–700).
+                // A pure quota update from an old range (ProcessTransferred(SequenceRange)).
                 if let Some(br) = remaining
                     && hi + 1 == self.window_start
                     && br > self.quota
@@ -178,15 +234,10 @@ impl Transmission {
             } else if lo <= self.window_start {
                 self.slide(hi, remaining, now, &mut out);
             } else {
-                for slot in self.slots.iter_mut() {
-                    if slot.number >= lo && slot.number <= hi && !slot.transferred {
-                        slot.transferred = true;
-                        if slot.retries == 0 {
-                            let sample = now.since(slot.last_attempt);
-                            self.rtt.sample(sample);
-                            self.samples.push(sample);
-                        }
-                    }
+                // Out of order: only marked; sampled when it slides (no sample now).
+                let ws = self.window_start;
+                for slot in self.slots.range_mut((lo - ws) as usize..=(hi - ws) as usize) {
+                    slot.transferred = true;
                 }
             }
         }
@@ -194,23 +245,19 @@ impl Transmission {
     }
 
     fn slide(&mut self, hi: u64, remaining: Option<i64>, now: Time, out: &mut AckOutcome) {
-        let old_end = self.next_number();
-        let mut slide = (hi - self.window_start + 1).min(self.slots.len() as u64);
-        // Already-SACKed followers leave with it (ProcessTransferred, lines 713–726).
-        while let Some(next) = self.slots.get(slide as usize) {
-            if !next.transferred {
-                break;
-            }
-            slide += 1;
+        let mut slide = hi - self.window_start + 1;
+        // Request-reply marks replies transferred one at a time: a slide of one takes the
+        // already-transferred followers with it (ProcessTransferred, `if (slide == 1)`).
+        if slide == 1 {
+            slide += self.slots.iter().skip(1).take_while(|s| s.transferred).count() as u64;
         }
+        let now_units = units(now);
+        let old_window_end = self.window_start + u64::from(self.cwnd);
+        // UpdateStats for every message that slides, from its last attempt: retransmitted and
+        // SACKed ones too (no Karn).
         for slot in self.slots.iter().take(slide as usize) {
-            // Karn: no RTT sample from a retransmitted message (as the issue specifies; WCF
-            // itself samples from the last attempt).
-            if slot.retries == 0 && !slot.transferred {
-                let sample = now.since(slot.last_attempt);
-                self.rtt.sample(sample);
-                self.samples.push(sample);
-            }
+            let measured = self.rtt.sample(now_units, units(slot.last_attempt));
+            self.samples.push(super::rtt::units_to_duration(measured));
         }
         if let Some(br) = remaining {
             let in_flight_after = i64::from(self.cwnd.min(self.in_flight())) - slide as i64;
@@ -223,7 +270,7 @@ impl Transmission {
             // Slow start: window := min(max, ssthresh + 1, window + newly acked).
             self.cwnd = self.max.min(self.ssthresh + 1).min(self.cwnd + slide as u32);
             if self.startup {
-                old_end.saturating_sub(self.window_start)
+                old_window_end.saturating_sub(self.window_start)
             } else {
                 0
             }
@@ -237,14 +284,15 @@ impl Transmission {
                 self.ca_acks = 0;
                 self.cwnd = self.max.min(self.cwnd + 1);
             }
-            old_end.saturating_sub(self.window_start)
+            // From the end of the window as it was before this ack (oldWindowEnd), so messages
+            // are resent as they re-enter the growing window.
+            old_window_end.saturating_sub(self.window_start)
         };
-        // Ack-driven retransmission of unacked messages inside the new window
-        // (ProcessTransferred, lines 772–788): nothing during startup.
+        // Ack-driven retransmission of unacked messages inside the new window.
         let end = (self.cwnd as usize).min(self.slots.len());
         for i in send_begin as usize..end {
             let slot = &mut self.slots[i];
-            if !slot.transferred {
+            if !slot.transferred && !self.retransmit.contains(&slot.number) {
                 slot.retries += 1;
                 slot.last_attempt = now;
                 self.retransmit.push(slot.number);

@@ -389,6 +389,10 @@ impl Simulation {
                 .expect("slot holds the envelope");
             self.free.push(f.slot);
             self.arrive(f.to, f.wire, env);
+            // Messages arriving in the same instant still arrive one after the other: a
+            // waiting receiver takes each before the next is processed (WCF dispatches each
+            // message to a pending Receive as it is enqueued), so each ack sees only its own.
+            self.consume();
         }
         self.after_arrivals();
         true
@@ -520,10 +524,22 @@ impl Simulation {
                     s.next_send = s.next_send.max(now) + Duration::from_secs_f64(1.0 / rate);
                 }
             }
-            if w.close && s.sent >= w.messages && *s.engine.state() == SourceState::Open {
+            // The application closes once its last send returned (none blocked).
+            if w.close
+                && s.sent >= w.messages
+                && s.engine.blocked_sends() == 0
+                && *s.engine.state() == SourceState::Open
+            {
                 s.engine.close(now);
             }
         }
+        self.consume();
+    }
+
+    /// The receiving application accepts waiting sessions and takes what it may now.
+    fn consume(&mut self) {
+        let now = self.now;
+        let w = &self.cfg.workload;
         if w.accept {
             while self.listener.accept().is_some() {}
         }
