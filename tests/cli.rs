@@ -128,7 +128,7 @@ fn simulate_summary() {
     ] {
         assert!(text.contains(field), "{field} missing in\n{text}");
     }
-    assert!(text.contains("<reliableSession acknowledgementInterval=\"00:00:00.2\""));
+    assert!(text.contains("<reliableSession acknowledgementInterval=\"00:00:00.2000000\""));
 }
 
 #[test]

@@ -941,3 +941,44 @@ fn last_message_number_exceeded_2005_and_sequence_closed_11() {
     assert!(closed.acks[0].final_ack, "SequenceClosed carries the final ack");
     assert_eq!(d.state, DestinationState::Closed, "the session itself carries on");
 }
+
+#[test]
+fn a_fault_naming_another_sequence_faults_the_session_without_a_reply() {
+    // ChannelReliableSession.ProcessInfo: a WS-RM fault whose identifier is neither of the
+    // session's ⇒ OnLocalFault(WrongIdentifierFault), nothing sent.
+    let dialect = Dialect {
+        soap: wsrm::SoapVersion::V1_2,
+        rm: RmVersion::Feb2005,
+        wsa: wsrm::AddressingVersion::V1_0,
+    };
+    let mut src = Source::new(
+        Settings::default(),
+        SourceConfig {
+            dialect: dialect.clone(),
+            to: "http://s".into(),
+            reply_to: "http://c".into(),
+            action: "urn:a".into(),
+            timeouts: BindingTimeouts::default(),
+            seed: 1,
+        },
+    )
+    .unwrap();
+    src.open(Time::ZERO);
+    let cs = src.poll_transmit(Time::ZERO).unwrap();
+    let mut listener = Listener::new(Settings::default(), dialect.clone(), "http://s".into(), 1).unwrap();
+    listener.handle_incoming(Time::ZERO, cs);
+    src.handle_incoming(Time::from_millis(10), listener.poll_transmit(Time::ZERO).unwrap());
+    assert_eq!(*src.state(), SourceState::Open);
+    let other: Text = "urn:uuid:00000000-0000-4000-8000-000000000000".into();
+    let fault = dialect.fault(
+        &"http://c".into(),
+        wsrm::FaultCode::Receiver,
+        RmFault::SequenceTerminated,
+        None,
+        "not yours",
+        Some(&other),
+    );
+    src.handle_incoming(Time::from_millis(20), fault);
+    assert_eq!(*src.state(), SourceState::Faulted(FaultCause::WrongIdentifier));
+    assert!(src.poll_transmit(Time::from_millis(20)).is_none(), "no reply");
+}

@@ -344,3 +344,117 @@ fn one_drop_of_message_20_with_flow_control_takes_1_7_s_by_wcfs_code() {
     assert_eq!(sends(&t, 20), vec![500.0, 1100.0]);
     assert_ms(r.completion_time * 1000.0, 1_700.0);
 }
+
+#[test]
+fn a_send_blocked_on_zero_quota_times_out_after_send_timeout_and_the_session_goes_on() {
+    // The receiving application takes one message per 100 s. By 0.45 s nine messages are
+    // queued at the destination… the ack for 8–9 advertises 0 and the application's tenth
+    // send, handed over at 0.4 s, waits in the wait queue. The source polls with AckRequested
+    // every min(sendTimeout/2, keep-alive) = 30 s (ClientReliableSession.GetPollingInterval,
+    // FastPolling). After sendTimeout (1 min) the send fails with TimeoutException
+    // (WaitQueueAdder.Wait → TimeoutOnAddToWindow); the session is not faulted.
+    let mut c = config(20);
+    c.workload.consume_rate = Some(0.01);
+    let (r, t) = run(c);
+    let timed_out: Vec<f64> = t
+        .events
+        .iter()
+        .filter_map(|e| match e.kind {
+            EventKind::SendTimedOut { waited_ms } => {
+                assert_eq!(waited_ms, 60_000);
+                Some(ms(e.time))
+            }
+            _ => None,
+        })
+        .collect();
+    assert_eq!(timed_out[0], 60_400.0);
+    assert_eq!(r.send_timeouts, timed_out.len() as u64);
+    assert_eq!(r.delivered + r.send_timeouts, 20);
+    assert!(r.faults.is_empty(), "{:?}", r.faults);
+    let polls = sends_of(&t, WireKind::AckRequested);
+    assert_eq!(&polls[..2], &[30_500.0, 60_600.0]);
+    // The timeline's analysis reports it.
+    let a = rmscope::analysis::analyze(&t, &Default::default());
+    assert!(
+        a.findings
+            .iter()
+            .any(|f| f.text.starts_with("Send timed out after 00:01:00")),
+        "{:?}",
+        a.findings
+    );
+}
+
+#[test]
+fn create_sequence_refused_carries_wcfs_sentences_and_the_soap_1_1_faultcode() {
+    // ReliableChannelListener refuses beyond maxPendingChannels with SR.CSRefused around
+    // SR.ServerTooBusy; over SOAP 1.1 the faultcode is wsrm:CreateSequenceRefused
+    // (WsrmUtilities.CreateCSRefusedFault), over SOAP 1.2 Receiver with that subcode.
+    for soap in [wsrm::SoapVersion::V1_1, wsrm::SoapVersion::V1_2] {
+        let mut c = config(1);
+        c.soap = soap;
+        c.workload.sessions = 5;
+        c.workload.accept = false;
+        c.time_limit = Duration::from_secs(5);
+        let mut sim = Simulation::new(c).expect("valid");
+        let r = sim.run();
+        assert_eq!(r.sessions_refused, 1, "{soap:?}");
+        let t = sim.timeline();
+        let w = t
+            .wires
+            .iter()
+            .find(|w| w.kind == WireKind::Fault)
+            .expect("a fault on the wire");
+        let env = wsrm::decode(sim.payload(w).expect("kept")).expect("decodes");
+        let wsrm::Body::Fault(f) = &env.body else {
+            panic!("{:?}", env.body)
+        };
+        assert_eq!(
+            f.reason.as_str(),
+            "The request to create a reliable session has been refused by the RM Destination. \
+             Server 'http://service.example/rmscope' is too busy to process this request. Try \
+             again later. The channel could not be opened."
+        );
+        assert_eq!(f.rm_fault, Some(RmFault::CreateSequenceRefused));
+        let xml = String::from_utf8_lossy(sim.payload(w).expect("kept")).into_owned();
+        match soap {
+            wsrm::SoapVersion::V1_1 => {
+                assert!(
+                    xml.contains("<faultcode>r:CreateSequenceRefused</faultcode>"),
+                    "{xml}"
+                );
+                assert!(!xml.contains("SequenceFault"), "{xml}");
+            }
+            wsrm::SoapVersion::V1_2 => {
+                assert_eq!(f.code, wsrm::FaultCode::Receiver);
+                assert!(xml.contains("ConnectionLimitReached"), "{xml}");
+            }
+        }
+    }
+}
+
+#[test]
+fn a_1_1_create_sequence_response_always_says_its_incomplete_sequence_behavior() {
+    // CreateSequenceResponse.OnWriteBodyContents (1.1): DiscardFollowingFirstGap when ordered,
+    // NoDiscard when not.
+    for (ordered, want) in [
+        (true, wsrm::IncompleteSequenceBehavior::DiscardFollowingFirstGap),
+        (false, wsrm::IncompleteSequenceBehavior::NoDiscard),
+    ] {
+        let mut c = config(1);
+        c.settings.reliable_messaging_version = RmVersion::V1_1;
+        c.settings.ordered = ordered;
+        let mut sim = Simulation::new(c).expect("valid");
+        sim.run();
+        let w = sim
+            .timeline()
+            .wires
+            .iter()
+            .find(|w| w.kind == WireKind::CreateSequenceResponse)
+            .expect("a response");
+        let env = wsrm::decode(sim.payload(w).expect("kept")).expect("decodes");
+        let wsrm::Body::CreateSequenceResponse(csr) = &env.body else {
+            panic!("{:?}", env.body)
+        };
+        assert_eq!(csr.incomplete_sequence_behavior, Some(want));
+    }
+}

@@ -62,6 +62,21 @@ pub fn analyze(t: &Timeline, opts: &Options) -> Analysis {
             ));
         }
     }
+    // What only the engine knows (live and simulated sessions): sends that timed out.
+    for e in &t.events {
+        if let crate::trace::EventKind::SendTimedOut { waited_ms } = e.kind {
+            findings.push(Finding::new(
+                Severity::Error,
+                0,
+                e.time,
+                e.seq,
+                format!(
+                    "Send timed out after {} with no space in the transfer window (TimeoutException to the application; the message was not sent)",
+                    crate::engine::settings::timespan(std::time::Duration::from_millis(waited_ms.into()))
+                ),
+            ));
+        }
+    }
     let mut sequences = Vec::new();
     for (i, wires) in per_seq.iter().enumerate() {
         if wires.is_empty() {

@@ -155,15 +155,25 @@ impl Listener {
         let relates = env.addressing.message_id.clone();
         // maxPendingChannels: a listener holding that many unaccepted sessions refuses with
         // CreateSequenceRefused / netrm:ConnectionLimitReached, a Receiver fault
-        // (ReliableChannelListener, CreateCSRefusedServerTooBusyFault).
+        // (ReliableChannelListener.ProcessCreateSequence → CreateCSRefusedServerTooBusyFault).
+        // The reason is SR.ServerTooBusy inside SR.CSRefused; SOAP 1.1 has no subcodes, so the
+        // faultcode itself is wsrm:CreateSequenceRefused (WsrmUtilities.CreateCSRefusedFault).
         if self.pending.len() >= self.settings.max_pending_channels as usize {
             let reason = format!(
-                "Server '{}' is too busy to process this request. Try again later.",
+                "The request to create a reliable session has been refused by the RM Destination. \
+                 Server '{}' is too busy to process this request. Try again later. \
+                 The channel could not be opened.",
                 self.address
             );
+            // (In the model a SOAP 1.1 RM-QName faultcode is Sender + the RM fault; the
+            // encoder writes it as wsrm:CreateSequenceRefused.)
+            let code = match self.dialect.soap {
+                SoapVersion::V1_1 => FaultCode::Sender,
+                SoapVersion::V1_2 => FaultCode::Receiver,
+            };
             let mut f = self.dialect.fault(
                 &reply_to,
-                FaultCode::Receiver,
+                code,
                 RmFault::CreateSequenceRefused,
                 Some(NetRmFault::ConnectionLimitReached),
                 &reason,
@@ -196,7 +206,9 @@ impl Listener {
         self.by_id.insert(id.clone(), self.sessions.len());
         self.pending.push_back(self.sessions.len());
         self.sessions.push(dest);
-        let csr = self.dialect.create_sequence_response(&reply_to, relates, &id);
+        let csr = self
+            .dialect
+            .create_sequence_response(&reply_to, relates, &id, self.settings.ordered);
         self.out.push_back(csr);
         self.events.push_back(EngineEvent {
             time: now,

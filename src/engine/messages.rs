@@ -36,7 +36,15 @@ impl Dialect {
         e
     }
 
-    pub fn create_sequence_response(&self, to: &Text, relates_to: Option<Text>, id: &Text) -> Envelope {
+    /// 1.1 responses always say how an incomplete sequence is treated: DiscardFollowingFirstGap
+    /// when ordered, else NoDiscard (CreateSequenceResponse.OnWriteBodyContents).
+    pub fn create_sequence_response(
+        &self,
+        to: &Text,
+        relates_to: Option<Text>,
+        id: &Text,
+        ordered: bool,
+    ) -> Envelope {
         let mut e = self.envelope(self.rm_action(RmAction::CreateSequenceResponse), to);
         e.addressing.relates_to = relates_to.map(|m| RelatesTo {
             message_id: m,
@@ -45,7 +53,11 @@ impl Dialect {
         e.body = Body::CreateSequenceResponse(CreateSequenceResponse {
             identifier: id.clone(),
             expires: None,
-            incomplete_sequence_behavior: None,
+            incomplete_sequence_behavior: (self.rm == RmVersion::V1_1).then_some(if ordered {
+                IncompleteSequenceBehavior::DiscardFollowingFirstGap
+            } else {
+                IncompleteSequenceBehavior::NoDiscard
+            }),
             accept: None,
         });
         e
@@ -258,7 +270,7 @@ mod tests {
         let ack = d.ack_header(&id, vec![AckRange::new(1, 3).unwrap()], true, Some(4));
         let all = [
             d.create_sequence(&to, "urn:uuid:m".into(), &to),
-            d.create_sequence_response(&to, Some("urn:uuid:m".into()), &id),
+            d.create_sequence_response(&to, Some("urn:uuid:m".into()), &id, true),
             d.data(&to, &"urn:app/Ping".into(), &id, 1, true, body),
             d.ack_requested(&to, &id),
             d.ack(&to, ack.clone()),

@@ -135,7 +135,8 @@ impl Settings {
     }
 }
 
-/// A .NET TimeSpan string: `[d.]hh:mm:ss[.fffffff]`.
+/// A TimeSpan as .NET prints it (TimeSpan.ToString(), format "c"): `[d.]hh:mm:ss[.fffffff]`,
+/// the fraction always seven digits when there is one (`00:00:00.2000000`).
 pub fn timespan(d: Duration) -> String {
     let total = d.as_secs();
     let (days, h, m, s) = (
@@ -151,9 +152,7 @@ pub fn timespan(d: Duration) -> String {
         format!("{h:02}:{m:02}:{s:02}")
     };
     if ticks > 0 {
-        let frac = format!("{ticks:07}");
-        out.push('.');
-        out.push_str(frac.trim_end_matches('0'));
+        out.push_str(&format!(".{ticks:07}"));
     }
     out
 }
@@ -267,7 +266,8 @@ mod tests {
         assert_eq!(parse_timespan(" 00:00:01.0000001 "), Ok(Duration::new(1, 100)));
         assert!(parse_timespan("10 minutes").is_err());
         assert!(parse_timespan("00:61:00").is_err());
-        assert_eq!(timespan(Duration::from_millis(200)), "00:00:00.2");
+        assert_eq!(timespan(Duration::from_millis(200)), "00:00:00.2000000");
+        assert_eq!(timespan(Duration::from_millis(30_500)), "00:00:30.5000000");
         assert_eq!(timespan(Duration::from_secs(600)), "00:10:00");
         assert_eq!(timespan(Duration::from_secs(90_061)), "1.01:01:01");
         for d in [

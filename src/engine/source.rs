@@ -95,8 +95,9 @@ pub struct Source {
     id: Option<Text>,
     tx: Option<Transmission>,
     out: VecDeque<Outgoing>,
-    /// Sends blocked on the window or the quota, oldest first.
-    waiting: VecDeque<Waiting>,
+    /// Sends blocked on the window or the quota, oldest first, each with the time its
+    /// sendTimeout runs out (the LastMessage waits on Close's budget instead).
+    waiting: VecDeque<(Waiting, Option<Time>)>,
     events: VecDeque<EngineEvent>,
     timers: Timers,
     /// The CreateSequence (or Close/Terminate) request resent by the handshake timer.
@@ -260,7 +261,11 @@ impl Source {
         if fits {
             Sent::Now(self.add_to_window(now, item))
         } else {
-            self.waiting.push_back(item);
+            let deadline = match item {
+                Waiting::App(_) => Some(now + self.cfg.timeouts.send),
+                Waiting::Last => None,
+            };
+            self.waiting.push_back((item, deadline));
             Sent::Queued
         }
     }
@@ -299,7 +304,7 @@ impl Source {
         }
         let count = tx.release_count().min(self.waiting.len() as i64);
         for _ in 0..count.max(0) {
-            let item = self.waiting.pop_front().expect("counted");
+            let (item, _) = self.waiting.pop_front().expect("counted");
             self.add_to_window(now, item);
         }
     }
@@ -661,8 +666,19 @@ impl Source {
     }
 
     fn on_fault(&mut self, now: Time, f: Fault) {
-        let for_us = f.identifier.is_none() || f.identifier.as_ref() == self.id.as_ref();
-        if !for_us {
+        if let (Some(theirs), Some(ours)) = (&f.identifier, &self.id)
+            && theirs != ours
+        {
+            // A fault for another sequence over this session faults it, sending nothing
+            // (ChannelReliableSession.ProcessInfo: WrongIdentifierFault → OnLocalFault).
+            self.emit(
+                now,
+                EventKind::Fault {
+                    code: f.rm_fault.unwrap_or(RmFault::SequenceTerminated),
+                    cause: FaultCause::WrongIdentifier,
+                },
+            );
+            self.finish(now, SourceState::Faulted(FaultCause::WrongIdentifier));
             return;
         }
         let code = f.rm_fault.unwrap_or(RmFault::SequenceTerminated);
@@ -699,6 +715,7 @@ impl Source {
             self.close_timed_out(now);
             return;
         }
+        self.expire_blocked_sends(now);
         while let Some(timer) = self.timers.expired(now) {
             self.emit(now, EventKind::TimerFired { timer });
             match timer {
@@ -798,9 +815,19 @@ impl Source {
     pub fn poll_timeout(&self) -> Option<Time> {
         let draining = matches!(self.close, Some(Closing::LastPending | Closing::Draining));
         let close = self.close_deadline.filter(|_| draining);
-        match (self.timers.next(), close) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
+        let send = self.waiting.iter().filter_map(|(_, d)| *d).min();
+        [self.timers.next(), close, send].into_iter().flatten().min()
+    }
+
+    /// A send that waited sendTimeout leaves the queue with a TimeoutException for the
+    /// application; the session goes on (WaitQueueAdder.Wait → RemoveAdder, TimeoutOnAddToWindow).
+    fn expire_blocked_sends(&mut self, now: Time) {
+        let send_timeout = self.cfg.timeouts.send;
+        let before = self.waiting.len();
+        self.waiting.retain(|(_, d)| d.is_none_or(|d| d > now));
+        for _ in self.waiting.len()..before {
+            let waited_ms = send_timeout.as_millis().min(u32::MAX as u128) as u32;
+            self.emit(now, EventKind::SendTimedOut { waited_ms });
         }
     }
 

@@ -382,6 +382,40 @@ mod tests {
     }
 
     #[test]
+    fn an_ack_that_forgets_a_sacked_message_while_saying_something_new_is_invalid() {
+        // ProcessAcknowledgement: 3 was acknowledged out of order; [1–2] acks 1–2 (new) but
+        // no longer covers 3 (old) ⇒ inconsistent ⇒ InvalidAcknowledgement.
+        let mut t = Transmission::new(8, Duration::from_millis(100), false);
+        t.cwnd = 8;
+        for _ in 0..3 {
+            t.add(env(), Time::ZERO);
+        }
+        assert!(!t.on_ack(&[range(3, 3)], None, Time::ZERO).invalid);
+        assert!(t.slot(3).unwrap().transferred);
+        assert!(t.on_ack(&[range(1, 2)], None, Time::ZERO).invalid);
+        // The consistent version is fine and slides all three.
+        assert_eq!(t.on_ack(&[range(1, 3)], None, Time::ZERO).slid, 3);
+        // An old ack repeating what slid out is no news, not a contradiction.
+        assert!(!t.on_ack(&[range(1, 2)], None, Time::ZERO).invalid);
+    }
+
+    #[test]
+    fn dequeue_pending_counts_the_messages_in_flight_twice() {
+        // DequeuePending: min(windowSize, quotaRemaining) − window.Count; the quota already
+        // excludes what is in flight.
+        let mut t = Transmission::new(8, Duration::from_millis(100), true);
+        t.cwnd = 8;
+        for _ in 0..4 {
+            t.add(env(), Time::ZERO);
+        }
+        t.on_ack(&[range(1, 1)], Some(7), Time::ZERO);
+        // 3 in flight, quota 7 − 3 = 4: CanAdd would allow 4, the wait queue gets 4 − 3 = 1.
+        assert_eq!((t.in_flight(), t.quota), (3, 4));
+        assert!(t.can_add());
+        assert_eq!(t.release_count(), 1);
+    }
+
+    #[test]
     fn quota_from_buffer_remaining() {
         let mut t = Transmission::new(8, Duration::from_millis(100), true);
         t.add(env(), Time::ZERO);

@@ -480,6 +480,12 @@ impl Simulation {
         }
     }
 
+    /// Sequences the listener created (more than the sessions when a CreateSequence was
+    /// answered twice: WCF's simplex listener makes a sequence per CreateSequence).
+    pub fn sequences_created(&self) -> usize {
+        self.listener.sessions().len()
+    }
+
     /// Number of RM sources.
     pub fn sources(&self) -> usize {
         self.senders.len()
@@ -604,6 +610,9 @@ impl Simulation {
             if side == Side::Source && cause == crate::trace::FaultCause::ConnectionLimitReached {
                 self.report.sessions_refused += 1;
             }
+        }
+        if matches!(ev.kind, EventKind::SendTimedOut { .. }) {
+            self.report.send_timeouts += 1;
         }
         if side == Side::Source && ev.kind == EventKind::Opened {
             self.report.sessions_opened += 1;

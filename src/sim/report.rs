@@ -34,6 +34,9 @@ pub struct Report {
     pub duplicated_on_link: u64,
     pub sessions_opened: u32,
     pub sessions_refused: u32,
+    /// Sends that waited sendTimeout for room in the window and failed with a
+    /// TimeoutException (the message was never sent).
+    pub send_timeouts: u64,
     pub faults: Vec<FaultReport>,
     /// Virtual seconds until the last source finished (or the time limit).
     pub completion_time: f64,
@@ -60,6 +63,7 @@ impl Report {
              duplicated on link   {}\n\
              sessions opened      {}\n\
              sessions refused     {}\n\
+             send timeouts        {}\n\
              virtual time         {:.3} s{}\n\
              goodput              {:.1} msg/s ({:.0} B/s)\n\
              faults               {}\n",
@@ -74,6 +78,7 @@ impl Report {
             self.duplicated_on_link,
             self.sessions_opened,
             self.sessions_refused,
+            self.send_timeouts,
             self.completion_time,
             if self.finished {
                 ""

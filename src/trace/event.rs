@@ -73,6 +73,9 @@ pub enum FaultCause {
     ConnectionLimitReached,
     OpenTimeout,
     CloseTimeout,
+    /// A WS-RM fault naming a sequence this session does not use (ChannelReliableSession
+    /// .ProcessInfo: WrongIdentifierFault).
+    WrongIdentifier,
     /// The peer sent a WS-RM fault.
     Remote,
 }
@@ -103,6 +106,9 @@ impl FaultCause {
             }
             FaultCause::OpenTimeout => "The open operation did not complete within the allotted timeout.",
             FaultCause::CloseTimeout => "The close operation did not complete within the allotted timeout.",
+            FaultCause::WrongIdentifier => {
+                "The remote endpoint has sent an fault message with an unexpected sequence identifier over a session. The fault may be intended for a different session. The reliable session was faulted."
+            }
             FaultCause::Remote => "The sequence has been terminated by the remote endpoint.",
         }
     }
@@ -166,6 +172,11 @@ pub enum EventKind {
     TimerStopped {
         timer: Timer,
     },
+    /// A send waited sendTimeout in the wait queue for room in the transfer window and failed
+    /// with a TimeoutException to the application (TransmissionStrategy.WaitQueueAdder.Wait).
+    SendTimedOut {
+        waited_ms: u32,
+    },
     /// The session faulted (`code` is the WS-RM fault sent or received).
     Fault {
         code: RmFault,
@@ -181,7 +192,11 @@ impl EventKind {
     pub fn is_lifecycle(&self) -> bool {
         matches!(
             self,
-            EventKind::Fault { .. } | EventKind::Opened | EventKind::Closed | EventKind::Terminated
+            EventKind::Fault { .. }
+                | EventKind::SendTimedOut { .. }
+                | EventKind::Opened
+                | EventKind::Closed
+                | EventKind::Terminated
         )
     }
 }

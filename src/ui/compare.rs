@@ -251,6 +251,7 @@ fn summary(ui: &mut egui::Ui, r: &CompareResult) {
             row("max window", a.max_window as f64, b.max_window as f64, 0);
             row("completion time [s]", a.completion_time, b.completion_time, 3);
             row("goodput [msg/s]", a.goodput, b.goodput, 1);
+            row("send timeouts", a.send_timeouts as f64, b.send_timeouts as f64, 0);
             row("faults", a.faults.len() as f64, b.faults.len() as f64, 0);
         });
     ui.collapsing("Settings compared", |ui| {

@@ -165,9 +165,11 @@ impl Writer {
             let attrs = self.header_attrs(false);
             self.ack(ack, &attrs);
         }
-        // SOAP 1.1 carries the WS-RM fault code in a header (WS-RM 1.1 §4.1).
+        // SOAP 1.1 carries the WS-RM fault code in a header (WS-RM 1.1 §4.1) — except
+        // CreateSequenceRefused, whose faultcode is the RM QName itself (see fault11).
         if let (SoapVersion::V1_1, Body::Fault(f)) = (soap, &env.body)
             && let Some(rm) = f.rm_fault
+            && !is_refused_as_faultcode(f)
             && !self.fragment
         {
             self.out.push_str("<r:SequenceFault>");
@@ -362,7 +364,14 @@ impl Writer {
             String::new()
         };
         let _ = write!(self.out, "<s:Fault{top}>");
-        self.code_value("faultcode", &f.code, true);
+        if is_refused_as_faultcode(f) {
+            // WCF builds this fault as a plain MessageFault whose SOAP 1.1 code is
+            // wsrm:CreateSequenceRefused (WsrmUtilities.CreateCSRefusedFault); the decoder
+            // reads an RM QName faultcode as Sender + that RM fault.
+            self.text_elem("faultcode", "", "r:CreateSequenceRefused");
+        } else {
+            self.code_value("faultcode", &f.code, true);
+        }
         self.text_elem("faultstring", "", &f.reason);
         // With an RM fault the identifier travels in the SequenceFault header instead.
         if let (Some(id), None) = (&f.identifier, f.rm_fault) {
@@ -372,4 +381,13 @@ impl Writer {
         }
         self.out.push_str("</s:Fault>");
     }
+}
+
+/// WCF's SOAP 1.1 CreateSequenceRefused: the faultcode is the RM QName, no SequenceFault
+/// header, no identifier (there is no sequence yet). The model writes it as Sender +
+/// CreateSequenceRefused — what the decoder makes of an RM-QName faultcode — so it round-trips.
+fn is_refused_as_faultcode(f: &Fault) -> bool {
+    f.rm_fault == Some(RmFault::CreateSequenceRefused)
+        && f.code == FaultCode::Sender
+        && f.identifier.is_none()
 }
