@@ -315,6 +315,7 @@ fn send_would_block_while_the_window_is_full() {
             reply_to: "http://c".into(),
             action: "urn:a".into(),
             timeouts: BindingTimeouts::default(),
+            shape: Shape::default(),
             seed: 1,
         },
     )
@@ -838,6 +839,7 @@ fn invalid_acknowledgement_for_an_ack_of_an_unsent_message() {
             reply_to: "http://c".into(),
             action: "urn:a".into(),
             timeouts: BindingTimeouts::default(),
+            shape: Shape::default(),
             seed: 1,
         },
     )
@@ -959,6 +961,7 @@ fn a_fault_naming_another_sequence_faults_the_session_without_a_reply() {
             reply_to: "http://c".into(),
             action: "urn:a".into(),
             timeouts: BindingTimeouts::default(),
+            shape: Shape::default(),
             seed: 1,
         },
     )

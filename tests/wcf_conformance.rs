@@ -458,3 +458,57 @@ fn a_1_1_create_sequence_response_always_says_its_incomplete_sequence_behavior()
         assert_eq!(csr.incomplete_sequence_behavior, Some(want));
     }
 }
+
+fn over_http(messages: u64) -> SimConfig {
+    let mut c = config(messages);
+    c.shape = rmscope::engine::Shape::OneWayOverRequest;
+    c
+}
+
+#[test]
+fn one_way_over_http_answers_every_message_and_a_full_buffer_waits_for_the_poll() {
+    // ReliableOutputSessionChannelOverRequest: RequestAcks false. ReliableInputSessionChannel
+    // OverReply: every request answered with an ack built before the message is dispatched;
+    // it cannot push the fresh ack when its buffer opens again, so a source stalled on
+    // BufferRemaining 0 waits for its poll: FastPolling, min(sendTimeout/2, keep-alive) = 30 s
+    // (ClientReliableSession.GetPollingInterval). The application takes 2 messages/s: after
+    // each poll's ack (BufferRemaining 8) the source sends 8 at once, then one more on the
+    // last unit of quota (the acks say 7, 7, 6, …, 1: the first message is taken as it
+    // arrives, the others queue) — 9 per 30 s, 50 messages by 151.9 s.
+    let mut c = over_http(50);
+    c.workload.consume_rate = Some(2.0);
+    let (r, t) = run(c);
+    assert_eq!(r.delivered, 50);
+    assert!(r.faults.is_empty(), "{:?}", r.faults);
+    assert_ms(r.completion_time * 1000.0, 151_900.0);
+    let data: Vec<&Wire> = t.wires.iter().filter(|w| w.kind == WireKind::Data).collect();
+    assert!(data.iter().all(|w| !w.flags.has(WireFlags::ACK_REQUESTED)));
+    // One ack per request: 50 data messages, the LastMessage and the polls.
+    let polls = sends_of(&t, WireKind::AckRequested);
+    assert_eq!(&polls[..3], &[30_500.0, 60_800.0, 91_100.0]);
+    assert_eq!(r.acks as usize, 50 + 1 + polls.len());
+    assert_eq!(sends(&t, 10), vec![30_600.0]);
+    assert_eq!(sends(&t, 18), vec![30_700.0]);
+}
+
+#[test]
+fn over_http_the_create_sequence_is_one_request_with_the_whole_timeout() {
+    // RequestReliableRequestor: binder.Request(request, remaining timeout) — no resend every
+    // RequestorIterationTime as over duplex; a lost request is simply never answered and Open
+    // times out after openTimeout (1 min).
+    let mut c = over_http(5);
+    c.forward_script = vec![DropRule::NextOfKind {
+        kind: WireKind::CreateSequence,
+        count: 1,
+    }];
+    let (r, t) = run(c.clone());
+    assert_eq!(sends_of(&t, WireKind::CreateSequence), vec![0.0]);
+    let (at, cause) = source_fault(&r).expect("open fails");
+    assert_eq!(cause, FaultCause::OpenTimeout);
+    assert_ms(at, 60_000.0);
+    // Over duplex the same loss costs one 10 s iteration.
+    c.shape = rmscope::engine::Shape::OneWayOverDuplex;
+    let (r, t) = run(c);
+    assert_eq!(sends_of(&t, WireKind::CreateSequence), vec![0.0, 10_000.0]);
+    assert_eq!(r.delivered, 5);
+}

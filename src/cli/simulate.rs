@@ -105,6 +105,11 @@ pub struct Args {
     /// real SOAP/HTTP on 127.0.0.1 (real time; the link's impairments still apply).
     #[arg(long, default_value = "simulated", value_parser = ["simulated", "http"])]
     pub transport: String,
+    /// The WCF channel pair: one-way (over a duplex channel, as net.tcp) or one-way-http (over
+    /// request-reply: every message answered with an ack). Default: one-way-http with
+    /// --transport http, else one-way.
+    #[arg(long, value_parser = ["one-way", "one-way-http"])]
+    pub shape: Option<String>,
     /// Port of the RM destination's HTTP endpoint (--transport http; 0: any free port).
     #[arg(long, default_value_t = 0)]
     pub port: u16,
@@ -198,6 +203,10 @@ pub fn build_config(args: &Args) -> Result<SimConfig, CliError> {
     let http = args.transport == "http";
     if http {
         cfg.transport = crate::sim::Transport::Http { port: args.port };
+        cfg.shape = crate::engine::Shape::OneWayOverRequest;
+    }
+    if let Some(s) = &args.shape {
+        cfg.shape = crate::engine::Shape::parse(s).map_err(CliError)?;
     }
     if let Some(path) = &args.config {
         let text = std::fs::read_to_string(path).map_err(|e| CliError(format!("{}: {e}", path.display())))?;

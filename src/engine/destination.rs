@@ -6,6 +6,7 @@ use super::Timers;
 use super::event::EngineEvent;
 use super::messages::Dialect;
 use super::settings::{Settings, timespan};
+use super::shape::Shape;
 use crate::ranges::Ranges;
 use crate::trace::{EventKind, FaultCause, Time, Timer};
 use crate::wsrm::*;
@@ -51,6 +52,7 @@ pub struct Destination {
     events: VecDeque<EngineEvent>,
     /// Emit buffer, delivery and timer events (off: only open/close/fault).
     pub detailed_events: bool,
+    shape: Shape,
 }
 
 impl Destination {
@@ -73,11 +75,17 @@ impl Destination {
             out: VecDeque::new(),
             events: VecDeque::new(),
             detailed_events: true,
+            shape: Shape::default(),
         };
         // ServerReliableSession.Open starts the inactivity timer when the channel is created.
         d.timers
             .set(Timer::Inactivity, now + d.settings.inactivity_timeout);
         d
+    }
+
+    pub fn with_shape(mut self, shape: Shape) -> Self {
+        self.shape = shape;
+        self
     }
 
     pub fn identifier(&self) -> &Text {
@@ -223,9 +231,13 @@ impl Destination {
             return;
         }
         // Ack at once on AckRequested, a duplicate, a known last message, or a full window
-        // of unacknowledged arrivals; otherwise after acknowledgementInterval.
+        // of unacknowledged arrivals; otherwise after acknowledgementInterval. Over
+        // request-reply every request is answered with an ack, built before the message is
+        // dispatched (ReliableInputSessionChannelOverReply.ProcessMessage: `message == null`
+        // ⇒ CreateAcknowledgmentMessage, then context.Reply); acknowledgementInterval is unused.
         let window_full = self.pending_acks >= self.settings.max_transfer_window_size;
-        if ack_now || self.last_known || window_full {
+        let replies = !self.shape.destination_can_push();
+        if ack_now || self.last_known || window_full || replies {
             self.send_ack(now);
         } else if self.pending_acks > 0 && self.timers.get(Timer::Acknowledgement).is_none() {
             // The timer is not restarted by later messages (acknowledgementScheduled).
@@ -359,7 +371,8 @@ impl Destination {
         let (number, body) = self.ready.pop_front()?;
         self.emit(now, EventKind::Delivered { number });
         self.buffer_event(now);
-        if self.advertised_zero && !self.is_finished() {
+        // Over request-reply it cannot: the source learns of room at its next poll.
+        if self.advertised_zero && !self.is_finished() && self.shape.destination_can_push() {
             self.send_ack(now);
         }
         Some((number, body))
@@ -434,6 +447,14 @@ impl Destination {
             self.emit(now, EventKind::TimerFired { timer });
             match timer {
                 Timer::Acknowledgement => self.send_ack(now),
+                Timer::Inactivity if !self.shape.destination_can_push() => {
+                    // Nobody asked: the fault stays local (OverReply only answers requests).
+                    let cause = FaultCause::InactivityTimeout;
+                    let code = RmFault::SequenceTerminated;
+                    self.emit(now, EventKind::Fault { code, cause });
+                    self.state = DestinationState::Faulted(cause);
+                    self.timers = Timers::default();
+                }
                 Timer::Inactivity => {
                     let reason = format!(
                         "The inactivity timeout of ({}) has been exceeded.",

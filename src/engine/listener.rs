@@ -6,6 +6,7 @@ use super::destination::Destination;
 use super::event::EngineEvent;
 use super::messages::{Dialect, uuid_urn};
 use super::settings::{Settings, SettingsError};
+use super::shape::Shape;
 use crate::trace::{EventKind, FaultCause, Time};
 use crate::wsrm::*;
 use rand::{Rng, SeedableRng};
@@ -29,6 +30,7 @@ pub struct Listener {
     /// Round-robin position for `receive`.
     next_receive: usize,
     detailed_events: bool,
+    shape: Shape,
 }
 
 impl Listener {
@@ -52,7 +54,14 @@ impl Listener {
             events: VecDeque::new(),
             next_receive: 0,
             detailed_events: true,
+            shape: Shape::default(),
         })
+    }
+
+    /// The channel pair its sessions use (one-way over duplex unless told).
+    pub fn with_shape(mut self, shape: Shape) -> Self {
+        self.shape = shape;
+        self
     }
 
     /// Turns buffer, delivery and timer events on or off for every session.
@@ -202,7 +211,8 @@ impl Listener {
             self.dialect.clone(),
             id.clone(),
             acks_to,
-        );
+        )
+        .with_shape(self.shape);
         self.by_id.insert(id.clone(), self.sessions.len());
         self.pending.push_back(self.sessions.len());
         self.sessions.push(dest);

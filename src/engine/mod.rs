@@ -10,6 +10,7 @@ mod listener;
 pub mod messages;
 pub mod rtt;
 pub mod settings;
+mod shape;
 mod source;
 pub mod transmission;
 
@@ -18,6 +19,7 @@ pub use event::{EngineEvent, SendError};
 pub use listener::Listener;
 pub use messages::Dialect;
 pub use settings::{BindingTimeouts, Settings, SettingsError};
+pub use shape::Shape;
 pub use source::{Sent, Source, SourceConfig, SourceState};
 
 use crate::trace::{Time, Timer};

@@ -5,6 +5,7 @@
 use super::event::{EngineEvent, SendError};
 use super::messages::{Dialect, uuid_urn};
 use super::settings::{BindingTimeouts, Settings, SettingsError, timespan};
+use super::shape::Shape;
 use super::transmission::Transmission;
 use super::{HANDSHAKE_RETRY, Timers};
 use crate::trace::{EventKind, FaultCause, Time, Timer};
@@ -25,6 +26,8 @@ pub struct SourceConfig {
     /// The application messages' action.
     pub action: Text,
     pub timeouts: BindingTimeouts,
+    /// Which WCF channel pair carries the session.
+    pub shape: Shape,
     /// Seeds the generator of message ids (deterministic runs).
     pub seed: u64,
 }
@@ -229,7 +232,11 @@ impl Source {
     }
 
     fn arm_handshake(&mut self, now: Time) {
-        let at = (now + HANDSHAKE_RETRY).min(self.request_deadline);
+        let at = if self.cfg.shape.requestor_iterates() {
+            (now + HANDSHAKE_RETRY).min(self.request_deadline)
+        } else {
+            self.request_deadline
+        };
         self.timers.set(Timer::Handshake, at);
         self.emit(
             now,
@@ -523,11 +530,13 @@ impl Source {
         // RTT₀ = the measured CreateSequence round trip, retries included (ClientReliableSession.Open).
         let rtt0 = now.since(self.request_started);
         self.id = Some(id);
-        self.tx = Some(Transmission::new(
+        let mut tx = Transmission::new(
             self.settings.max_transfer_window_size,
             rtt0,
             self.settings.flow_control_enabled,
-        ));
+        );
+        tx.set_request_acks(self.cfg.shape.requests_acks());
+        self.tx = Some(tx);
         self.state = SourceState::Open;
         self.request = None;
         self.timers.clear(Timer::Handshake);

@@ -77,6 +77,12 @@ impl Transmission {
         }
     }
 
+    /// Off where every message is answered anyway (ReliableOutputSessionChannelOverRequest
+    /// .RequestAcks is false).
+    pub fn set_request_acks(&mut self, on: bool) {
+        self.request_acks = on;
+    }
+
     pub fn in_flight(&self) -> u32 {
         self.slots.len() as u32
     }

@@ -10,7 +10,7 @@ pub use report::{FaultReport, Report};
 pub use workload::Workload;
 
 use crate::engine::EngineEvent;
-use crate::engine::{BindingTimeouts, Dialect, Listener, Settings, Source, SourceConfig, SourceState};
+use crate::engine::{BindingTimeouts, Dialect, Listener, Settings, Shape, Source, SourceConfig, SourceState};
 use crate::netsim::{DropRule, Link, LinkConfig, Packet, Script};
 use crate::ranges::Ranges;
 use crate::trace::{Event, EventKind, Side, Time, Timeline, WireMeta, classify};
@@ -44,6 +44,10 @@ pub struct SimConfig {
     /// What carries the messages (the live driver; the virtual-time run is always simulated).
     #[serde(default)]
     pub transport: Transport,
+    /// Which WCF channel pair carries the session (how acks travel, whether AckRequested is
+    /// used, whether the destination can send unasked).
+    #[serde(default)]
+    pub shape: Shape,
 }
 
 /// What carries the messages between the RM source and destination.
@@ -74,6 +78,7 @@ impl Default for SimConfig {
             through_codec: false,
             time_limit: Duration::from_secs(86_400),
             transport: Transport::Simulated,
+            shape: Shape::OneWayOverDuplex,
         }
     }
 }
@@ -242,6 +247,7 @@ impl Simulation {
                     reply_to: reply_to.clone(),
                     action: "http://rmscope.example/Workload/Submit".into(),
                     timeouts: cfg.timeouts.clone(),
+                    shape: cfg.shape,
                     seed: derive_seed(identity, 100 + i as u64),
                 },
             )
@@ -262,7 +268,8 @@ impl Simulation {
             SERVICE.into(),
             derive_seed(identity, 1),
         )
-        .map_err(|e| e.to_string())?;
+        .map_err(|e| e.to_string())?
+        .with_shape(cfg.shape);
         let body = workload_body(cfg.workload.body_size);
         let mut sim = Simulation {
             forward: Link::new(

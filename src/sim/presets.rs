@@ -144,6 +144,16 @@ pub const PRESETS: &[Preset] = &[
         },
     },
     Preset {
+        name: "One-way over HTTP",
+        explain: "The request-reply channel pair: no AckRequested, every message answered with its own ack; when BufferRemaining reaches 0 the service cannot tell the client it has room, so the client waits for its 30 s poll.",
+        build: || {
+            let mut c = base(40, 20.0);
+            c.shape = crate::engine::Shape::OneWayOverRequest;
+            c.workload.consume_rate = Some(2.0);
+            c
+        },
+    },
+    Preset {
         name: "WS-RM 1.1 close",
         explain: "WS-RM 1.1: after the last ack, CloseSequence/Response (with a Final ack), then TerminateSequence/Response.",
         build: || {

@@ -26,6 +26,8 @@ pub struct SettingsForm {
     pub version: RmVersion,
     /// Link: real SOAP/HTTP on 127.0.0.1 instead of the in-memory link.
     pub http: bool,
+    /// Which WCF channel pair carries the session (HTTP loopback picks request-reply).
+    pub shape: crate::engine::Shape,
     pub loss_pct: String,
     pub burst: String,
     pub delay_ms: String,
@@ -118,6 +120,7 @@ impl SettingsForm {
             ordered: s.ordered,
             version: s.reliable_messaging_version,
             http: matches!(c.transport, Transport::Http { .. }),
+            shape: c.shape,
             loss_pct: pct(loss),
             burst,
             delay_ms: ms(l.delay),
@@ -142,6 +145,7 @@ impl SettingsForm {
         *self = SettingsForm::from_config(&c, None);
         // Link and workload stay as typed.
         self.http = keep.http;
+        self.shape = keep.shape;
         self.loss_pct = keep.loss_pct;
         self.burst = keep.burst;
         self.delay_ms = keep.delay_ms;
@@ -284,6 +288,7 @@ impl SettingsForm {
         } else {
             Transport::Simulated
         };
+        c.shape = self.shape;
         c.workload.messages = messages.map_or(c.workload.messages, |m| m as u64);
         c.workload.rate = msg_rate;
         c.workload.body_size = body.map_or(c.workload.body_size, |b| b as usize);
@@ -394,10 +399,32 @@ impl SettingsForm {
             ui.label("Link:");
             ui.radio_value(&mut self.http, false, "Simulated")
                 .on_hover_text("In-memory link in virtual time: pause, step and speed apply");
-            ui.radio_value(&mut self.http, true, "HTTP loopback")
+            let http = ui
+                .radio_value(&mut self.http, true, "HTTP loopback")
                 .on_hover_text(
                     "Real SOAP/HTTP POSTs on 127.0.0.1 in real time; the impairments below \
                  still apply, before a message reaches the socket",
+                );
+            // WCF over HTTP runs the request-reply channel pair; the simulated link keeps
+            // whatever was picked (it can run either in virtual time).
+            if http.clicked() {
+                self.shape = crate::engine::Shape::OneWayOverRequest;
+            }
+        });
+        ui.horizontal(|ui| {
+            ui.label("Shape:");
+            egui::ComboBox::from_id_salt("session-shape")
+                .selected_text(self.shape.label())
+                .show_ui(ui, |ui| {
+                    for s in crate::engine::Shape::ALL {
+                        ui.selectable_value(&mut self.shape, s, s.label());
+                    }
+                })
+                .response
+                .on_hover_text(
+                    "How WCF carries the session: over a duplex channel acks are messages of \
+                     their own (AckRequested, acknowledgementInterval); over request-reply every \
+                     message is answered with an ack and the service cannot send unasked",
                 );
         });
         ui.collapsing("Link impairments (both directions)", |ui| {
