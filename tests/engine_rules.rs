@@ -985,3 +985,47 @@ fn a_fault_naming_another_sequence_faults_the_session_without_a_reply() {
     assert_eq!(*src.state(), SourceState::Faulted(FaultCause::WrongIdentifier));
     assert!(src.poll_transmit(Time::from_millis(20)).is_none(), "no reply");
 }
+
+#[test]
+fn abort_tells_the_destination_with_sequence_terminated() {
+    // ChannelReliableSession.Abort: a SequenceTerminated fault with SR.SequenceTerminatedOnAbort.
+    let dialect = Dialect {
+        soap: wsrm::SoapVersion::V1_2,
+        rm: RmVersion::Feb2005,
+        wsa: wsrm::AddressingVersion::V1_0,
+    };
+    let mut src = Source::new(
+        Settings::default(),
+        SourceConfig {
+            dialect: dialect.clone(),
+            to: "http://s".into(),
+            reply_to: "http://c".into(),
+            action: "urn:a".into(),
+            timeouts: BindingTimeouts::default(),
+            shape: Shape::default(),
+            seed: 1,
+        },
+    )
+    .unwrap();
+    src.open(Time::ZERO);
+    let cs = src.poll_transmit(Time::ZERO).unwrap();
+    let mut listener = Listener::new(Settings::default(), dialect, "http://s".into(), 1).unwrap();
+    listener.handle_incoming(Time::ZERO, cs);
+    src.handle_incoming(Time::from_millis(10), listener.poll_transmit(Time::ZERO).unwrap());
+    src.abort(Time::from_millis(20));
+    assert_eq!(*src.state(), SourceState::Faulted(FaultCause::Aborted));
+    let f = src
+        .poll_transmit(Time::from_millis(20))
+        .expect("a fault goes out");
+    let wsrm::Body::Fault(fault) = &f.body else {
+        panic!("{:?}", f.body)
+    };
+    assert_eq!(fault.rm_fault, Some(RmFault::SequenceTerminated));
+    assert_eq!(
+        fault.reason.as_str(),
+        "Due to a user abort the reliable session cannot continue."
+    );
+    assert_eq!(fault.identifier.as_ref(), src.identifier());
+    listener.handle_incoming(Time::from_millis(30), f);
+    assert!(listener.sessions()[0].is_finished(), "the destination ends too");
+}

@@ -5,6 +5,7 @@
 use eframe::egui;
 use egui_kittest::Harness;
 use egui_kittest::kittest::{NodeT, Queryable};
+use rmscope::trace::{WireFlags, WireKind};
 use rmscope::ui::{App, StartOptions};
 use std::time::{Duration, Instant};
 
@@ -489,6 +490,8 @@ fn run_over_http_loopback(h: &mut Harness<'static, App>, messages: u32) {
     }
     h.get_by_label("HTTP loopback").click();
     frames(h);
+    // WCF over HTTP is the request-reply channel pair: picking the link picks the shape.
+    assert_eq!(h.state().form.shape, rmscope::engine::Shape::OneWayOverRequest);
     h.get_by_label("Apply (restart live)").click();
     settle(h, "the HTTP session to finish", |a| {
         a.live.done && a.live.real_time()
@@ -505,6 +508,14 @@ fn the_http_loopback_link_runs_in_real_time_with_the_preset_drops() {
     let live = &h.state().live;
     // The preset's scripted drop happens before the socket; the rest crosses real HTTP.
     assert_eq!(live.report.delivered, 12);
+    // Over request-reply every data message is answered by its own ack, and none asks.
+    let data = live
+        .data
+        .timeline
+        .wires
+        .iter()
+        .filter(|w| w.kind == WireKind::Data);
+    assert!(data.clone().all(|w| !w.flags.has(WireFlags::ACK_REQUESTED)));
     assert_eq!(live.report.lost_on_link, 1);
     assert_eq!(live.report.retransmissions, 1);
     assert!(

@@ -411,15 +411,49 @@ impl Source {
     }
 
     /// Close's timeout ran out while the window was still draining (ReliableOutputConnection
-    /// .Close: shutdownHandle.Wait(remaining) throws TimeoutException); the channel is then
-    /// aborted, which tells the destination with SequenceTerminated.
+    /// .Close: shutdownHandle.Wait(remaining) throws TimeoutException); a Close that fails
+    /// aborts the channel (CommunicationObject.Close), and the abort tells the destination.
     fn close_timed_out(&mut self, now: Time) {
-        self.fault(
+        self.send_abort_fault();
+        self.emit(
             now,
-            FaultCause::CloseTimeout,
-            RmFault::SequenceTerminated,
-            Some((FaultCode::Receiver, FaultCause::CloseTimeout.text().to_string())),
+            EventKind::Fault {
+                code: RmFault::SequenceTerminated,
+                cause: FaultCause::CloseTimeout,
+            },
         );
+        self.finish(now, SourceState::Faulted(FaultCause::CloseTimeout));
+    }
+
+    /// The application aborts the channel: a SequenceTerminated goes out if the sequence exists
+    /// and nothing ends there (ChannelReliableSession.Abort: SequenceTerminatedOnAbort).
+    pub fn abort(&mut self, now: Time) {
+        if self.is_finished() {
+            return;
+        }
+        self.send_abort_fault();
+        self.emit(
+            now,
+            EventKind::Fault {
+                code: RmFault::SequenceTerminated,
+                cause: FaultCause::Aborted,
+            },
+        );
+        self.finish(now, SourceState::Faulted(FaultCause::Aborted));
+    }
+
+    fn send_abort_fault(&mut self) {
+        if let Some(id) = self.id.clone() {
+            let env = self.cfg.dialect.fault(
+                &self.cfg.to,
+                FaultCode::Receiver,
+                RmFault::SequenceTerminated,
+                None,
+                "Due to a user abort the reliable session cannot continue.",
+                Some(&id),
+            );
+            self.out.push_back(Outgoing::Envelope(Box::new(env)));
+        }
     }
 
     fn finish(&mut self, now: Time, state: SourceState) {
@@ -824,8 +858,13 @@ impl Source {
     pub fn poll_timeout(&self) -> Option<Time> {
         let draining = matches!(self.close, Some(Closing::LastPending | Closing::Draining));
         let close = self.close_deadline.filter(|_| draining);
-        let send = self.waiting.iter().filter_map(|(_, d)| *d).min();
-        [self.timers.next(), close, send].into_iter().flatten().min()
+        // FIFO with one sendTimeout: the first deadline is the earliest.
+        let send = self.waiting.iter().find_map(|(_, d)| *d);
+        let mut next = self.timers.next();
+        for t in [close, send].into_iter().flatten() {
+            next = Some(next.map_or(t, |n| n.min(t)));
+        }
+        next
     }
 
     /// A send that waited sendTimeout leaves the queue with a TimeoutException for the

@@ -399,7 +399,9 @@ impl Simulation {
             // Messages arriving in the same instant still arrive one after the other: a
             // waiting receiver takes each before the next is processed (WCF dispatches each
             // message to a pending Receive as it is enqueued), so each ack sees only its own.
-            self.consume();
+            if f.to == Target::Listener {
+                self.consume();
+            }
         }
         self.after_arrivals();
         true

@@ -76,6 +76,8 @@ pub enum FaultCause {
     /// A WS-RM fault naming a sequence this session does not use (ChannelReliableSession
     /// .ProcessInfo: WrongIdentifierFault).
     WrongIdentifier,
+    /// The application aborted the channel (ChannelReliableSession.Abort).
+    Aborted,
     /// The peer sent a WS-RM fault.
     Remote,
 }
@@ -106,6 +108,7 @@ impl FaultCause {
             }
             FaultCause::OpenTimeout => "The open operation did not complete within the allotted timeout.",
             FaultCause::CloseTimeout => "The close operation did not complete within the allotted timeout.",
+            FaultCause::Aborted => "Due to a user abort the reliable session cannot continue.",
             FaultCause::WrongIdentifier => {
                 "The remote endpoint has sent an fault message with an unexpected sequence identifier over a session. The fault may be intended for a different session. The reliable session was faulted."
             }
