@@ -302,24 +302,7 @@ fn window_starts_at_one_grows_in_slow_start_and_never_exceeds_max() {
 
 #[test]
 fn send_would_block_while_the_window_is_full() {
-    let dialect = Dialect {
-        soap: wsrm::SoapVersion::V1_2,
-        rm: RmVersion::Feb2005,
-        wsa: wsrm::AddressingVersion::V1_0,
-    };
-    let mut src = Source::new(
-        Settings::default(),
-        SourceConfig {
-            dialect: dialect.clone(),
-            to: "http://s".into(),
-            reply_to: "http://c".into(),
-            action: "urn:a".into(),
-            timeouts: BindingTimeouts::default(),
-            shape: Shape::default(),
-            seed: 1,
-        },
-    )
-    .unwrap();
+    let (dialect, mut src) = source_2005();
     let body = || {
         wsrm::AppBody::new(
             wsrm::ExpandedName {
@@ -948,30 +931,7 @@ fn last_message_number_exceeded_2005_and_sequence_closed_11() {
 fn a_fault_naming_another_sequence_faults_the_session_without_a_reply() {
     // ChannelReliableSession.ProcessInfo: a WS-RM fault whose identifier is neither of the
     // session's ⇒ OnLocalFault(WrongIdentifierFault), nothing sent.
-    let dialect = Dialect {
-        soap: wsrm::SoapVersion::V1_2,
-        rm: RmVersion::Feb2005,
-        wsa: wsrm::AddressingVersion::V1_0,
-    };
-    let mut src = Source::new(
-        Settings::default(),
-        SourceConfig {
-            dialect: dialect.clone(),
-            to: "http://s".into(),
-            reply_to: "http://c".into(),
-            action: "urn:a".into(),
-            timeouts: BindingTimeouts::default(),
-            shape: Shape::default(),
-            seed: 1,
-        },
-    )
-    .unwrap();
-    src.open(Time::ZERO);
-    let cs = src.poll_transmit(Time::ZERO).unwrap();
-    let mut listener = Listener::new(Settings::default(), dialect.clone(), "http://s".into(), 1).unwrap();
-    listener.handle_incoming(Time::ZERO, cs);
-    src.handle_incoming(Time::from_millis(10), listener.poll_transmit(Time::ZERO).unwrap());
-    assert_eq!(*src.state(), SourceState::Open);
+    let (dialect, mut src, _listener) = open_pair();
     let other: Text = "urn:uuid:00000000-0000-4000-8000-000000000000".into();
     let fault = dialect.fault(
         &"http://c".into(),
@@ -989,29 +949,7 @@ fn a_fault_naming_another_sequence_faults_the_session_without_a_reply() {
 #[test]
 fn abort_tells_the_destination_with_sequence_terminated() {
     // ChannelReliableSession.Abort: a SequenceTerminated fault with SR.SequenceTerminatedOnAbort.
-    let dialect = Dialect {
-        soap: wsrm::SoapVersion::V1_2,
-        rm: RmVersion::Feb2005,
-        wsa: wsrm::AddressingVersion::V1_0,
-    };
-    let mut src = Source::new(
-        Settings::default(),
-        SourceConfig {
-            dialect: dialect.clone(),
-            to: "http://s".into(),
-            reply_to: "http://c".into(),
-            action: "urn:a".into(),
-            timeouts: BindingTimeouts::default(),
-            shape: Shape::default(),
-            seed: 1,
-        },
-    )
-    .unwrap();
-    src.open(Time::ZERO);
-    let cs = src.poll_transmit(Time::ZERO).unwrap();
-    let mut listener = Listener::new(Settings::default(), dialect, "http://s".into(), 1).unwrap();
-    listener.handle_incoming(Time::ZERO, cs);
-    src.handle_incoming(Time::from_millis(10), listener.poll_transmit(Time::ZERO).unwrap());
+    let (_, mut src, mut listener) = open_pair();
     src.abort(Time::from_millis(20));
     assert_eq!(*src.state(), SourceState::Faulted(FaultCause::Aborted));
     let f = src
@@ -1028,4 +966,39 @@ fn abort_tells_the_destination_with_sequence_terminated() {
     assert_eq!(fault.identifier.as_ref(), src.identifier());
     listener.handle_incoming(Time::from_millis(30), f);
     assert!(listener.sessions()[0].is_finished(), "the destination ends too");
+}
+
+/// A 2005/02 SOAP 1.2 source to http://s, not yet opened.
+fn source_2005() -> (Dialect, Source) {
+    let dialect = Dialect {
+        soap: wsrm::SoapVersion::V1_2,
+        rm: RmVersion::Feb2005,
+        wsa: wsrm::AddressingVersion::V1_0,
+    };
+    let src = Source::new(
+        Settings::default(),
+        SourceConfig {
+            dialect: dialect.clone(),
+            to: "http://s".into(),
+            reply_to: "http://c".into(),
+            action: "urn:a".into(),
+            timeouts: BindingTimeouts::default(),
+            shape: Shape::default(),
+            seed: 1,
+        },
+    )
+    .unwrap();
+    (dialect, src)
+}
+
+/// The source of [`source_2005`] with its sequence open at a listener (handshake done at 10 ms).
+fn open_pair() -> (Dialect, Source, Listener) {
+    let (dialect, mut src) = source_2005();
+    src.open(Time::ZERO);
+    let cs = src.poll_transmit(Time::ZERO).unwrap();
+    let mut listener = Listener::new(Settings::default(), dialect.clone(), "http://s".into(), 1).unwrap();
+    listener.handle_incoming(Time::ZERO, cs);
+    src.handle_incoming(Time::from_millis(10), listener.poll_transmit(Time::ZERO).unwrap());
+    assert_eq!(*src.state(), SourceState::Open);
+    (dialect, src, listener)
 }
