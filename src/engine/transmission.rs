@@ -192,7 +192,8 @@ impl Transmission {
                 }
                 if transferred_in_window > 0 && !old_ack {
                     let begin = lo.saturating_sub(ws) as usize;
-                    transferred_in_window -= self.transferred_in(begin, end);
+                    transferred_in_window =
+                        transferred_in_window.saturating_sub(self.transferred_in(begin, end));
                 }
             }
         }
@@ -207,15 +208,18 @@ impl Transmission {
         let mut out = AckOutcome::default();
         self.samples.clear();
         self.retransmit.clear();
-        // WCF's SequenceRangeCollection is always sorted; a peer's ack need not be.
-        let sorted: Vec<AckRange>;
-        let ranges = if ranges.windows(2).all(|w| w[0].lower <= w[1].lower) {
+        // WCF reads an ack's ranges into a SequenceRangeCollection, which keeps them sorted
+        // and merges overlapping and touching ones (SequenceRangeCollection.MergeWith); a
+        // peer's ack need be neither.
+        let merged: Vec<AckRange>;
+        let ranges = if ranges
+            .windows(2)
+            .all(|w| w[1].lower.get() > w[0].upper.get().saturating_add(1))
+        {
             ranges
         } else {
-            let mut v = ranges.to_vec();
-            v.sort_unstable_by_key(|r| r.lower);
-            sorted = v;
-            &sorted
+            merged = merge_ranges(ranges);
+            &merged
         };
         if self.is_invalid(ranges) {
             out.invalid = true;
@@ -305,6 +309,24 @@ impl Transmission {
             }
         }
     }
+}
+
+/// Sorted, with overlapping and touching ranges joined.
+fn merge_ranges(ranges: &[AckRange]) -> Vec<AckRange> {
+    let mut v = ranges.to_vec();
+    v.sort_unstable_by_key(|r| r.lower);
+    let mut out: Vec<AckRange> = Vec::with_capacity(v.len());
+    for r in v {
+        match out.last_mut() {
+            Some(last) if r.lower.get() <= last.upper.get().saturating_add(1) => {
+                if r.upper > last.upper {
+                    last.upper = r.upper;
+                }
+            }
+            _ => out.push(r),
+        }
+    }
+    out
 }
 
 #[cfg(test)]
@@ -403,6 +425,26 @@ mod tests {
         assert_eq!(t.on_ack(&[range(1, 3)], None, Time::ZERO).slid, 3);
         // An old ack repeating what slid out is no news, not a contradiction.
         assert!(!t.on_ack(&[range(1, 2)], None, Time::ZERO).invalid);
+    }
+
+    #[test]
+    fn overlapping_and_touching_ranges_count_as_one_as_in_a_sequence_range_collection() {
+        let mut t = Transmission::new(8, Duration::from_millis(100), false);
+        t.cwnd = 8;
+        for _ in 0..6 {
+            t.add(env(), Time::ZERO);
+        }
+        assert!(!t.on_ack(&[range(3, 4), range(6, 6)], None, Time::ZERO).invalid);
+        // The same ranges twice, and touching ones: no contradiction, one slide.
+        assert!(!t.on_ack(&[range(3, 4), range(3, 4)], None, Time::ZERO).invalid);
+        assert_eq!(
+            merge_ranges(&[range(3, 4), range(1, 2), range(6, 6)]),
+            vec![range(1, 4), range(6, 6)]
+        );
+        // Touching ranges slide once; dropping the SACKed 6 would be a contradiction.
+        let out = t.on_ack(&[range(1, 2), range(3, 4), range(6, 6)], None, Time::ZERO);
+        assert_eq!((out.invalid, out.slid), (false, 4));
+        assert!(t.on_ack(&[range(1, 5)], None, Time::ZERO).invalid, "6 forgotten");
     }
 
     #[test]
