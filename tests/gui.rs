@@ -129,6 +129,14 @@ fn the_single_loss_preset_shows_a_retransmission_in_the_list() {
         h.query_by_label("#5 (copy 2)").is_some(),
         "the retransmission is listed"
     );
+    // A field the filter does not know is said inline, not an empty list.
+    text_field(&h, "Filter").type_text(" foo:1");
+    frames(&mut h);
+    assert!(
+        h.query_by_label_contains("unknown filter field \"foo:\"")
+            .is_some(),
+        "the filter says what is wrong"
+    );
 }
 
 #[test]

@@ -238,7 +238,9 @@ impl Dataset {
 }
 
 /// The message-list filter: free words match kind, sequence or info; `seq:TEXT`,
-/// `kind:TEXT`, `msg:N` or `msg:N-M` narrow further. All terms must match.
+/// `kind:TEXT`, `msg:N` or `msg:N-M` narrow further (`msg:` matches a message with that number
+/// and an acknowledgement whose ranges cover one of them). All terms must match; a `name:`
+/// term the filter does not know is an error, not an empty list.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Filter {
     terms: Vec<Term>,
@@ -269,6 +271,16 @@ impl Filter {
                 };
                 let (lo, hi) = (parse(a)?, parse(b)?);
                 terms.push(Term::Numbers(lo.min(hi), lo.max(hi)));
+            } else if let Some((field, rest)) = lower.split_once(':')
+                && !field.is_empty()
+                && field.chars().all(|c| c.is_ascii_alphabetic())
+                // URLs and urn:uuid: identifiers are words to search for.
+                && !rest.starts_with("//")
+                && field != "urn"
+            {
+                return Err(format!(
+                    "unknown filter field \"{field}:\" (use seq:, kind: or msg:, or plain words)"
+                ));
             } else {
                 terms.push(Term::Word(lower));
             }
@@ -287,7 +299,15 @@ impl Filter {
                     || d.sequence_name(w.ack_seq).to_ascii_lowercase().contains(s)
             }
             Term::Kind(k) => w.kind.label().to_ascii_lowercase().contains(k),
-            Term::Numbers(lo, hi) => w.number >= *lo && w.number <= *hi && w.number > 0,
+            Term::Numbers(lo, hi) => {
+                (w.number >= *lo && w.number <= *hi && w.number > 0)
+                    || (w.flags.has(WireFlags::HAS_ACK)
+                        && !w.flags.has(WireFlags::NACK)
+                        && d.timeline
+                            .ack_ranges(w)
+                            .iter()
+                            .any(|r| r.lower.get() <= *hi && r.upper.get() >= *lo))
+            }
             Term::Word(x) => {
                 w.kind.label().to_ascii_lowercase().contains(x)
                     || d.sequence_name(w.seq).to_ascii_lowercase().contains(x)
@@ -326,8 +346,15 @@ mod tests {
         let d = dataset();
         let all = Filter::parse("").unwrap().apply(&d);
         assert_eq!(all.len(), d.timeline.wires.len());
-        let five = Filter::parse("msg:5").unwrap().apply(&d);
+        let five = Filter::parse("msg:5 kind:message").unwrap().apply(&d);
         assert_eq!(five.len(), 2, "first copy and the retransmission");
+        // msg:5 alone also lists the acknowledgements that cover 5 (issue 18).
+        let about5 = Filter::parse("msg:5").unwrap().apply(&d);
+        assert!(about5.len() > 2);
+        assert!(about5.iter().all(|&i| {
+            let w = d.wire(i).unwrap();
+            w.number == 5 || w.flags.has(WireFlags::HAS_ACK)
+        }));
         assert!(d.info(d.wire(five[1]).unwrap()).contains("copy 2"));
         let acks = Filter::parse("kind:ack").unwrap().apply(&d);
         assert!(
@@ -336,6 +363,31 @@ mod tests {
         );
         assert_eq!(Filter::parse("msg:3-4 kind:message").unwrap().apply(&d).len(), 2);
         assert!(Filter::parse("msg:x").is_err());
+        // An acknowledgement matches the numbers its ranges cover.
+        let ack5 = Filter::parse("kind:ack msg:5").unwrap().apply(&d);
+        assert!(!ack5.is_empty());
+        for &i in &ack5 {
+            let w = d.wire(i).unwrap();
+            assert!(
+                d.timeline
+                    .ack_ranges(w)
+                    .iter()
+                    .any(|r| r.lower.get() <= 5 && r.upper.get() >= 5)
+            );
+        }
+        let before5 = Filter::parse("kind:ack msg:5").unwrap().apply(&d).len();
+        let acks_total = Filter::parse("kind:ack").unwrap().apply(&d).len();
+        assert!(before5 < acks_total, "the acks before 5 arrived do not cover it");
+        // An unknown field says so instead of listing nothing; URLs stay words.
+        let e = Filter::parse("kind:ack foo:3").unwrap_err();
+        assert!(e.contains("foo:"), "{e}");
+        assert!(Filter::parse("http://client1.example").is_ok());
+        let urn = d.timeline.sequences[0].identifier.to_string();
+        assert_eq!(
+            Filter::parse(&urn).unwrap().apply(&d).len(),
+            d.timeline.wires.len(),
+            "a pasted urn:uuid: identifier is a word"
+        );
         let id = d.timeline.sequences[0].identifier.to_string();
         assert_eq!(
             Filter::parse(&format!("seq:{}", &id[9..20]))

@@ -82,7 +82,7 @@ impl TableState {
             )
             .labelled_by(label.id)
             .on_hover_text(
-                "Terms must all match: seq:TEXT (sequence id), kind:TEXT (Message, Ack, …), msg:N or msg:N-M (message numbers), other words search kind, sequence and info",
+                "Terms must all match: seq:TEXT (sequence id), kind:TEXT (Message, Ack, …), msg:N or msg:N-M (messages with those numbers and the acks that cover them), other words search kind, sequence and info; an unknown name: is an error",
             );
             if !self.filter_text.is_empty() && ui.small_button("Clear").clicked() {
                 self.filter_text.clear();
