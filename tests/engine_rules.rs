@@ -809,24 +809,7 @@ fn invalid_acknowledgement_for_an_ack_of_an_unsent_message() {
     }
     let _ = sim;
     // Drive a source directly: open it, then feed an ack for 1..5 after sending one message.
-    let dialect = Dialect {
-        soap: wsrm::SoapVersion::V1_2,
-        rm: RmVersion::Feb2005,
-        wsa: wsrm::AddressingVersion::V1_0,
-    };
-    let mut src = Source::new(
-        Settings::default(),
-        SourceConfig {
-            dialect: dialect.clone(),
-            to: "http://s".into(),
-            reply_to: "http://c".into(),
-            action: "urn:a".into(),
-            timeouts: BindingTimeouts::default(),
-            shape: Shape::default(),
-            seed: 1,
-        },
-    )
-    .unwrap();
+    let (dialect, mut src) = source_2005();
     src.open(Time::ZERO);
     let cs = src.poll_transmit(Time::ZERO).unwrap();
     let mut listener = Listener::new(Settings::default(), dialect.clone(), "http://s".into(), 1).unwrap();
