@@ -9,6 +9,7 @@ pub mod live;
 pub mod netsim;
 pub mod ranges;
 pub mod sim;
+pub mod svclog;
 pub mod trace;
 pub mod transport;
 #[cfg(feature = "gui")]

@@ -1,10 +1,11 @@
-//! `rmscope analyze FILE [--json | --csv] [--inactivity-timeout 10m]`: what the reliable
-//! sessions in a capture did.
+//! `rmscope analyze FILE… [--json | --csv] [--inactivity-timeout 10m]`: what the reliable
+//! sessions in a capture, or in WCF message logs (one or both ends), did.
 
 use super::CliError;
 use super::simulate::parse_duration;
 use crate::analysis::{self, Analysis, Finding, SequenceSummary};
 use crate::capture::{self, CaptureData};
+use crate::svclog::{self, LogData};
 use crate::trace::Timeline;
 use serde::Serialize;
 use std::fmt::Write;
@@ -14,8 +15,10 @@ use std::time::Duration;
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
-    /// A pcap or pcapng capture.
-    pub file: PathBuf,
+    /// A pcap or pcapng capture, or one or more WCF message logs (.svclog) — the client's and
+    /// the service's, or rolled files of one process — merged into one timeline.
+    #[arg(required = true, num_args = 1..)]
+    pub files: Vec<PathBuf>,
     /// Print one JSON object.
     #[arg(long, conflicts_with = "csv")]
     pub json: bool,
@@ -40,9 +43,133 @@ pub fn load(path: &std::path::Path, inactivity: Duration) -> Result<(CaptureData
     Ok((data, analysis))
 }
 
+/// Reads and analyses message logs (shared by the CLI and the app).
+pub fn load_logs(paths: &[PathBuf], inactivity: Duration) -> Result<(LogData, Analysis), CliError> {
+    let cancel = AtomicBool::new(false);
+    let data = svclog::read_files(paths, &mut |_| {}, &cancel).map_err(|e| CliError(e.to_string()))?;
+    let analysis = analysis::analyze(
+        &data.timeline,
+        &analysis::Options {
+            inactivity_timeout: inactivity,
+        },
+    );
+    Ok((data, analysis))
+}
+
 pub fn run(args: &Args) -> Result<String, CliError> {
-    let (data, analysis) = load(&args.file, args.inactivity_timeout)?;
-    render(&args.file, &data, analysis, args.json, args.csv)
+    let logs = args.files.iter().filter(|p| svclog::looks_like_log(p)).count();
+    if logs > 0 {
+        if logs < args.files.len() {
+            return Err(CliError(
+                "captures and message logs cannot be analysed together yet: give only .svclog files, or one capture".into(),
+            ));
+        }
+        let (data, analysis) = load_logs(&args.files, args.inactivity_timeout)?;
+        return render_logs(&data, analysis, args.json, args.csv);
+    }
+    let [file] = args.files.as_slice() else {
+        return Err(CliError(
+            "give one capture at a time (several files are read together only when they are message logs)"
+                .into(),
+        ));
+    };
+    let (data, analysis) = load(file, args.inactivity_timeout)?;
+    render(file, &data, analysis, args.json, args.csv)
+}
+
+/// The summary of message logs as text, JSON or the timeline as CSV.
+pub fn render_logs(
+    data: &LogData,
+    mut analysis: Analysis,
+    json: bool,
+    as_csv: bool,
+) -> Result<String, CliError> {
+    let mut findings = data.findings.clone();
+    findings.append(&mut analysis.findings);
+    findings.sort_by_key(|f| f.time);
+    if as_csv {
+        return csv(&data.timeline);
+    }
+    if json {
+        let report = JsonLogReport {
+            files: data.paths.iter().map(|p| p.display().to_string()).collect(),
+            sources: &data.stats.files,
+            clock: data.stats.clock.as_ref(),
+            stats: &data.stats,
+            sequences: &analysis.sequences,
+            findings: findings
+                .iter()
+                .map(|f| JsonFinding::new(f, &data.timeline))
+                .collect(),
+        };
+        let mut s = serde_json::to_string_pretty(&report).expect("serialises");
+        s.push('\n');
+        return Ok(s);
+    }
+    let st = &data.stats;
+    let mut o = String::new();
+    for f in &st.files {
+        let _ = writeln!(
+            o,
+            "{}: {} records, {} messages, written by {}{}",
+            f.path,
+            f.records,
+            f.messages,
+            if f.process.is_empty() { "?" } else { &f.process },
+            if f.utf16 { " (UTF-16)" } else { "" }
+        );
+    }
+    let _ = writeln!(
+        o,
+        "{} message records: {} transport, {} service level ({} folded into their transport record), {} other; {} undecoded; {} traces, {} activity boundaries{}{}",
+        st.transport_records + st.service_records + st.other_message_records,
+        st.transport_records,
+        st.service_records,
+        st.folded,
+        st.other_message_records,
+        st.undecoded,
+        st.traces,
+        st.activity_boundaries,
+        if st.malformed > 0 {
+            format!("; {} malformed records", st.malformed)
+        } else {
+            String::new()
+        },
+        if st.truncated { " (file cut short)" } else { "" },
+    );
+    if let Some(c) = &st.clock {
+        let _ = writeln!(
+            o,
+            "clocks: {} is {:+.3} ms from {} (round trip {:.3} ms{}); one-way delay median {:.3} ms →, {:.3} ms ←; {} messages matched at both ends ({} →, {} ←)",
+            c.other,
+            c.offset_ms,
+            c.reference,
+            c.round_trip_ms,
+            if c.one_way_only {
+                ", one direction only: assumes no delay"
+            } else {
+                ""
+            },
+            c.delay_ms[0],
+            c.delay_ms[1],
+            st.matched,
+            c.pairs[0],
+            c.pairs[1]
+        );
+    }
+    let wires = &data.timeline.wires;
+    let security = wires
+        .iter()
+        .filter(|w| w.kind == crate::trace::WireKind::Security)
+        .count();
+    if security > 0 {
+        let _ = writeln!(
+            o,
+            "{security} security handshake messages (WS-Trust / SecureConversation)"
+        );
+    }
+    sequences_text(&mut o, &analysis.sequences, &findings, &data.timeline, "record");
+    Ok(o)
 }
 
 /// The summary of a decoded capture as text, JSON or the timeline as CSV (also `capture`).
@@ -84,6 +211,16 @@ struct JsonReport<'a> {
     frames: u64,
     truncated: bool,
     stats: &'a capture::Stats,
+    sequences: &'a [SequenceSummary],
+    findings: Vec<JsonFinding<'a>>,
+}
+
+#[derive(Serialize)]
+struct JsonLogReport<'a> {
+    files: Vec<String>,
+    sources: &'a [svclog::SourceFile],
+    clock: Option<&'a svclog::ClockEstimate>,
+    stats: &'a svclog::LogStats,
     sequences: &'a [SequenceSummary],
     findings: Vec<JsonFinding<'a>>,
 }
@@ -151,6 +288,12 @@ fn text(
             st.skipped_not_tcp, st.skipped_link, st.skipped_fragments, st.skipped_malformed
         );
     }
+    sequences_text(&mut o, seqs, findings, t, "frame");
+    o
+}
+
+/// Per-sequence summaries and the findings, after a source's header lines.
+fn sequences_text(o: &mut String, seqs: &[SequenceSummary], findings: &[Finding], t: &Timeline, unit: &str) {
     for s in seqs {
         let _ = writeln!(o);
         let _ = writeln!(
@@ -169,7 +312,7 @@ fn text(
         if let (Some(f), Some(rtt)) = (s.create_frame, s.handshake_rtt) {
             let _ = writeln!(
                 o,
-                "  handshake        CreateSequence in frame {f}, response after {:.3} ms",
+                "  handshake        CreateSequence in {unit} {f}, response after {:.3} ms",
                 rtt * 1e3
             );
         }
@@ -231,15 +374,24 @@ fn text(
         let seq = t
             .seq_info(f.seq)
             .map_or(String::new(), |s| format!(" [{}]", s.identifier));
-        let _ = writeln!(
-            o,
-            "  {:<5} frame {:>6}{seq}  {}",
-            f.severity.label(),
-            f.frame,
-            f.text
-        );
+        if f.frame == 0 && unit != "frame" {
+            let _ = writeln!(
+                o,
+                "  {:<5} {:>10.6} s{seq}  {}",
+                f.severity.label(),
+                f.time.as_secs_f64(),
+                f.text
+            );
+        } else {
+            let _ = writeln!(
+                o,
+                "  {:<5} {unit} {:>6}{seq}  {}",
+                f.severity.label(),
+                f.frame,
+                f.text
+            );
+        }
     }
-    o
 }
 
 fn yes(b: bool) -> &'static str {

@@ -8,7 +8,8 @@ use std::path::PathBuf;
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
-    /// The message: a SOAP envelope, or a header/body fragment pasted from documentation.
+    /// The message: a SOAP envelope, a header/body fragment pasted from documentation, or a
+    /// WCF message log record (`<MessageLogTraceRecord>` or a whole `<E2ETraceEvent>`).
     pub file: PathBuf,
     /// Print JSON instead of text.
     #[arg(long)]
@@ -46,19 +47,49 @@ pub fn run(args: &Args) -> Result<String, CliError> {
         ..wsrm::Options::default()
     };
     let bytes = read_limited(&args.file, opts.max_size as u64)?;
+    let failed = |e: &dyn std::fmt::Display| CliError(format!("{}: {e}", args.file.display()));
+    // A record pasted from a message log: the envelope inside it.
+    let (http, envelope) = match (args.binary, crate::svclog::envelope_of(&bytes)) {
+        (false, Some(Ok((http, range)))) => (http, &bytes[range]),
+        (false, Some(Err(e))) => return Err(failed(&e)),
+        _ => (None, &bytes[..]),
+    };
     let decoded = if args.binary {
-        decode_binary(args, &bytes, &opts)
+        decode_binary(args, envelope, &opts)
     } else {
-        wsrm::decode_with(&bytes, &opts)
+        wsrm::decode_with(envelope, &opts)
     }
-    .map_err(|e| CliError(format!("{}: {e}", args.file.display())))?;
+    .map_err(|e| failed(&e))?;
+    let security = wsrm::security::summarize(envelope);
     Ok(if args.json {
-        let mut s = serde_json::to_string_pretty(&Report::new(&decoded)).expect("report serialises");
+        let mut report = Report::new(&decoded);
+        report.security = security.as_ref().map(|s| s.lines());
+        report.logged_http = http.as_deref();
+        let mut s = serde_json::to_string_pretty(&report).expect("report serialises");
         s.push('\n');
         s
     } else {
-        text(&decoded)
+        let mut out = String::new();
+        if let Some(h) = &http {
+            for l in h.lines() {
+                let _ = writeln!(out, "{:<16}{l}", "logged http");
+            }
+        }
+        out.push_str(&text(&decoded));
+        out.push_str(&security_text(security.as_ref()));
+        out
     })
+}
+
+/// The `o:Security` summary as `inspect` prints it (also the detail pane).
+pub fn security_text(s: Option<&wsrm::security::SecuritySummary>) -> String {
+    let mut out = String::new();
+    if let Some(s) = s {
+        for l in s.lines() {
+            let _ = writeln!(out, "{:<16}{l}", "security");
+        }
+    }
+    out
 }
 
 /// `--binary`: the static dictionary, plus the session strings of `--dictionary` and of the
@@ -99,6 +130,12 @@ pub struct Report<'a> {
     pub body: &'a Body,
     pub body_size: usize,
     pub warnings: &'a [wsrm::Warning],
+    /// What WS-Security did (timestamp, tokens, signed and encrypted parts).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub security: Option<Vec<String>>,
+    /// The HTTP request or response a message log recorded with the envelope.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub logged_http: Option<&'a str>,
 }
 
 #[derive(Serialize)]
@@ -137,6 +174,8 @@ impl<'a> Report<'a> {
             body: &e.body,
             body_size: d.body_span.as_ref().map_or(0, |s| s.len()),
             warnings: &d.warnings,
+            security: None,
+            logged_http: None,
         }
     }
 }

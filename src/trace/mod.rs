@@ -69,6 +69,10 @@ pub struct Timeline {
     /// Ack ranges, referenced by `Wire::ack`.
     pub ranges: Vec<AckRange>,
     pub events: Vec<Event>,
+    /// Message logs of both ends: when a wire arrived (it is timed when it left), by wire
+    /// index, in wire order. Empty for other sources.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub arrivals: Vec<(u32, Time)>,
     #[serde(skip)]
     seq_by_id: HashMap<Text, SeqIdx>,
     #[serde(skip)]

@@ -24,6 +24,9 @@ pub enum WireKind {
     TerminateSequence,
     TerminateSequenceResponse,
     Fault,
+    /// A WS-Trust / WS-SecureConversation exchange of message security (SPNEGO, SCT issue,
+    /// cancel): shown as its own kind, not analysed.
+    Security,
     /// SOAP without WS-RM (shown, not analysed).
     OtherSoap,
     /// HTTP without SOAP, or an HTTP response with no body (e.g. 202 Accepted).
@@ -44,6 +47,7 @@ impl WireKind {
             WireKind::TerminateSequence => "TerminateSequence",
             WireKind::TerminateSequenceResponse => "TerminateSequenceResponse",
             WireKind::Fault => "Fault",
+            WireKind::Security => "Security handshake",
             WireKind::OtherSoap => "SOAP",
             WireKind::Http => "HTTP",
         }
@@ -127,6 +131,20 @@ impl Wire {
 }
 
 /// Classifies an envelope; the caller interns sequence identifiers and ack ranges.
+/// WS-Trust (2005/02 and 1.3) and WS-SecureConversation actions: RST/RSTR Issue, SCT, Cancel.
+pub fn is_security_handshake(env: &Envelope) -> bool {
+    const PREFIXES: [&str; 4] = [
+        "http://schemas.xmlsoap.org/ws/2005/02/trust/",
+        "http://schemas.xmlsoap.org/ws/2005/02/sc/",
+        "http://docs.oasis-open.org/ws-sx/ws-trust/200512/",
+        "http://docs.oasis-open.org/ws-sx/ws-secureconversation/200512/",
+    ];
+    match &env.addressing.action {
+        Some(crate::wsrm::Action::Other(uri)) => PREFIXES.iter().any(|p| uri.starts_with(p)),
+        _ => false,
+    }
+}
+
 pub fn classify(env: &Envelope) -> (WireKind, WireFlags, u8) {
     let mut flags = WireFlags::default();
     if !env.ack_requested.is_empty() {
@@ -164,6 +182,7 @@ pub fn classify(env: &Envelope) -> (WireKind, WireFlags, u8) {
         _ if env.sequence.is_some() => WireKind::Data,
         _ if !env.acks.is_empty() => WireKind::Ack,
         _ if !env.ack_requested.is_empty() => WireKind::AckRequested,
+        _ if is_security_handshake(env) => WireKind::Security,
         _ => WireKind::OtherSoap,
     };
     (kind, flags, fault)

@@ -152,6 +152,21 @@ pub fn samples() -> Vec<PathBuf> {
     v
 }
 
+/// The toolbar's line about message logs: records by level, traces, the clocks.
+fn log_counts(s: &crate::svclog::LogStats) -> String {
+    let mut t = format!(
+        "{} records · {} transport + {} service level ({} folded) · {} traces · {} activity boundaries",
+        s.records, s.transport_records, s.service_records, s.folded, s.traces, s.activity_boundaries
+    );
+    if let Some(c) = &s.clock {
+        t.push_str(&format!(
+            " · clock offset {:+.3} ms, one-way {:.3} / {:.3} ms",
+            c.offset_ms, c.delay_ms[0], c.delay_ms[1]
+        ));
+    }
+    t
+}
+
 fn file_name(p: &Path) -> String {
     p.file_name()
         .map_or_else(|| p.display().to_string(), |n| n.to_string_lossy().into_owned())
@@ -272,12 +287,18 @@ impl App {
     }
 
     pub fn open_capture(&mut self, path: &Path, ctx: &egui::Context) {
+        self.open_files(&[path.to_path_buf()], ctx);
+    }
+
+    /// Opens one capture, or message logs read together (both ends, rolled files).
+    pub fn open_files(&mut self, paths: &[PathBuf], ctx: &egui::Context) {
+        let Some(path) = paths.first() else { return };
         if let Some(l) = &self.loader {
             l.cancel();
         }
         // A file replaces the capture being taken: end it first.
         self.live_capture.running = None;
-        self.loader = Some(Loader::start(path, ctx.clone()));
+        self.loader = Some(Loader::start_many(paths, ctx.clone()));
         if let Some(dir) = path.parent() {
             self.last_dir = Some(dir.to_path_buf());
         }
@@ -368,12 +389,12 @@ impl App {
 
     fn open_dialog(&mut self, ctx: &egui::Context) {
         let dir = self.last_dir.clone().or_else(sample_dir);
-        if let Some(p) = self
-            .dialogs
-            .open("Open capture", dialogs::CAPTURES, dir.as_deref())
-        {
-            self.open_capture(&p, ctx);
-        }
+        let paths = self.dialogs.open_many(
+            "Open capture or message logs",
+            dialogs::RECORDINGS,
+            dir.as_deref(),
+        );
+        self.open_files(&paths, ctx);
     }
 
     /// Takes results from the background work.
@@ -389,10 +410,13 @@ impl App {
             }
         }
         if let Some(r) = self.loader.as_ref().and_then(|l| l.poll()) {
-            let path = self.loader.take().expect("polled").path;
+            let loader = self.loader.take().expect("polled");
+            let path = loader.path;
             match r {
                 Ok(d) => {
-                    self.remember(&path);
+                    for p in loader.paths.iter().rev() {
+                        self.remember(p);
+                    }
                     self.capture = Some(d);
                     self.showing_capture = true;
                     self.select(None);
@@ -424,8 +448,8 @@ impl App {
                 .map(|f| f.path().to_path_buf())
                 .collect()
         });
-        if let Some(p) = dropped.into_iter().next() {
-            self.open_capture(&p, ctx);
+        if !dropped.is_empty() {
+            self.open_files(&dropped, ctx);
         }
         // The plot PNG arrives from the screenshot callback.
         if let Some((_, _, _, rx)) = &self.png
@@ -489,8 +513,8 @@ impl App {
     fn update_title(&mut self, ctx: &egui::Context) {
         let title = match (&self.dataset().origin, &self.loader) {
             (_, Some(l)) => format!("rmscope — opening {}", file_name(&l.path)),
-            (Origin::Capture(p), _) => format!("rmscope — {}", file_name(p)),
             (Origin::Live, _) => "rmscope — live".to_string(),
+            (o, _) => format!("rmscope — {}", o.label()),
         };
         if title != self.title {
             ctx.send_viewport_cmd(egui::ViewportCommand::Title(title.clone()));
@@ -503,7 +527,7 @@ impl App {
         egui::MenuBar::new().ui(ui, |ui| {
             ui.menu_button("File", |ui| {
                 if ui
-                    .add(egui::Button::new("Open capture…").shortcut_text("Ctrl+O"))
+                    .add(egui::Button::new("Open capture or logs…").shortcut_text("Ctrl+O"))
                     .clicked()
                 {
                     self.open_dialog(&ctx);
@@ -626,12 +650,15 @@ impl App {
                 self.showing_capture = false;
             }
             if let Some(c) = &self.capture {
-                let name = match &c.origin {
-                    Origin::Capture(p) => file_name(p),
-                    Origin::Live => String::new(),
-                };
+                let name = c.origin.label();
                 if ui
-                    .selectable_label(self.showing_capture, format!("Capture: {name}"))
+                    .selectable_label(
+                        self.showing_capture,
+                        match c.origin {
+                            Origin::Logs(_) => format!("Logs: {name}"),
+                            _ => format!("Capture: {name}"),
+                        },
+                    )
                     .clicked()
                 {
                     self.showing_capture = true;
@@ -656,6 +683,9 @@ impl App {
                 ui.separator();
             }
             if self.showing_capture {
+                if let Some(l) = self.capture.as_ref().and_then(|c| c.log.as_ref()) {
+                    ui.label(log_counts(&l.stats));
+                }
                 if let Some(s) = self.capture.as_ref().and_then(|c| c.stats.as_ref()) {
                     let nettcp = if s.nmf_envelopes > 0 {
                         format!(" · {} net.tcp envelopes", s.nmf_envelopes)

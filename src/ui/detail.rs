@@ -17,6 +17,10 @@ pub struct Detail {
     pub http_head: Option<String>,
     pub decoded: String,
     pub xml: String,
+    /// Message logs: the record(s) the message was read from.
+    pub record: Option<String>,
+    /// Message logs: the same message as logged at service level (decrypted), decoded and XML.
+    pub service_level: Option<(String, String)>,
 }
 
 enum Content {
@@ -45,11 +49,84 @@ fn describe(bytes: &[u8]) -> (String, String) {
         lenient: true,
         ..wsrm::Options::default()
     };
-    let decoded = match wsrm::decode_with(bytes, &opts) {
+    let mut decoded = match wsrm::decode_with(bytes, &opts) {
         Ok(d) => inspect::text(&d),
         Err(e) => format!("Not decoded: {e}"),
     };
+    decoded.push_str(&inspect::security_text(wsrm::security::summarize(bytes).as_ref()));
     (decoded, wsrm::pretty::pretty(bytes))
+}
+
+/// Where a message log keeps the records of one message.
+#[derive(Clone, Debug)]
+struct LogRefs {
+    paths: Vec<std::path::PathBuf>,
+    wire: Wire,
+    service_level: Option<u64>,
+    other_end: Option<u64>,
+}
+
+fn log_refs(d: &Dataset, paths: &[std::path::PathBuf], i: u32) -> Option<LogRefs> {
+    let log = d.log.as_ref();
+    Some(LogRefs {
+        paths: paths.to_vec(),
+        wire: *d.wire(i)?,
+        service_level: log.and_then(|l| l.service_level.get(&i).copied()),
+        other_end: log.and_then(|l| l.other_end.get(&i).copied()),
+    })
+}
+
+/// One record of a log: (where it is, its HTTP head, its envelope bytes).
+fn read_log_record(
+    paths: &[std::path::PathBuf],
+    origin: u64,
+) -> Result<(String, Option<String>, Vec<u8>), String> {
+    let (file, offset) = crate::svclog::split_origin(origin);
+    let path = paths.get(file).ok_or("the log of this message is not open")?;
+    let bytes = crate::svclog::read_record_at(path, offset)?;
+    let source = crate::svclog::record::parse(&bytes)
+        .ok()
+        .and_then(|r| match r.content {
+            crate::svclog::record::Content::Message(m) => Some(m.source),
+            _ => None,
+        })
+        .unwrap_or_default();
+    let name = path.file_name().map_or_else(
+        || path.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    );
+    let place = format!("{source} record at byte {offset} of {name}");
+    match crate::svclog::envelope_of(&bytes) {
+        Some(Ok((http, range))) => Ok((place, http, bytes[range].to_vec())),
+        Some(Err(e)) => Err(format!("{place}: {e}")),
+        None => Err(format!("{place}: not a logged message")),
+    }
+}
+
+fn load_log(r: &LogRefs) -> Result<Detail, String> {
+    let (place, http, env) = read_log_record(&r.paths, r.wire.origin)?;
+    let (decoded, xml) = describe(&env);
+    let mut record = place;
+    if let Some(o) = r.other_end
+        && let Ok((other, _, _)) = read_log_record(&r.paths, o)
+    {
+        record.push_str(&format!("\nand {other}"));
+    }
+    let service_level = match r.service_level.map(|o| read_log_record(&r.paths, o)) {
+        Some(Ok((place, _, env))) => {
+            let (dec, xml) = describe(&env);
+            Some((format!("{place}\n{dec}"), xml))
+        }
+        Some(Err(e)) => Some((e, String::new())),
+        None => None,
+    };
+    Ok(Detail {
+        http_head: http,
+        decoded,
+        xml,
+        record: Some(record),
+        service_level,
+    })
 }
 
 /// Reads and decodes one message (runs on a worker thread for captures).
@@ -66,9 +143,11 @@ pub fn load(d: &Dataset, i: u32) -> Result<Detail, String> {
                 http_head: None,
                 decoded,
                 xml,
+                ..Detail::default()
             })
         }
         Origin::Capture(path) => load_capture(path, &w),
+        Origin::Logs(paths) => load_log(&log_refs(d, paths, i).ok_or("no such message")?),
     }
 }
 
@@ -85,6 +164,7 @@ fn load_capture(path: &std::path::Path, w: &Wire) -> Result<Detail, String> {
         http_head: Some(m.head),
         decoded,
         xml,
+        ..Detail::default()
     })
 }
 
@@ -128,6 +208,18 @@ impl DetailState {
                         });
                         Content::Loading(rx)
                     }
+                    Origin::Logs(paths) => match log_refs(d, paths, i) {
+                        None => Content::Failed("no such message".into()),
+                        Some(refs) => {
+                            let (tx, rx) = mpsc::channel();
+                            let ctx = wake.clone();
+                            std::thread::spawn(move || {
+                                let _ = tx.send(load_log(&refs));
+                                ctx.request_repaint();
+                            });
+                            Content::Loading(rx)
+                        }
+                    },
                 },
             };
         }
@@ -194,13 +286,20 @@ impl DetailState {
                     Content::Loading(_) => {
                         ui.horizontal(|ui| {
                             ui.spinner();
-                            ui.label("Reading the message from the capture…");
+                            ui.label("Reading the message from the file…");
                         });
                     }
                     Content::Failed(e) => {
                         ui.colored_label(style::LOST, e);
                     }
                     Content::Ready(x) => {
+                        if let Some(r) = &x.record {
+                            egui::CollapsingHeader::new("Log record")
+                                .default_open(true)
+                                .show(ui, |ui| {
+                                    ui.monospace(r.trim_end());
+                                });
+                        }
                         if let Some(h) = &x.http_head {
                             let title = if h.starts_with("net.tcp") {
                                 "net.tcp framing"
@@ -226,6 +325,14 @@ impl DetailState {
                                 }
                                 ui.add(egui::Label::new(RichText::new(&x.xml).monospace()).selectable(true));
                             });
+                        if let Some((dec, xml)) = &x.service_level {
+                            egui::CollapsingHeader::new("Service level (decrypted)")
+                                .default_open(true)
+                                .show(ui, |ui| {
+                                    ui.monospace(dec.trim_end());
+                                    ui.add(egui::Label::new(RichText::new(xml).monospace()).selectable(true));
+                                });
+                        }
                     }
                 }
             });

@@ -11,6 +11,11 @@ pub struct Dialogs {
 }
 
 pub const CAPTURES: (&str, &[&str]) = ("Captures", &["pcap", "pcapng", "cap"]);
+/// What File → Open reads: captures and WCF message logs.
+pub const RECORDINGS: (&str, &[&str]) = (
+    "Captures and message logs",
+    &["pcap", "pcapng", "cap", "svclog", "e2e", "xml"],
+);
 pub const CONFIGS: (&str, &[&str]) = ("WCF config", &["config", "xml"]);
 
 impl Dialogs {
@@ -26,6 +31,21 @@ impl Dialogs {
             d = d.set_directory(dir);
         }
         d.pick_file()
+    }
+
+    /// Several files at once (message logs of both ends); empty when cancelled.
+    pub fn open_many(&mut self, title: &str, filter: (&str, &[&str]), dir: Option<&Path>) -> Vec<PathBuf> {
+        if let Some(answer) = self.scripted.pop_front() {
+            return answer.into_iter().collect();
+        }
+        let mut d = rfd::FileDialog::new()
+            .set_title(title)
+            .add_filter(filter.0, filter.1)
+            .add_filter("All files", &["*"]);
+        if let Some(dir) = dir {
+            d = d.set_directory(dir);
+        }
+        d.pick_files().unwrap_or_default()
     }
 
     pub fn save(

@@ -1,13 +1,16 @@
-//! Opening a capture off the UI thread, with progress and Cancel.
+//! Opening a capture, or a set of message logs, off the UI thread, with progress and Cancel.
 
 use super::model::{Dataset, Origin};
 use crate::capture::{self, CaptureError};
+use crate::svclog;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, mpsc};
 
 pub struct Loader {
+    /// The first file (names the load in the toolbar).
     pub path: PathBuf,
+    pub paths: Vec<PathBuf>,
     bytes: Arc<AtomicU64>,
     total: Arc<AtomicU64>,
     cancel: Arc<AtomicBool>,
@@ -16,11 +19,24 @@ pub struct Loader {
 
 impl Loader {
     pub fn start(path: &Path, wake: eframe::egui::Context) -> Loader {
+        Loader::start_many(&[path.to_path_buf()], wake)
+    }
+
+    /// Reads message logs together when they all are logs; else the one capture.
+    pub fn start_many(paths: &[PathBuf], wake: eframe::egui::Context) -> Loader {
+        let path = paths.first().cloned().unwrap_or_default();
+        let all = paths.to_vec();
         let (tx, rx) = mpsc::channel();
         let bytes = Arc::new(AtomicU64::new(0));
         let total = Arc::new(AtomicU64::new(0));
         let cancel = Arc::new(AtomicBool::new(false));
-        let (b, t, c, p) = (bytes.clone(), total.clone(), cancel.clone(), path.to_path_buf());
+        let (b, t, c, p, ps) = (
+            bytes.clone(),
+            total.clone(),
+            cancel.clone(),
+            path.clone(),
+            all.clone(),
+        );
         std::thread::Builder::new()
             .name("rmscope-load".into())
             .spawn(move || {
@@ -33,7 +49,16 @@ impl Loader {
                         last_wake = std::time::Instant::now();
                     }
                 };
-                let r = match capture::read_file(&p, &mut progress, &c) {
+                let logs = ps.iter().filter(|p| svclog::looks_like_log(p)).count();
+                let r = if logs > 0 && logs == ps.len() {
+                    match svclog::read_files(&ps, &mut progress, &c) {
+                        Ok(data) => Ok(Dataset::from_logs(data)),
+                        Err(svclog::LogError::Cancelled) => Err("cancelled".to_string()),
+                        Err(e) => Err(e.to_string()),
+                    }
+                } else if ps.len() > 1 {
+                    Err("several files open together only when all are WCF message logs (.svclog); open one capture at a time".to_string())
+                } else { match capture::read_file(&p, &mut progress, &c) {
                     Ok(data) => Ok(Dataset::new(
                         Origin::Capture(p.clone()),
                         data.timeline,
@@ -42,13 +67,14 @@ impl Loader {
                     )),
                     Err(CaptureError::Cancelled) => Err("cancelled".to_string()),
                     Err(e) => Err(e.to_string()),
-                };
+                } };
                 let _ = tx.send(r);
                 wake.request_repaint();
             })
             .expect("a thread for loading");
         Loader {
-            path: path.to_path_buf(),
+            path,
+            paths: all,
             bytes,
             total,
             cancel,

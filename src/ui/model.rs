@@ -11,6 +11,33 @@ use std::path::PathBuf;
 pub enum Origin {
     Live,
     Capture(PathBuf),
+    /// WCF message logs read together (one or both ends, rolled files).
+    Logs(Vec<PathBuf>),
+}
+
+impl Origin {
+    /// The file names, for the title and the toolbar ("client.svclog + service.svclog").
+    pub fn label(&self) -> String {
+        let name = |p: &PathBuf| {
+            p.file_name()
+                .map_or_else(|| p.display().to_string(), |n| n.to_string_lossy().into_owned())
+        };
+        match self {
+            Origin::Live => "live".to_string(),
+            Origin::Capture(p) => name(p),
+            Origin::Logs(ps) => ps.iter().map(name).collect::<Vec<_>>().join(" + "),
+        }
+    }
+}
+
+/// What a dataset read from message logs keeps beyond the timeline.
+#[derive(Clone, Debug, Default)]
+pub struct LogInfo {
+    pub stats: crate::svclog::LogStats,
+    /// Wire → origin of the service-level record of the same message (decrypted body).
+    pub service_level: rustc_hash::FxHashMap<u32, u64>,
+    /// Wire → origin of the other end's record of the same message.
+    pub other_end: rustc_hash::FxHashMap<u32, u64>,
 }
 
 /// A timeline and everything derived from it.
@@ -24,6 +51,8 @@ pub struct Dataset {
     pub findings: Vec<Finding>,
     decoder_findings: Vec<Finding>,
     pub stats: Option<Stats>,
+    /// Message logs: counts, clocks and the other records of each message.
+    pub log: Option<Box<LogInfo>>,
     /// Live sessions: each wire's envelope bytes, by `Wire::origin`.
     pub payloads: Vec<bytes::Bytes>,
     pub inactivity_timeout: std::time::Duration,
@@ -54,6 +83,7 @@ impl Dataset {
             findings: Vec::new(),
             decoder_findings,
             stats,
+            log: None,
             payloads: Vec::new(),
             inactivity_timeout: std::time::Duration::from_secs(600),
             lost: Default::default(),
@@ -80,6 +110,22 @@ impl Dataset {
         d.timeline = timeline;
         d.now = d.end_time();
         d.reanalyse();
+        d
+    }
+
+    /// A dataset read from message logs.
+    pub fn from_logs(data: crate::svclog::LogData) -> Self {
+        let mut d = Dataset::new(
+            Origin::Logs(data.paths.clone()),
+            data.timeline,
+            data.findings,
+            None,
+        );
+        d.log = Some(Box::new(LogInfo {
+            stats: data.stats,
+            service_level: data.service_level,
+            other_end: data.other_end,
+        }));
         d
     }
 

@@ -29,6 +29,7 @@ pub fn wire(w: &Wire) -> Color32 {
         WireKind::Data | WireKind::LastMessage => FIRST,
         WireKind::Ack | WireKind::AckRequested => ACK,
         WireKind::Fault => LOST,
+        WireKind::Security => Color32::from_rgb(150, 120, 190),
         WireKind::OtherSoap | WireKind::Http => Color32::GRAY,
         _ => CONTROL,
     }

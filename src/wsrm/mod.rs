@@ -9,6 +9,7 @@ pub mod error;
 pub mod model;
 pub mod ns;
 pub mod pretty;
+pub mod security;
 mod text;
 mod xml;
 
