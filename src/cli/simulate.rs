@@ -117,6 +117,10 @@ pub struct Args {
     /// Write the full event timeline as JSON to this file.
     #[arg(long)]
     pub trace: Option<PathBuf>,
+    /// Save the session as the WCF message logs (.svclog) each end would have written at
+    /// transport level: one file per endpoint in this directory.
+    #[arg(long, value_name = "DIR")]
+    pub svclog: Option<PathBuf>,
     /// Save every message the pair put on the wire as a pcap capture (TCP/IPv4).
     #[arg(long)]
     pub pcap: Option<PathBuf>,
@@ -279,7 +283,7 @@ pub fn build_config(args: &Args) -> Result<SimConfig, CliError> {
     cfg.workload.consume_rate = args.consume_rate;
     cfg.workload.accept = !args.no_accept;
     cfg.time_limit = args.time_limit;
-    cfg.record = args.trace.is_some() || args.pcap.is_some();
+    cfg.record = args.trace.is_some() || args.pcap.is_some() || args.svclog.is_some();
     cfg.validate().map_err(CliError)?;
     Ok(cfg)
 }
@@ -372,6 +376,10 @@ pub fn run(args: &Args) -> Result<String, CliError> {
             crate::capture::writer::Format::Pcap,
         )
         .map_err(|e| CliError(format!("{}: {e}", path.display())))?;
+    }
+    if let Some(dir) = &args.svclog {
+        crate::svclog::write::write_logs(&out.timeline, &out.payloads, dir)
+            .map_err(|e| CliError(format!("{}: {e}", dir.display())))?;
     }
     if let Some(e) = unfinished {
         return Err(e);

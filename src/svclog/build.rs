@@ -109,6 +109,8 @@ pub(super) struct Msg {
     /// Origin of the service-level twin folded into this record.
     pub twin: Option<u64>,
     pub folded: bool,
+    /// `u:Timestamp/u:Created`: the sender's clock when it built the message (message security).
+    pub stamped_ns: Option<u64>,
 }
 
 /// A trace record kept as a finding.
@@ -306,6 +308,10 @@ impl Reader {
                         }
                     };
                     let digest = decoded.body_span.clone().map_or(0, |r| body_digest(&bytes[r]));
+                    let stamped_ns = memchr::memmem::find(bytes, b"Timestamp")
+                        .and_then(|_| wsrm::security::summarize(bytes))
+                        .and_then(|s| s.created)
+                        .and_then(|c| record::parse_system_time(&c));
                     let env = decoded.envelope;
                     self.msgs.push(Msg {
                         file: file16,
@@ -326,6 +332,7 @@ impl Reader {
                         size: bytes.len().min(u32::MAX as usize) as u32,
                         twin: None,
                         folded: false,
+                        stamped_ns,
                     });
                 }
             }
@@ -412,7 +419,7 @@ impl Reader {
                 data.other_end.insert(idx, origin(om.file as usize, om.offset));
             }
         }
-        let mut findings: Vec<Finding> = Vec::new();
+        let mut findings = resend_stamps(&timeline, &merged.wires, &self.msgs, &names);
         for t in &self.traces {
             findings.push(Finding::new(
                 t.severity,
@@ -442,6 +449,52 @@ impl Reader {
         data.paths = paths.to_vec();
         data
     }
+}
+
+/// A message sent again, with the times its sender stamped on the copies (u:Timestamp, the
+/// sender's clock) beside the times they were logged: how long the sender waited, whatever the
+/// logging end saw.
+fn resend_stamps(
+    t: &Timeline,
+    wires: &[super::merge::MergedWire],
+    msgs: &[Msg],
+    names: &[String],
+) -> Vec<Finding> {
+    let mut first: FxHashMap<(SeqIdx, u64), usize> = FxHashMap::default();
+    let mut out = Vec::new();
+    for (i, w) in t.wires.iter().enumerate() {
+        if !w.kind.is_sequenced() || w.seq.is_none() {
+            continue;
+        }
+        let Some(&f) = first.get(&(w.seq, w.number)) else {
+            first.insert((w.seq, w.number), i);
+            continue;
+        };
+        let (a, b) = (&msgs[wires[f].msg], &msgs[wires[i].msg]);
+        let logged = w.time.as_secs_f64() - t.wires[f].time.as_secs_f64();
+        let stamped = match (a.stamped_ns, b.stamped_ns) {
+            (Some(x), Some(y)) => format!(
+                "its sender stamped copy {} {:.3} s after copy 1 (u:Timestamp)",
+                w.attempt + 1,
+                (y as f64 - x as f64) / 1e9
+            ),
+            _ => continue,
+        };
+        out.push(Finding::new(
+            Severity::Note,
+            w.frame,
+            w.time,
+            w.seq,
+            format!(
+                "message {} of {} sent again: {stamped}; {} logged it {:.3} s after the first",
+                w.number,
+                t.seq_info(w.seq).map_or("?", |s| s.identifier.as_str()),
+                names[b.process as usize],
+                logged
+            ),
+        ));
+    }
+    out
 }
 
 /// A time of a process's clock in the reference clock.

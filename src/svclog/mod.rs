@@ -7,6 +7,7 @@ mod build;
 mod merge;
 pub mod record;
 pub mod split;
+pub mod write;
 
 pub use build::{LogData, LogError, LogStats, SourceFile, read_files};
 pub use merge::ClockEstimate;

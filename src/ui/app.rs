@@ -575,6 +575,14 @@ impl App {
                 {
                     self.save_pcap(true, &ui.ctx().clone());
                 }
+                if ui
+                    .add_enabled(live, egui::Button::new("Save live session as message logs…"))
+                    .on_hover_text("The .svclog files WCF would write at transport level on each end")
+                    .on_disabled_hover_text(why_not)
+                    .clicked()
+                {
+                    self.save_logs();
+                }
                 if ui.button("Export timeline as CSV…").clicked() {
                     self.export_timeline(false);
                 }
@@ -923,6 +931,24 @@ impl App {
             framing,
             ctx.clone(),
         ));
+    }
+
+    /// Saves the live session as one message log per endpoint, into a chosen folder.
+    fn save_logs(&mut self) {
+        let Some(dir) = self
+            .dialogs
+            .folder("Save live session as message logs", self.last_dir.as_deref())
+        else {
+            return;
+        };
+        let d = &self.live.data;
+        match crate::svclog::write::write_logs(&d.timeline, &d.payloads, &dir) {
+            Ok(paths) => {
+                let names: Vec<String> = paths.iter().map(|p| file_name(p)).collect();
+                self.notice = Some(format!("Saved {} in {}", names.join(", "), dir.display()));
+            }
+            Err(e) => self.errors.push(format!("{}: {e}", dir.display())),
+        }
     }
 
     fn export_timeline(&mut self, json: bool) {

@@ -48,6 +48,18 @@ impl Dialogs {
         d.pick_files().unwrap_or_default()
     }
 
+    /// A directory to write into (message logs of each end).
+    pub fn folder(&mut self, title: &str, dir: Option<&Path>) -> Option<PathBuf> {
+        if let Some(answer) = self.scripted.pop_front() {
+            return answer;
+        }
+        let mut d = rfd::FileDialog::new().set_title(title);
+        if let Some(dir) = dir {
+            d = d.set_directory(dir);
+        }
+        d.pick_folder()
+    }
+
     pub fn save(
         &mut self,
         title: &str,
