@@ -473,7 +473,8 @@ fn resend_stamps(
         let (a, b) = (&msgs[wires[f].msg], &msgs[wires[i].msg]);
         let logged = w.time.as_secs_f64() - t.wires[f].time.as_secs_f64();
         let stamped = match (a.stamped_ns, b.stamped_ns) {
-            (Some(x), Some(y)) => format!(
+            // The same stamp: one copy the network delivered twice, not a resend.
+            (Some(x), Some(y)) if x != y => format!(
                 "its sender stamped copy {} {:.3} s after copy 1 (u:Timestamp)",
                 w.attempt + 1,
                 (y as f64 - x as f64) / 1e9

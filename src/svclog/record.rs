@@ -197,6 +197,12 @@ pub fn parse(bytes: &[u8]) -> Result<Record, String> {
             Event::Empty(e) => {
                 let name = local(e.name().0).to_string();
                 let parent = stack.last().map(String::as_str).unwrap_or("");
+                if name == "Envelope" && parent == "MessageLogTraceRecord" {
+                    if let Some(m) = message.as_mut() {
+                        m.envelope = Some(offset..reader.buffer_position() as usize);
+                    }
+                    continue;
+                }
                 start_element(&name, parent, &e, &mut rec, &mut message, &mut trace, &mut http);
             }
             Event::End(_) => {

@@ -216,14 +216,16 @@ impl<R: Read> Splitter<R> {
                 self.pos = at;
                 break at;
             }
+            if self.eof {
+                self.count_stray(self.pos, self.buf.len());
+                self.pos = self.buf.len();
+                self.done = true;
+                return Ok(None);
+            }
             // Keep a tail that may hold the start of a tag.
             let keep = self.buf.len().saturating_sub(OPEN.len()).max(self.pos);
             self.count_stray(self.pos, keep);
             self.pos = keep;
-            if self.eof {
-                self.done = true;
-                return Ok(None);
-            }
             self.fill()?;
         };
         // Find its closing tag from where the search left off.

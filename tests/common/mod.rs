@@ -182,3 +182,21 @@ pub fn data_numbers(t: &rmscope::trace::Timeline) -> Vec<u64> {
         .map(|w| w.number)
         .collect()
 }
+
+/// `../shared/fixtures/<sub>`, or `None` (with a message) when the shared material is absent:
+/// a clone of the project alone passes; on CI (`CI` set) its absence is an error.
+pub fn shared(sub: &str) -> Option<PathBuf> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../shared/fixtures")
+        .join(sub);
+    if dir.is_dir() {
+        return Some(dir);
+    }
+    assert!(
+        std::env::var_os("CI").is_none(),
+        "{} is missing (CI needs the shared fixtures)",
+        dir.display()
+    );
+    eprintln!("skipped: {} is absent", dir.display());
+    None
+}
