@@ -26,7 +26,7 @@ fn main() -> ExitCode {
         Some(Command::Simulate(args)) => simulate::run(args),
         Some(Command::Capture(args)) => capture::run(args),
         #[cfg(feature = "gui")]
-        None => return rmscope::ui::run_app(cli.file.clone(), cli.app.clone()),
+        None => return rmscope::ui::run_app(cli.files.clone(), cli.app.clone()),
         #[cfg(not(feature = "gui"))]
         None => Err(rmscope::cli::CliError(
             "built without the desktop app (feature `gui`)".into(),

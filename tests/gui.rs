@@ -378,7 +378,7 @@ fn a_b_compare_runs_both_and_summarises() {
 #[test]
 fn the_ladder_lists_messages_and_a_click_selects_one() {
     let mut h = harness(StartOptions {
-        file: Some(sample("single-loss-2005.pcap")),
+        files: vec![sample("single-loss-2005.pcap")],
         view: Some("ladder".into()),
         ..StartOptions::default()
     });
@@ -407,7 +407,7 @@ fn the_theme_follows_the_view_menu() {
 #[test]
 fn the_plot_exports_as_a_png_of_the_plot_area() {
     let mut h = harness(StartOptions {
-        file: Some(sample("burst-loss-1.1.pcap")),
+        files: vec![sample("burst-loss-1.1.pcap")],
         ..StartOptions::default()
     });
     settle(&mut h, "the capture", |a| a.showing_capture && a.loader.is_none());
@@ -592,7 +592,7 @@ fn a_live_capture_on_lo_follows_the_http_session() {
 #[test]
 fn a_net_tcp_row_shows_its_binary_envelope_as_xml() {
     let mut h = harness(StartOptions {
-        file: Some(sample("nettcp-mono.pcapng")),
+        files: vec![sample("nettcp-mono.pcapng")],
         view: Some("ladder".into()),
         ..StartOptions::default()
     });
@@ -617,4 +617,50 @@ fn a_net_tcp_row_shows_its_binary_envelope_as_xml() {
         head.starts_with("net.tcp envelope record to net.tcp://"),
         "{head}"
     );
+}
+
+fn shared_log(name: &str) -> Option<std::path::PathBuf> {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/fixtures/wcf-svclog");
+    if !dir.is_dir() {
+        assert!(std::env::var_os("CI").is_none(), "{} is missing", dir.display());
+        eprintln!("skipped: {} is absent", dir.display());
+        return None;
+    }
+    Some(dir.join(name))
+}
+
+#[test]
+fn opens_a_message_log_from_the_file_menu_with_its_handshakes_sequences_and_decrypted_body() {
+    let Some(log) = shared_log("wcf-svclog-wshttp-rm10-msgsec-messages.svclog") else { return };
+    let mut h = harness(fast());
+    h.state_mut().dialogs.scripted.push_back(Some(log));
+    h.get_by_label("File").click();
+    frames(&mut h);
+    h.get_by_label_contains("Open capture or logs").click();
+    settle(&mut h, "the log to load", |a| a.showing_capture && a.loader.is_none());
+    assert!(h.state().errors.is_empty(), "{:?}", h.state().errors);
+    // 22 records, the 10 service-level ones folded into their transport record.
+    assert_eq!(h.state().table.row_count(), 12);
+    assert!(h.query_by_label_contains("Logs: wcf-svclog-wshttp-rm10-msgsec-messages.svclog").is_some());
+    assert!(h.query_by_label_contains("22 records · 12 transport + 10 service level (10 folded)").is_some());
+    assert!(h.query_all_by_label("Security handshake").count() >= 1, "the list names the handshakes");
+    let d = h.state().dataset();
+    let ids: Vec<&str> = d.timeline.sequences.iter().map(|s| s.identifier.as_str()).collect();
+    assert_eq!(ids.len(), 2, "{ids:?}");
+    // The request (transport level, encrypted body): its detail shows the decrypted copy.
+    let req = d
+        .timeline
+        .wires
+        .iter()
+        .position(|w| w.kind == WireKind::Data && !w.flags.has(WireFlags::HAS_ACK))
+        .unwrap() as u32;
+    h.state_mut().select(Some(req));
+    settle(&mut h, "the detail to load", |a| a.detail.ready().is_some());
+    let detail = h.state().detail.ready().unwrap().clone();
+    assert!(detail.decoded.contains("Body: encrypted (aes256-cbc)"), "{}", detail.decoded);
+    let (dec, xml) = detail.service_level.expect("a service-level twin");
+    assert!(dec.contains("ServiceLevelReceiveRequest"), "{dec}");
+    assert!(!xml.contains("EncryptedData") && xml.contains("CreateEvent"), "{xml}");
+    assert!(detail.record.unwrap().contains("TransportReceive"));
+    assert!(h.query_by_label_contains("Service level (decrypted)").is_some());
 }

@@ -18,8 +18,9 @@ use std::path::PathBuf;
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
-    /// A pcap/pcapng capture to open in the app (without one the app starts live).
-    pub file: Option<PathBuf>,
+    /// A pcap/pcapng capture, or WCF message logs (.svclog) read together, to open in the app
+    /// (without one the app starts live).
+    pub files: Vec<PathBuf>,
     #[command(flatten)]
     pub app: AppArgs,
 }
@@ -39,7 +40,7 @@ pub struct AppArgs {
     #[arg(long, value_parser = parse_speed)]
     pub speed: Option<f64>,
     /// Start capturing on this interface at once (Capture → Live), e.g. `lo`.
-    #[arg(long, conflicts_with = "file")]
+    #[arg(long, conflicts_with = "files")]
     pub capture: Option<String>,
     /// BPF filter for --capture.
     #[arg(long, default_value = "tcp", requires = "capture")]

@@ -34,7 +34,7 @@ pub enum Tab {
 /// How the app starts (command line).
 #[derive(Clone, Debug, Default)]
 pub struct StartOptions {
-    pub file: Option<PathBuf>,
+    pub files: Vec<PathBuf>,
     /// plots, sequence, retransmissions, window, inactivity, ladder or compare.
     pub view: Option<String>,
     pub preset: Option<String>,
@@ -244,8 +244,8 @@ impl App {
                 app.compare.start(a, ctx.clone());
             }
         }
-        if let Some(f) = &opts.file {
-            app.open_capture(f, &ctx);
+        if !opts.files.is_empty() {
+            app.open_files(&opts.files, &ctx);
         }
         if let Some((interface, filter)) = &opts.capture {
             let w = &mut app.live_capture;

@@ -23,10 +23,10 @@ use crate::cli::AppArgs;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-/// Opens the main window (`rmscope [FILE]`).
-pub fn run_app(file: Option<PathBuf>, args: AppArgs) -> ExitCode {
+/// Opens the main window (`rmscope [FILE…]`).
+pub fn run_app(files: Vec<PathBuf>, args: AppArgs) -> ExitCode {
     let opts = StartOptions {
-        file,
+        files,
         view: args.view,
         preset: args.preset,
         speed: args.speed,
