@@ -6,12 +6,14 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 target=${1:?target}; secs=${2:-60}
 mkdir -p "fuzz/corpus/$target"
-# Seeds: the shared real-world messages for `decode`, the sample captures for `capture`
+# Seeds: the shared real-world messages for `decode`, the sample captures for `capture`,
+# the shared WCF message logs for `svclog`
 # (read in place, not copied into the repository).
 case "$target" in
   decode) seeds=../shared/fixtures/wsrm-messages; pattern='*.xml' ;;
   capture) seeds=captures; pattern='*.pcap' ;;
   nettcp) seeds=fuzz/seeds/nettcp; pattern='*.bin' ;;
+  svclog) seeds=../shared/fixtures/wcf-svclog; pattern='*' ;;
   *) seeds=; pattern= ;;
 esac
 if [ -n "$seeds" ] && [ -d "$seeds" ]; then

@@ -255,7 +255,11 @@ impl DetailState {
                             ui.end_row();
                         };
                         row(
-                            if w.frame > 0 { "Frame" } else { "No." },
+                            match (w.frame > 0, d.frame_unit()) {
+                                (false, _) => "No.",
+                                (true, "record") => "Record",
+                                (true, _) => "Frame",
+                            },
                             d.number_of(i).to_string(),
                         );
                         row("Time", format!("{:.6} s", w.time.as_secs_f64()));

@@ -26,7 +26,7 @@ const ORDER: [Severity; 4] = [Severity::Error, Severity::Warn, Severity::Note, S
 pub fn row_text(d: &Dataset, k: usize) -> String {
     let f = &d.findings[k];
     let at = if f.frame > 0 {
-        format!("frame {}", f.frame)
+        format!("{} {}", d.frame_unit(), f.frame)
     } else {
         format!("{:.3} s", f.time.as_secs_f64())
     };

@@ -129,6 +129,14 @@ impl Dataset {
         d
     }
 
+    /// What `Wire::frame` counts: capture frames, or records of a message log.
+    pub fn frame_unit(&self) -> &'static str {
+        match self.origin {
+            Origin::Logs(_) => "record",
+            _ => "frame",
+        }
+    }
+
     /// The last time the data covers.
     pub fn end_time(&self) -> Time {
         let last = self.timeline.wires.last().map_or(Time::ZERO, |w| w.time);
