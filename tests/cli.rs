@@ -356,13 +356,21 @@ fn svclog_fixture(name: &str) -> Option<String> {
 
 #[test]
 fn analyze_reads_a_message_log_as_text_and_json() {
-    let Some(log) = svclog_fixture("wcf-svclog-nettcp-rm10-secureconv-messages.svclog") else { return };
+    let Some(log) = svclog_fixture("wcf-svclog-nettcp-rm10-secureconv-messages.svclog") else {
+        return;
+    };
     let o = rmscope(&["analyze", &log]);
     assert!(o.status.success(), "{}", stderr(&o));
     let out = stdout(&o);
-    assert!(out.contains("25 records, 25 messages, written by Servis (7592) on BURAKSENYURT-PC"), "{out}");
+    assert!(
+        out.contains("25 records, 25 messages, written by Servis (7592) on BURAKSENYURT-PC"),
+        "{out}"
+    );
     assert!(out.contains("8 security handshake messages"), "{out}");
-    assert!(out.contains("sequence urn:uuid:3e4ef03d-2df2-48cd-8cb7-735260c182b8"), "{out}");
+    assert!(
+        out.contains("sequence urn:uuid:3e4ef03d-2df2-48cd-8cb7-735260c182b8"),
+        "{out}"
+    );
     assert!(out.contains("4 (5 transmissions, 1 retransmissions: 1)"), "{out}");
     let o = rmscope(&["analyze", "--json", &log]);
     let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
@@ -374,9 +382,21 @@ fn analyze_reads_a_message_log_as_text_and_json() {
 
 #[test]
 fn analyze_merges_two_logs_and_reports_the_clocks() {
-    let Some(log) = svclog_fixture("wcf-svclog-nettcp-rm10-secureconv-messages.svclog") else { return };
+    let Some(log) = svclog_fixture("wcf-svclog-nettcp-rm10-secureconv-messages.svclog") else {
+        return;
+    };
     let dir = tempfile::tempdir().unwrap();
-    let o = rmscope(&["simulate", "--messages", "20", "--loss", "0.05", "--seed", "4", "--svclog", dir.path().to_str().unwrap()]);
+    let o = rmscope(&[
+        "simulate",
+        "--messages",
+        "20",
+        "--loss",
+        "0.05",
+        "--seed",
+        "4",
+        "--svclog",
+        dir.path().to_str().unwrap(),
+    ]);
     assert!(o.status.success(), "{}", stderr(&o));
     let a = dir.path().join("rm-source.svclog");
     let b = dir.path().join("rm-destination.svclog");
@@ -394,13 +414,25 @@ fn analyze_merges_two_logs_and_reports_the_clocks() {
 
 #[test]
 fn inspect_reads_pasted_log_records_and_names_the_bad_byte() {
-    let Some(ok) = svclog_fixture("wcf-blog-nettcp-rm10-msg4-reply1-seqack-ackrequested.xml") else { return };
+    let Some(ok) = svclog_fixture("wcf-blog-nettcp-rm10-msg4-reply1-seqack-ackrequested.xml") else {
+        return;
+    };
     let o = rmscope(&["inspect", &ok]);
     assert!(o.status.success(), "{}", stderr(&o));
     let out = stdout(&o);
-    assert!(out.contains("sequence        urn:uuid:be73ae30-145a-4bd6-bf04-ee6a3b1edfce"), "{out}");
+    assert!(
+        out.contains("sequence        urn:uuid:be73ae30-145a-4bd6-bf04-ee6a3b1edfce"),
+        "{out}"
+    );
     assert!(out.contains("buffer left   8"), "{out}");
-    for n in ["msg1-createsequence", "msg3-request1-ackrequested", "msg5-seqack-standalone", "msg6-request2", "msg7-reply2-seqack", "msg8-lastmessage-seqack"] {
+    for n in [
+        "msg1-createsequence",
+        "msg3-request1-ackrequested",
+        "msg5-seqack-standalone",
+        "msg6-request2",
+        "msg7-reply2-seqack",
+        "msg8-lastmessage-seqack",
+    ] {
         let p = svclog_fixture(&format!("wcf-blog-nettcp-rm10-{n}.xml")).unwrap();
         let o = rmscope(&["inspect", &p]);
         assert!(o.status.success(), "{n}: {}", stderr(&o));
@@ -412,7 +444,9 @@ fn inspect_reads_pasted_log_records_and_names_the_bad_byte() {
 
 #[test]
 fn inspect_summarises_message_security() {
-    let Some(log) = svclog_fixture("wcf-svclog-nettcp-rm10-secureconv-messages.svclog") else { return };
+    let Some(log) = svclog_fixture("wcf-svclog-nettcp-rm10-secureconv-messages.svclog") else {
+        return;
+    };
     // Record 9: request #1, encrypted body, SCT + derived keys.
     let text = std::fs::read_to_string(log).unwrap();
     let rec = text.split_inclusive("</E2ETraceEvent>").nth(8).unwrap();
@@ -423,8 +457,17 @@ fn inspect_summarises_message_security() {
     assert!(o.status.success(), "{}", stderr(&o));
     let out = stdout(&o);
     assert!(out.contains("message number  1"), "{out}");
-    assert!(out.contains("security        Body: encrypted (aes256-cbc)"), "{out}");
-    assert!(out.contains("security        Token: SecurityContextToken urn:uuid:"), "{out}");
+    assert!(
+        out.contains("security        Body: encrypted (aes256-cbc)"),
+        "{out}"
+    );
+    assert!(
+        out.contains("security        Token: SecurityContextToken urn:uuid:"),
+        "{out}"
+    );
     assert!(out.contains("security        Derived keys: 2"), "{out}");
-    assert!(out.contains("security        Encrypted: Body, Signature"), "{out}");
+    assert!(
+        out.contains("security        Encrypted: Body, Signature"),
+        "{out}"
+    );
 }

@@ -631,21 +631,39 @@ fn shared_log(name: &str) -> Option<std::path::PathBuf> {
 
 #[test]
 fn opens_a_message_log_from_the_file_menu_with_its_handshakes_sequences_and_decrypted_body() {
-    let Some(log) = shared_log("wcf-svclog-wshttp-rm10-msgsec-messages.svclog") else { return };
+    let Some(log) = shared_log("wcf-svclog-wshttp-rm10-msgsec-messages.svclog") else {
+        return;
+    };
     let mut h = harness(fast());
     h.state_mut().dialogs.scripted.push_back(Some(log));
     h.get_by_label("File").click();
     frames(&mut h);
     h.get_by_label_contains("Open capture or logs").click();
-    settle(&mut h, "the log to load", |a| a.showing_capture && a.loader.is_none());
+    settle(&mut h, "the log to load", |a| {
+        a.showing_capture && a.loader.is_none()
+    });
     assert!(h.state().errors.is_empty(), "{:?}", h.state().errors);
     // 22 records, the 10 service-level ones folded into their transport record.
     assert_eq!(h.state().table.row_count(), 12);
-    assert!(h.query_by_label_contains("Logs: wcf-svclog-wshttp-rm10-msgsec-messages.svclog").is_some());
-    assert!(h.query_by_label_contains("22 records · 12 transport + 10 service level (10 folded)").is_some());
-    assert!(h.query_all_by_label("Security handshake").count() >= 1, "the list names the handshakes");
+    assert!(
+        h.query_by_label_contains("Logs: wcf-svclog-wshttp-rm10-msgsec-messages.svclog")
+            .is_some()
+    );
+    assert!(
+        h.query_by_label_contains("22 records · 12 transport + 10 service level (10 folded)")
+            .is_some()
+    );
+    assert!(
+        h.query_all_by_label("Security handshake").count() >= 1,
+        "the list names the handshakes"
+    );
     let d = h.state().dataset();
-    let ids: Vec<&str> = d.timeline.sequences.iter().map(|s| s.identifier.as_str()).collect();
+    let ids: Vec<&str> = d
+        .timeline
+        .sequences
+        .iter()
+        .map(|s| s.identifier.as_str())
+        .collect();
     assert_eq!(ids.len(), 2, "{ids:?}");
     // The request (transport level, encrypted body): its detail shows the decrypted copy.
     let req = d
@@ -657,10 +675,17 @@ fn opens_a_message_log_from_the_file_menu_with_its_handshakes_sequences_and_decr
     h.state_mut().select(Some(req));
     settle(&mut h, "the detail to load", |a| a.detail.ready().is_some());
     let detail = h.state().detail.ready().unwrap().clone();
-    assert!(detail.decoded.contains("Body: encrypted (aes256-cbc)"), "{}", detail.decoded);
+    assert!(
+        detail.decoded.contains("Body: encrypted (aes256-cbc)"),
+        "{}",
+        detail.decoded
+    );
     let (dec, xml) = detail.service_level.expect("a service-level twin");
     assert!(dec.contains("ServiceLevelReceiveRequest"), "{dec}");
-    assert!(!xml.contains("EncryptedData") && xml.contains("CreateEvent"), "{xml}");
+    assert!(
+        !xml.contains("EncryptedData") && xml.contains("CreateEvent"),
+        "{xml}"
+    );
     assert!(detail.record.unwrap().contains("TransportReceive"));
     assert!(h.query_by_label_contains("Service level (decrypted)").is_some());
 }

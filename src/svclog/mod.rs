@@ -85,9 +85,12 @@ pub fn read_record_at(path: &Path, offset: u64) -> Result<Vec<u8>, String> {
     }
 }
 
+/// A logged message: the HTTP head WCF recorded with it, and where its envelope lies.
+pub type LoggedEnvelope = (Option<String>, std::ops::Range<usize>);
+
 /// The envelope of a record, or of a pasted `<MessageLogTraceRecord>` (what `inspect` reads),
 /// with the HTTP head WCF logged before it. `None` when the text is neither.
-pub fn envelope_of(xml: &[u8]) -> Option<Result<(Option<String>, std::ops::Range<usize>), String>> {
+pub fn envelope_of(xml: &[u8]) -> Option<Result<LoggedEnvelope, String>> {
     let start = xml.iter().position(|b| !b.is_ascii_whitespace()).unwrap_or(0);
     let rest = &xml[start..];
     let wrapped: Vec<u8>;

@@ -88,11 +88,7 @@ pub fn summarize(xml: &[u8]) -> Option<SecuritySummary> {
     // EncryptedData Id → where it stands ("Body", "Signature", a header name).
     let mut text_target: Option<&'static str> = None;
     let mut sct_id = false;
-    loop {
-        let ev = match reader.read_event() {
-            Ok(ev) => ev,
-            Err(_) => break,
-        };
+    while let Ok(ev) = reader.read_event() {
         let (e, empty) = match ev {
             Event::Start(e) => (e, false),
             Event::Empty(e) => (e, true),
