@@ -380,11 +380,23 @@ impl Reader {
 
         let mut timeline = Timeline::new();
         let two = self.processes.len() == 2;
+        // With one process's log, its peer is named by the first address it has that is not
+        // anonymous (a Send's To, a Receive's From or ReplyTo), else "peer of …".
+        let mut peer_names: Vec<Option<String>> = vec![None; names.len()];
+        for m in self.msgs.iter().filter(|m| !m.folded) {
+            let slot = &mut peer_names[m.process as usize];
+            if slot.is_none() {
+                *slot = peer_address(&m.env, m.send);
+            }
+        }
         let endpoint = |t: &mut Timeline, p: u16, peer: bool| -> u16 {
             match (peer, two) {
                 (false, _) => t.endpoint(&names[p as usize]),
                 (true, true) => t.endpoint(&names[1 - p as usize]),
-                (true, false) => t.endpoint(&format!("peer of {}", names[p as usize])),
+                (true, false) => match &peer_names[p as usize] {
+                    Some(a) => t.endpoint(a),
+                    None => t.endpoint(&format!("peer of {}", names[p as usize])),
+                },
             }
         };
         let mut data = LogData::default();
@@ -496,6 +508,24 @@ fn resend_stamps(
         ));
     }
     out
+}
+
+/// The other end's address as a message names it, unless anonymous.
+fn peer_address(env: &Envelope, send: bool) -> Option<String> {
+    let a = &env.addressing;
+    let candidates: Vec<&str> = if send {
+        a.to.iter().map(|t| t.as_str()).collect()
+    } else {
+        a.from
+            .iter()
+            .chain(a.reply_to.iter())
+            .map(|r| r.address.as_str())
+            .collect()
+    };
+    candidates
+        .into_iter()
+        .find(|u| !u.is_empty() && !u.ends_with("/anonymous") && !u.ends_with("/none"))
+        .map(str::to_string)
 }
 
 /// A time of a process's clock in the reference clock.

@@ -49,6 +49,8 @@ pub struct StartOptions {
 struct Persisted {
     theme: egui::ThemePreference,
     recent: Vec<PathBuf>,
+    /// Files opened together (message logs of both ends), newest first.
+    recent_sets: Vec<Vec<PathBuf>>,
     last_dir: Option<PathBuf>,
     speed: f64,
     form: SettingsForm,
@@ -63,6 +65,7 @@ impl Default for Persisted {
         Persisted {
             theme: egui::ThemePreference::System,
             recent: Vec::new(),
+            recent_sets: Vec::new(),
             last_dir: None,
             speed: 1.0,
             form: SettingsForm::default(),
@@ -106,6 +109,7 @@ pub struct App {
     pub running_preset: Option<&'static presets::Preset>,
     theme: egui::ThemePreference,
     recent: Vec<PathBuf>,
+    recent_sets: Vec<Vec<PathBuf>>,
     last_dir: Option<PathBuf>,
     show_settings: bool,
     show_findings: bool,
@@ -225,6 +229,7 @@ impl App {
             running_preset,
             theme: p.theme,
             recent: p.recent,
+            recent_sets: p.recent_sets,
             last_dir: p.last_dir,
             show_settings: p.show_settings,
             show_findings: p.show_findings,
@@ -302,6 +307,20 @@ impl App {
         if let Some(dir) = path.parent() {
             self.last_dir = Some(dir.to_path_buf());
         }
+    }
+
+    /// Remembers what was opened: one file, or a set of logs opened together.
+    fn remember_all(&mut self, paths: &[PathBuf]) {
+        if let [one] = paths {
+            return self.remember(one);
+        }
+        let abs: Vec<PathBuf> = paths
+            .iter()
+            .map(|p| std::fs::canonicalize(p).unwrap_or_else(|_| p.clone()))
+            .collect();
+        self.recent_sets.retain(|s| *s != abs);
+        self.recent_sets.insert(0, abs);
+        self.recent_sets.truncate(MAX_RECENT);
     }
 
     fn remember(&mut self, path: &Path) {
@@ -414,9 +433,7 @@ impl App {
             let path = loader.path;
             match r {
                 Ok(d) => {
-                    for p in loader.paths.iter().rev() {
-                        self.remember(p);
-                    }
+                    self.remember_all(&loader.paths);
                     self.capture = Some(d);
                     self.showing_capture = true;
                     self.select(None);
@@ -544,7 +561,13 @@ impl App {
                     }
                 });
                 ui.menu_button("Open recent", |ui| {
-                    if self.recent.is_empty() {
+                    for set in self.recent_sets.clone() {
+                        let names: Vec<String> = set.iter().map(|p| file_name(p)).collect();
+                        if ui.button(names.join(" + ")).clicked() {
+                            self.open_files(&set, &ctx);
+                        }
+                    }
+                    if self.recent.is_empty() && self.recent_sets.is_empty() {
                         ui.weak("Nothing yet");
                     }
                     for p in self.recent.clone() {
@@ -1057,6 +1080,7 @@ impl eframe::App for App {
         let p = Persisted {
             theme: self.theme,
             recent: self.recent.clone(),
+            recent_sets: self.recent_sets.clone(),
             last_dir: self.last_dir.clone(),
             speed: self.live.speed,
             form: self.form.clone(),
@@ -1183,6 +1207,7 @@ mod tests {
         app.tab = Tab::Ladder;
         app.show_findings = false;
         app.remember(Path::new("captures/single-loss-2005.pcap"));
+        app.remember_all(&[PathBuf::from("a.svclog"), PathBuf::from("b.svclog")]);
         app.live.set_speed(25.0);
         let mut storage = Memory::default();
         eframe::App::save(&mut app, &mut storage);
@@ -1195,6 +1220,10 @@ mod tests {
         assert_eq!(back.tab, Tab::Ladder);
         assert!(!back.show_findings);
         assert!(back.recent[0].ends_with("captures/single-loss-2005.pcap"));
+        assert_eq!(
+            back.recent_sets[0],
+            [PathBuf::from("a.svclog"), PathBuf::from("b.svclog")]
+        );
         assert_eq!(back.live.speed, 25.0);
         // The restored settings are what the live session runs.
         assert_eq!(back.live.config().unwrap().settings.max_transfer_window_size, 64);
