@@ -406,10 +406,59 @@ fn analyze_merges_two_logs_and_reports_the_clocks() {
     assert_eq!(v["files"].as_array().unwrap().len(), 2);
     assert_eq!(v["clock"]["offset_ms"], 0.0);
     assert_eq!(v["sources"][1]["clock_offset_ms"], 0.0);
-    // A log and a capture together: one clear line.
+    // Two captures and a log: one clear line.
     let pcap = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("captures/single-loss-2005.pcap");
-    let o = rmscope(&["analyze", &log, pcap.to_str().unwrap()]);
-    assert_one_line_error(&o, "cannot be analysed together");
+    let o = rmscope(&["analyze", &log, pcap.to_str().unwrap(), pcap.to_str().unwrap()]);
+    assert_one_line_error(&o, "one capture and the logs of the same session");
+}
+
+#[test]
+fn analyze_attaches_logs_to_the_capture_of_the_same_session() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().to_str().unwrap();
+    let pcap = dir.path().join("s.pcap");
+    let o = rmscope(&[
+        "simulate",
+        "--messages",
+        "30",
+        "--loss",
+        "0.05",
+        "--seed",
+        "2",
+        "--pcap",
+        pcap.to_str().unwrap(),
+        "--svclog",
+        d,
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let (a, b) = (
+        dir.path().join("rm-source.svclog"),
+        dir.path().join("rm-destination.svclog"),
+    );
+    let o = rmscope(&[
+        "analyze",
+        pcap.to_str().unwrap(),
+        a.to_str().unwrap(),
+        b.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(
+        out.contains("96 log records matched to 49 captured messages"),
+        "{out}"
+    );
+    assert!(out.contains("sequence urn:uuid:"), "{out}");
+    let o = rmscope(&[
+        "analyze",
+        "--json",
+        pcap.to_str().unwrap(),
+        a.to_str().unwrap(),
+        b.to_str().unwrap(),
+    ]);
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(v["logs"]["matched"], 96);
+    assert_eq!(v["logs"]["clocks"].as_array().unwrap().len(), 2);
+    assert_eq!(v["frames"], 208);
 }
 
 #[test]

@@ -689,3 +689,53 @@ fn opens_a_message_log_from_the_file_menu_with_its_handshakes_sequences_and_decr
     assert!(detail.record.unwrap().contains("TransportReceive"));
     assert!(h.query_by_label_contains("Service level (decrypted)").is_some());
 }
+
+#[test]
+fn a_capture_opened_with_its_logs_shows_each_messages_log_records() {
+    let dir = tempfile::tempdir().unwrap();
+    let pcap = dir.path().join("s.pcap");
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_rmscope"))
+        .args(["simulate", "--messages", "10", "--seed", "2", "--pcap"])
+        .arg(&pcap)
+        .arg("--svclog")
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert!(o.status.success());
+    let files = vec![
+        pcap,
+        dir.path().join("rm-source.svclog"),
+        dir.path().join("rm-destination.svclog"),
+    ];
+    let mut h = harness(StartOptions { files, ..fast() });
+    settle(&mut h, "the capture and logs to load", |a| {
+        a.showing_capture && a.loader.is_none()
+    });
+    assert!(h.state().errors.is_empty(), "{:?}", h.state().errors);
+    assert!(
+        h.query_by_label_contains("matched to captured messages")
+            .is_some()
+    );
+    let d = h.state().dataset();
+    let first = d
+        .timeline
+        .wires
+        .iter()
+        .position(|w| w.kind == WireKind::Data)
+        .unwrap() as u32;
+    h.state_mut().select(Some(first));
+    settle(&mut h, "the detail to load", |a| a.detail.ready().is_some());
+    let rec = h
+        .state()
+        .detail
+        .ready()
+        .unwrap()
+        .record
+        .clone()
+        .expect("log records");
+    assert!(
+        rec.contains("TransportSend record") && rec.contains("TransportReceive record"),
+        "{rec}"
+    );
+    assert!(h.query_by_label_contains("Log record").is_some());
+}

@@ -491,3 +491,80 @@ fn looks_like_log_sniffs_content_not_names() {
     let pcap = Path::new(env!("CARGO_MANIFEST_DIR")).join("captures/single-loss-2005.pcap");
     assert!(!svclog::looks_like_log(&pcap));
 }
+
+#[test]
+fn a_capture_and_the_logs_of_the_same_session_are_one_set_of_messages() {
+    use rmscope::capture::{self, export};
+    use rmscope::sim::{SimConfig, Simulation};
+    let mut cfg = SimConfig::default();
+    cfg.workload.messages = 40;
+    cfg.forward.loss = 0.05;
+    cfg.seed = 5;
+    cfg.record = true;
+    let soap = cfg.soap;
+    let mut sim = Simulation::new(cfg).unwrap();
+    let report = sim.run();
+    let payloads = sim.payloads().to_vec();
+    let timeline = sim.take_timeline();
+    let tmp = tempfile::tempdir().unwrap();
+    let pcap = tmp.path().join("session.pcap");
+    let f = std::fs::File::create(&pcap).unwrap();
+    export::write_session(
+        &timeline,
+        &payloads,
+        export::Framing::Http(soap),
+        f,
+        capture::writer::Format::Pcap,
+    )
+    .unwrap();
+    let logs = svclog::write::write_logs(&timeline, &payloads, tmp.path()).unwrap();
+    let cap = capture::read_file_with(&pcap, &mut |_| {}, &AtomicBool::new(false), true).unwrap();
+    let envelopes = cap.fingerprints.len();
+    assert!(envelopes > 40);
+    let att = svclog::attach(&cap, &logs, &mut |_| {}, &AtomicBool::new(false)).unwrap();
+    // Every captured envelope has its sender's record; all but the lost ones their receiver's.
+    assert_eq!(att.records.len(), envelopes);
+    let both = att.records.values().filter(|r| r.len() == 2).count() as u64;
+    assert_eq!(both + report.lost_on_link, envelopes as u64);
+    assert_eq!(att.matched, att.stats.transport_records);
+    assert!(
+        att.findings
+            .iter()
+            .all(|f| !f.text.contains("not in the capture")),
+        "{:?}",
+        att.findings
+    );
+    // The capture point is at each sender: NTP's estimate is off by half the 50 ms delay at most.
+    assert_eq!(att.clocks.len(), 2);
+    for c in &att.clocks {
+        assert!(c.offset_ms.abs() <= 25.0 + 1e-6, "{c:?}");
+        assert!(c.pairs[0] > 0 && c.pairs[1] > 0, "{c:?}");
+    }
+    // A record that the capture does not hold is a finding.
+    let mut extra = std::fs::read(&logs[0]).unwrap();
+    let last = Splitter::new(&extra[..], 1 << 24)
+        .next_record()
+        .unwrap()
+        .unwrap()
+        .bytes
+        .to_vec();
+    let edited = String::from_utf8(last)
+        .unwrap()
+        .replace("<a:MessageID>", "<a:MessageID>urn:edited-")
+        .replace(
+            "SystemTime=\"2026-01-01T00:00:00",
+            "SystemTime=\"2026-01-01T00:00:09",
+        );
+    extra.extend_from_slice(edited.as_bytes());
+    std::fs::write(&logs[0], extra).unwrap();
+    let att = svclog::attach(&cap, &logs, &mut |_| {}, &AtomicBool::new(false)).unwrap();
+    assert_eq!(
+        att.findings
+            .iter()
+            .filter(|f| f.text.contains("it is not in the capture"))
+            .count(),
+        1,
+        "{:?}",
+        att.findings
+    );
+}

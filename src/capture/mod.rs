@@ -12,4 +12,4 @@ pub mod synth;
 pub mod tcp;
 pub mod writer;
 
-pub use reader::{CaptureData, CaptureError, Progress, Stats, read_file};
+pub use reader::{CaptureData, CaptureError, Progress, Stats, read_file, read_file_with};

@@ -77,6 +77,8 @@ pub struct CaptureData {
     /// Findings of the decoding layers (TCP, HTTP, SOAP); protocol findings come from analysis.
     pub findings: Vec<Finding>,
     pub stats: Stats,
+    /// (wire, fingerprint) of each envelope, when asked for (`read_file_with`).
+    pub fingerprints: Vec<(u32, u64)>,
 }
 
 /// Where a message starts in the file: its first frame and the offset of its first byte in
@@ -153,6 +155,8 @@ struct Decoder {
     /// The detail view's re-read: the message starting at this origin is kept as text.
     want: Option<u64>,
     found: Option<Extracted>,
+    /// Each envelope's fingerprint by wire, when the capture is to be matched with message logs.
+    fingerprints: Option<Vec<(u32, u64)>>,
 }
 
 fn endpoint_name(a: &SocketAddr) -> String {
@@ -170,7 +174,11 @@ impl Decoder {
         if env.rm_version.is_some() {
             self.stats.wsrm_messages += 1;
         }
-        self.timeline.add_wire(time, from, to, env, meta)
+        let wire = self.timeline.add_wire(time, from, to, env, meta);
+        if let Some(f) = self.fingerprints.as_mut() {
+            f.push((wire, wsrm::fingerprint(env)));
+        }
+        wire
     }
 
     /// One complete HTTP message from `dir` of a connection.
@@ -456,6 +464,7 @@ impl StreamDecoder {
             },
             want: None,
             found: None,
+            fingerprints: None,
         };
         if !packet::supported(link) {
             dec.findings.push(Finding::new(
@@ -475,6 +484,12 @@ impl StreamDecoder {
             last_time: Time::ZERO,
             frame: 0,
         }
+    }
+
+    /// Keep each envelope's fingerprint (`CaptureData::fingerprints`), to match the capture
+    /// with message logs of the same session.
+    pub fn keep_fingerprints(&mut self) {
+        self.dec.fingerprints.get_or_insert_with(Vec::new);
     }
 
     pub fn timeline(&self) -> &Timeline {
@@ -658,6 +673,7 @@ impl StreamDecoder {
             timeline: dec.timeline,
             findings: dec.findings,
             stats: dec.stats,
+            fingerprints: dec.fingerprints.unwrap_or_default(),
         }
     }
 }
@@ -668,6 +684,16 @@ pub fn read_file(
     progress: &mut dyn FnMut(Progress),
     cancel: &AtomicBool,
 ) -> Result<CaptureData, CaptureError> {
+    read_file_with(path, progress, cancel, false)
+}
+
+/// `read_file`, keeping each envelope's fingerprint when `fingerprints` is set.
+pub fn read_file_with(
+    path: &Path,
+    progress: &mut dyn FnMut(Progress),
+    cancel: &AtomicBool,
+    fingerprints: bool,
+) -> Result<CaptureData, CaptureError> {
     let meta = std::fs::metadata(path).map_err(|e| CaptureError::Open(format!("{}: {e}", path.display())))?;
     if meta.is_dir() {
         return Err(CaptureError::Open(format!("{}: is a directory", path.display())));
@@ -677,6 +703,9 @@ pub fn read_file(
         .map_err(|e| CaptureError::Open(format!("{}: not a pcap or pcapng capture ({e})", path.display())))?;
     let cap = &mut file.cap;
     let mut dec = StreamDecoder::new(cap.get_datalink().0);
+    if fingerprints {
+        dec.keep_fingerprints();
+    }
     loop {
         if dec.frames().is_multiple_of(4096) {
             if cancel.load(Ordering::Relaxed) {

@@ -59,9 +59,12 @@ pub fn load_logs(paths: &[PathBuf], inactivity: Duration) -> Result<(LogData, An
 pub fn run(args: &Args) -> Result<String, CliError> {
     let logs = args.files.iter().filter(|p| svclog::looks_like_log(p)).count();
     if logs > 0 {
+        if logs + 1 == args.files.len() {
+            return run_capture_with_logs(args);
+        }
         if logs < args.files.len() {
             return Err(CliError(
-                "captures and message logs cannot be analysed together yet: give only .svclog files, or one capture".into(),
+                "give .svclog files, one capture, or one capture and the logs of the same session".into(),
             ));
         }
         let (data, analysis) = load_logs(&args.files, args.inactivity_timeout)?;
@@ -75,6 +78,77 @@ pub fn run(args: &Args) -> Result<String, CliError> {
     };
     let (data, analysis) = load(file, args.inactivity_timeout)?;
     render(file, &data, analysis, args.json, args.csv)
+}
+
+/// One capture and the message logs of the same session: the capture's summary, the logs'
+/// records attached to its messages, each process's clock against the capture's.
+fn run_capture_with_logs(args: &Args) -> Result<String, CliError> {
+    let (logs, caps): (Vec<PathBuf>, Vec<PathBuf>) = args
+        .files
+        .iter()
+        .cloned()
+        .partition(|p| svclog::looks_like_log(p));
+    let cancel = AtomicBool::new(false);
+    let mut data =
+        capture::read_file_with(&caps[0], &mut |_| {}, &cancel, true).map_err(|e| CliError(e.to_string()))?;
+    let att = svclog::attach(&data, &logs, &mut |_| {}, &cancel).map_err(|e| CliError(e.to_string()))?;
+    data.findings.extend(att.findings.iter().cloned());
+    let analysis = analysis::analyze(
+        &data.timeline,
+        &analysis::Options {
+            inactivity_timeout: args.inactivity_timeout,
+        },
+    );
+    let out = render(&caps[0], &data, analysis, args.json, args.csv)?;
+    if args.csv {
+        return Ok(out);
+    }
+    if args.json {
+        let mut v: serde_json::Value = serde_json::from_str(&out).expect("our own JSON");
+        v["logs"] = serde_json::json!({
+            "files": logs.iter().map(|p| p.display().to_string()).collect::<Vec<_>>(),
+            "sources": att.stats.files,
+            "stats": att.stats,
+            "clocks": att.clocks,
+            "matched": att.matched,
+            "captured_messages_with_records": att.records.len(),
+        });
+        let mut s = serde_json::to_string_pretty(&v).expect("serialises");
+        s.push('\n');
+        return Ok(s);
+    }
+    let mut o = String::new();
+    for f in &att.stats.files {
+        let _ = writeln!(
+            o,
+            "{}: {} records, {} messages, written by {}",
+            f.path, f.records, f.messages, f.process
+        );
+    }
+    let _ = writeln!(
+        o,
+        "{} log records matched to {} captured messages",
+        att.matched,
+        att.records.len()
+    );
+    for c in &att.clocks {
+        let _ = writeln!(
+            o,
+            "clock: {} is {:+.3} ms from the capture ({} sends, {} receives matched{})",
+            c.other,
+            c.offset_ms,
+            c.pairs[0],
+            c.pairs[1],
+            if c.one_way_only {
+                "; one direction only: assumes no delay"
+            } else {
+                ""
+            }
+        );
+    }
+    o.push('\n');
+    o.push_str(&out);
+    Ok(o)
 }
 
 /// The summary of message logs as text, JSON or the timeline as CSV.

@@ -9,7 +9,7 @@ use super::{MAX_RECORD, origin};
 use crate::analysis::{Finding, Severity};
 use crate::capture::Progress;
 use crate::trace::{SeqIdx, Time, Timeline, WireMeta};
-use crate::wsrm::{self, AckContent, Envelope};
+use crate::wsrm::{self, Envelope};
 use rustc_hash::FxHashMap;
 use serde::Serialize;
 use std::hash::{Hash, Hasher};
@@ -106,6 +106,8 @@ pub(super) struct Msg {
     pub relates: u64,
     /// Same message at the other end (everything the wire carries).
     pub remote_key: u64,
+    /// The headers' fingerprint alone (to match a capture, whose bodies may be binary XML).
+    pub fingerprint: u64,
     /// Origin of the service-level twin folded into this record.
     pub twin: Option<u64>,
     pub folded: bool,
@@ -114,11 +116,11 @@ pub(super) struct Msg {
 }
 
 /// A trace record kept as a finding.
-struct Trace {
-    time_ns: u64,
-    process: u16,
-    severity: Severity,
-    text: String,
+pub(super) struct Trace {
+    pub time_ns: u64,
+    pub process: u16,
+    pub severity: Severity,
+    pub text: String,
 }
 
 /// Reads and merges `paths`; `progress` is called now and then; setting `cancel` stops.
@@ -127,6 +129,15 @@ pub fn read_files(
     progress: &mut dyn FnMut(Progress),
     cancel: &AtomicBool,
 ) -> Result<LogData, LogError> {
+    Ok(read_records(paths, progress, cancel)?.finish(paths))
+}
+
+/// Every record of `paths`, parsed, with the two levels of each message folded.
+pub(super) fn read_records(
+    paths: &[PathBuf],
+    progress: &mut dyn FnMut(Progress),
+    cancel: &AtomicBool,
+) -> Result<Reader, LogError> {
     if paths.is_empty() {
         return Err(LogError::Open("no log to read".into()));
     }
@@ -150,16 +161,18 @@ pub fn read_files(
     for (i, p) in paths.iter().enumerate() {
         reader.read_one(i, p, progress, cancel)?;
     }
-    Ok(reader.finish(paths))
+    fold_levels(&mut reader.msgs);
+    reader.stats.folded = reader.msgs.iter().filter(|m| m.folded).count() as u64;
+    Ok(reader)
 }
 
-struct Reader {
-    processes: Vec<Process>,
-    msgs: Vec<Msg>,
-    traces: Vec<Trace>,
-    /// (file, record, text) of reading problems, timed once the clocks are known.
-    findings: Vec<(u16, u64, Severity, String)>,
-    stats: LogStats,
+pub(super) struct Reader {
+    pub processes: Vec<Process>,
+    pub msgs: Vec<Msg>,
+    pub traces: Vec<Trace>,
+    /// (file, record, severity, text) of reading problems, timed once the clocks are known.
+    pub findings: Vec<(u16, u64, Severity, String)>,
+    pub stats: LogStats,
     done_bytes: u64,
     total: u64,
 }
@@ -191,6 +204,8 @@ impl Reader {
         let file16 = file.min(u16::MAX as usize) as u16;
         let mut last_time = 0u64;
         let mut process: Option<u16> = None;
+        // The records stopped at an error (a finding says where).
+        let mut stopped = false;
         loop {
             if src.records.is_multiple_of(1024) {
                 if cancel.load(Ordering::Relaxed) {
@@ -206,6 +221,7 @@ impl Reader {
                 Ok(Some(r)) => r,
                 Ok(None) => break,
                 Err(e) => {
+                    stopped = true;
                     if matches!(e, split::SplitError::Truncated { .. }) {
                         self.stats.truncated = true;
                     }
@@ -307,7 +323,10 @@ impl Reader {
                             continue;
                         }
                     };
-                    let digest = decoded.body_span.clone().map_or(0, |r| body_digest(&bytes[r]));
+                    let digest = decoded
+                        .body_span
+                        .clone()
+                        .map_or(0, |r| wsrm::body_digest(&bytes[r]));
                     let stamped_ns = memchr::memmem::find(bytes, b"Timestamp")
                         .and_then(|_| wsrm::security::summarize(bytes))
                         .and_then(|s| s.created)
@@ -328,6 +347,7 @@ impl Reader {
                             h.finish() | 1
                         }),
                         remote_key: remote_key(&env, digest),
+                        fingerprint: wsrm::fingerprint(&env),
                         env,
                         size: bytes.len().min(u32::MAX as usize) as u32,
                         twin: None,
@@ -337,7 +357,7 @@ impl Reader {
                 }
             }
         }
-        if split.stray > 64 && src.records == 0 {
+        if src.records == 0 && !stopped {
             return Err(LogError::Open(format!(
                 "{}: not a WCF message log (no <E2ETraceEvent> records)",
                 path.display()
@@ -354,8 +374,6 @@ impl Reader {
     }
 
     fn finish(mut self, paths: &[PathBuf]) -> LogData {
-        fold_levels(&mut self.msgs);
-        self.stats.folded = self.msgs.iter().filter(|m| m.folded).count() as u64;
         // One clock: the first file's process is the reference.
         let names: Vec<String> = self.processes.iter().map(Process::label).collect();
         let merged = merge::merge(&self.msgs, &names);
@@ -533,7 +551,7 @@ pub(super) fn map(t: u64, offset: i64) -> i128 {
     t as i128 - offset as i128
 }
 
-fn file_name(p: &Path) -> String {
+pub(super) fn file_name(p: &Path) -> String {
     p.file_name()
         .map_or_else(|| p.display().to_string(), |n| n.to_string_lossy().into_owned())
 }
@@ -598,85 +616,25 @@ fn fold_levels(msgs: &mut [Msg]) {
     }
 }
 
-fn hash_str(h: &mut impl Hasher, s: Option<&str>) {
-    s.unwrap_or("").hash(h);
-    0xffu8.hash(h);
-}
-
-fn action_uri(env: &Envelope) -> String {
-    match &env.addressing.action {
-        Some(wsrm::Action::Other(u)) => u.to_string(),
-        Some(a) => format!("{a:?}"),
-        None => String::new(),
-    }
-}
-
 /// What identifies a message between the levels of one process: security changes the body,
 /// not the addressing (RelatesTo is compared apart: a reply gets it below the service level).
 fn local_key(env: &Envelope) -> u64 {
     let mut h = rustc_hash::FxHasher::default();
-    hash_str(&mut h, Some(&action_uri(env)));
-    hash_str(&mut h, env.addressing.message_id.as_deref());
+    wsrm::action_uri(env).hash(&mut h);
+    env.addressing.message_id.as_deref().unwrap_or("").hash(&mut h);
     h.finish()
 }
 
-/// What identifies a message between the two ends: the MessageID where there is one (a resend
-/// keeps it), and always what WS-RM stamped on it; replies and acks without a MessageID by their
-/// body too.
+/// What identifies a message between the two ends: its headers' fingerprint, and for messages
+/// without a MessageID (WCF's replies and acks) the digest of their body too.
 fn remote_key(env: &Envelope, body_digest: u64) -> u64 {
-    let mut h = rustc_hash::FxHasher::default();
-    hash_str(&mut h, Some(&action_uri(env)));
-    hash_str(&mut h, env.addressing.message_id.as_deref());
-    hash_str(&mut h, env.addressing.relates_to.as_ref().map(|r| &*r.message_id));
-    if let Some(s) = &env.sequence {
-        hash_str(&mut h, Some(&s.identifier));
-        s.message_number.get().hash(&mut h);
-        s.last_message.hash(&mut h);
-    }
-    for a in &env.acks {
-        hash_str(&mut h, Some(&a.identifier));
-        if let AckContent::Ranges(r) = &a.content {
-            for x in r {
-                (x.lower.get(), x.upper.get()).hash(&mut h);
-            }
+    let fp = wsrm::fingerprint(env);
+    match env.addressing.message_id {
+        Some(_) => fp,
+        None => {
+            let mut h = rustc_hash::FxHasher::default();
+            (fp, body_digest).hash(&mut h);
+            h.finish()
         }
-        a.buffer_remaining.hash(&mut h);
-    }
-    for a in &env.ack_requested {
-        hash_str(&mut h, Some(&a.identifier));
-    }
-    if env.addressing.message_id.is_none() {
-        body_digest.hash(&mut h);
-    }
-    h.finish()
-}
-
-/// A digest of a body's text, blind to how each end serialised it (prefixes, declarations,
-/// empty elements, whitespace): the characters outside tags that are not whitespace.
-fn body_digest(body: &[u8]) -> u64 {
-    let mut h = rustc_hash::FxHasher::default();
-    let mut in_tag = false;
-    for &b in body {
-        match b {
-            b'<' => in_tag = true,
-            b'>' => in_tag = false,
-            _ if in_tag || b.is_ascii_whitespace() => {}
-            _ => h.write_u8(b),
-        }
-    }
-    h.finish()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn body_digest_ignores_serialisation() {
-        assert_eq!(
-            body_digest(b"<a:x xmlns:a=\"u\">\n  <a:y></a:y>5</a:x>"),
-            body_digest(b"<x xmlns=\"u\"><y/>5</x>")
-        );
-        assert_ne!(body_digest(b"<x>5</x>"), body_digest(b"<x>6</x>"));
     }
 }

@@ -19,7 +19,8 @@ pub struct ClockEstimate {
     pub offset_ms: f64,
     /// Least delay there and back (the uncertainty of the offset is half of it).
     pub round_trip_ms: f64,
-    /// Median one-way delay after correction: reference → other, other → reference.
+    /// Median one-way delay after correction: reference → other, other → reference (against a
+    /// capture: from the process's send to the capture, from the capture to its receive).
     pub delay_ms: [f64; 2],
     /// Messages matched in each direction.
     pub pairs: [u64; 2],
@@ -113,7 +114,7 @@ fn median(v: &mut [i128]) -> i128 {
     v[v.len() / 2]
 }
 
-fn describe(m: &Msg) -> String {
+pub(super) fn describe(m: &Msg) -> String {
     if let Some(s) = &m.env.sequence {
         return format!("message #{} of {}", s.message_number.get(), s.identifier);
     }

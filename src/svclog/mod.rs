@@ -3,12 +3,14 @@
 //! envelopes → the codec → wires. Several logs (both ends of a session, rolled files) merge
 //! into one timeline with one clock.
 
+mod attach;
 mod build;
 mod merge;
 pub mod record;
 pub mod split;
 pub mod write;
 
+pub use attach::{Attached, attach};
 pub use build::{LogData, LogError, LogStats, SourceFile, read_files};
 pub use merge::ClockEstimate;
 

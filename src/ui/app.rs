@@ -157,7 +157,8 @@ pub fn samples() -> Vec<PathBuf> {
 }
 
 /// The toolbar's line about message logs: records by level, traces, the clocks.
-fn log_counts(s: &crate::svclog::LogStats) -> String {
+fn log_counts(l: &super::model::LogInfo) -> String {
+    let s = &l.stats;
     let mut t = format!(
         "{} records · {} transport + {} service level ({} folded) · {} traces · {} activity boundaries",
         s.records, s.transport_records, s.service_records, s.folded, s.traces, s.activity_boundaries
@@ -167,6 +168,15 @@ fn log_counts(s: &crate::svclog::LogStats) -> String {
             " · clock offset {:+.3} ms, one-way {:.3} / {:.3} ms",
             c.offset_ms, c.delay_ms[0], c.delay_ms[1]
         ));
+    }
+    if !l.clocks.is_empty() {
+        t.push_str(&format!(" · {} matched to captured messages", s.matched));
+        for c in &l.clocks {
+            t.push_str(&format!(
+                " · {} clock {:+.3} ms from the capture",
+                c.other, c.offset_ms
+            ));
+        }
     }
     t
 }
@@ -715,7 +725,7 @@ impl App {
             }
             if self.showing_capture {
                 if let Some(l) = self.capture.as_ref().and_then(|c| c.log.as_ref()) {
-                    ui.label(log_counts(&l.stats));
+                    ui.label(log_counts(l));
                 }
                 if let Some(s) = self.capture.as_ref().and_then(|c| c.stats.as_ref()) {
                     let nettcp = if s.nmf_envelopes > 0 {

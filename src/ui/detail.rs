@@ -57,22 +57,23 @@ fn describe(bytes: &[u8]) -> (String, String) {
     (decoded, wsrm::pretty::pretty(bytes))
 }
 
-/// Where a message log keeps the records of one message.
+/// Where message logs keep the records of one message.
 #[derive(Clone, Debug)]
 struct LogRefs {
     paths: Vec<std::path::PathBuf>,
     wire: Wire,
     service_level: Option<u64>,
-    other_end: Option<u64>,
+    /// Records of the message other than the wire's own (the other end's; a capture's logs).
+    records: Vec<u64>,
 }
 
-fn log_refs(d: &Dataset, paths: &[std::path::PathBuf], i: u32) -> Option<LogRefs> {
-    let log = d.log.as_ref();
+fn log_refs(d: &Dataset, i: u32) -> Option<LogRefs> {
+    let log = d.log.as_ref()?;
     Some(LogRefs {
-        paths: paths.to_vec(),
+        paths: log.paths.clone(),
         wire: *d.wire(i)?,
-        service_level: log.and_then(|l| l.service_level.get(&i).copied()),
-        other_end: log.and_then(|l| l.other_end.get(&i).copied()),
+        service_level: log.service_level.get(&i).copied(),
+        records: log.records.get(&i).cloned().unwrap_or_default(),
     })
 }
 
@@ -106,13 +107,28 @@ fn read_log_record(
 fn load_log(r: &LogRefs) -> Result<Detail, String> {
     let (place, http, env) = read_log_record(&r.paths, r.wire.origin)?;
     let (decoded, xml) = describe(&env);
-    let mut record = place;
-    if let Some(o) = r.other_end
-        && let Ok((other, _, _)) = read_log_record(&r.paths, o)
-    {
-        record.push_str(&format!("\nand {other}"));
+    let mut detail = Detail {
+        http_head: http,
+        decoded,
+        xml,
+        record: Some(place),
+        service_level: None,
+    };
+    add_log_records(&mut detail, r);
+    Ok(detail)
+}
+
+/// The other records of the message and its service-level copy, into `detail`.
+fn add_log_records(detail: &mut Detail, r: &LogRefs) {
+    let mut lines: Vec<String> = detail.record.take().into_iter().collect();
+    for &o in &r.records {
+        lines.push(match read_log_record(&r.paths, o) {
+            Ok((place, _, _)) => place,
+            Err(e) => e,
+        });
     }
-    let service_level = match r.service_level.map(|o| read_log_record(&r.paths, o)) {
+    detail.record = (!lines.is_empty()).then(|| lines.join("\n"));
+    detail.service_level = match r.service_level.map(|o| read_log_record(&r.paths, o)) {
         Some(Ok((place, _, env))) => {
             let (dec, xml) = describe(&env);
             Some((format!("{place}\n{dec}"), xml))
@@ -120,13 +136,19 @@ fn load_log(r: &LogRefs) -> Result<Detail, String> {
         Some(Err(e)) => Some((e, String::new())),
         None => None,
     };
-    Ok(Detail {
-        http_head: http,
-        decoded,
-        xml,
-        record: Some(record),
-        service_level,
-    })
+}
+
+/// A captured message, with the log records of it when logs are attached.
+fn load_capture_with_logs(
+    path: &std::path::Path,
+    w: &Wire,
+    logs: Option<&LogRefs>,
+) -> Result<Detail, String> {
+    let mut detail = load_capture(path, w)?;
+    if let Some(r) = logs {
+        add_log_records(&mut detail, r);
+    }
+    Ok(detail)
 }
 
 /// Reads and decodes one message (runs on a worker thread for captures).
@@ -146,8 +168,8 @@ pub fn load(d: &Dataset, i: u32) -> Result<Detail, String> {
                 ..Detail::default()
             })
         }
-        Origin::Capture(path) => load_capture(path, &w),
-        Origin::Logs(paths) => load_log(&log_refs(d, paths, i).ok_or("no such message")?),
+        Origin::Capture(path) => load_capture_with_logs(path, &w, log_refs(d, i).as_ref()),
+        Origin::Logs(_) => load_log(&log_refs(d, i).ok_or("no such message")?),
     }
 }
 
@@ -198,17 +220,18 @@ impl DetailState {
                         let (tx, rx) = mpsc::channel();
                         let path = path.clone();
                         let wire = d.wire(i).copied();
+                        let logs = log_refs(d, i);
                         let ctx = wake.clone();
                         std::thread::spawn(move || {
                             let r = wire
                                 .ok_or("no such message".to_string())
-                                .and_then(|w| load_capture(&path, &w));
+                                .and_then(|w| load_capture_with_logs(&path, &w, logs.as_ref()));
                             let _ = tx.send(r);
                             ctx.request_repaint();
                         });
                         Content::Loading(rx)
                     }
-                    Origin::Logs(paths) => match log_refs(d, paths, i) {
+                    Origin::Logs(_) => match log_refs(d, i) {
                         None => Content::Failed("no such message".into()),
                         Some(refs) => {
                             let (tx, rx) = mpsc::channel();

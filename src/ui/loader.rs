@@ -56,8 +56,20 @@ impl Loader {
                         Err(svclog::LogError::Cancelled) => Err("cancelled".to_string()),
                         Err(e) => Err(e.to_string()),
                     }
+                } else if logs > 0 && ps.len() - logs == 1 {
+                    // One capture and the logs of the same session.
+                    let (caps, logs): (Vec<PathBuf>, Vec<PathBuf>) = ps.iter().cloned().partition(|p| !svclog::looks_like_log(p));
+                    match capture::read_file_with(&caps[0], &mut progress, &c, true) {
+                        Ok(cap) => match svclog::attach(&cap, &logs, &mut progress, &c) {
+                            Ok(att) => Ok(Dataset::from_capture_and_logs(caps[0].clone(), cap, att)),
+                            Err(svclog::LogError::Cancelled) => Err("cancelled".to_string()),
+                            Err(e) => Err(e.to_string()),
+                        },
+                        Err(CaptureError::Cancelled) => Err("cancelled".to_string()),
+                        Err(e) => Err(e.to_string()),
+                    }
                 } else if ps.len() > 1 {
-                    Err("several files open together only when all are WCF message logs (.svclog); open one capture at a time".to_string())
+                    Err("several files open together when all are WCF message logs (.svclog), or one capture and logs of the same session".to_string())
                 } else { match capture::read_file(&p, &mut progress, &c) {
                     Ok(data) => Ok(Dataset::new(
                         Origin::Capture(p.clone()),

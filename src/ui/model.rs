@@ -30,14 +30,18 @@ impl Origin {
     }
 }
 
-/// What a dataset read from message logs keeps beyond the timeline.
+/// What message logs add to a dataset: read alone (`Origin::Logs`) or with the capture of the
+/// same session (`Origin::Capture`).
 #[derive(Clone, Debug, Default)]
 pub struct LogInfo {
+    pub paths: Vec<PathBuf>,
     pub stats: crate::svclog::LogStats,
+    /// Logs with a capture: each logging process's clock against the capture's.
+    pub clocks: Vec<crate::svclog::ClockEstimate>,
     /// Wire → origin of the service-level record of the same message (decrypted body).
     pub service_level: rustc_hash::FxHashMap<u32, u64>,
-    /// Wire → origin of the other end's record of the same message.
-    pub other_end: rustc_hash::FxHashMap<u32, u64>,
+    /// Wire → origins of the (other) log records of the same message.
+    pub records: rustc_hash::FxHashMap<u32, Vec<u64>>,
 }
 
 /// A timeline and everything derived from it.
@@ -122,9 +126,30 @@ impl Dataset {
             None,
         );
         d.log = Some(Box::new(LogInfo {
+            paths: data.paths,
             stats: data.stats,
+            clocks: Vec::new(),
             service_level: data.service_level,
-            other_end: data.other_end,
+            records: data.other_end.into_iter().map(|(w, o)| (w, vec![o])).collect(),
+        }));
+        d
+    }
+
+    /// A capture with the message logs of the same session attached to its messages.
+    pub fn from_capture_and_logs(
+        path: PathBuf,
+        cap: crate::capture::CaptureData,
+        logs: crate::svclog::Attached,
+    ) -> Self {
+        let mut findings = cap.findings;
+        findings.extend(logs.findings);
+        let mut d = Dataset::new(Origin::Capture(path), cap.timeline, findings, Some(cap.stats));
+        d.log = Some(Box::new(LogInfo {
+            paths: logs.paths,
+            stats: logs.stats,
+            clocks: logs.clocks,
+            service_level: logs.service_level,
+            records: logs.records,
         }));
         d
     }
