@@ -108,6 +108,9 @@ fn ipv6_and_timestamps_in_nanoseconds() {
 
 #[test]
 fn body_split_across_segments_and_frame_numbers() {
+    if common::shared("wsrm-messages").is_none() {
+        return;
+    }
     let dir = tempfile::tempdir().unwrap();
     let mut b = Builder::new();
     let mut c = b.connect("10.0.0.1:1", "10.0.0.2:2");
@@ -133,6 +136,9 @@ fn body_split_across_segments_and_frame_numbers() {
 
 #[test]
 fn out_of_order_and_retransmitted_segments() {
+    if common::shared("wsrm-messages").is_none() {
+        return;
+    }
     let dir = tempfile::tempdir().unwrap();
     let mut b = Builder::new();
     let mut c = b.connect("10.0.0.1:1", "10.0.0.2:2");
@@ -151,6 +157,9 @@ fn out_of_order_and_retransmitted_segments() {
 
 #[test]
 fn retransmission_with_different_bytes_is_a_finding() {
+    if common::shared("wsrm-messages").is_none() {
+        return;
+    }
     let dir = tempfile::tempdir().unwrap();
     let mut b = Builder::new();
     let mut c = b.connect("10.0.0.1:1", "10.0.0.2:2");
@@ -170,6 +179,9 @@ fn retransmission_with_different_bytes_is_a_finding() {
 
 #[test]
 fn chunked_gzip_keep_alive_and_continue() {
+    if common::shared("wsrm-messages").is_none() {
+        return;
+    }
     use std::io::Write;
     let dir = tempfile::tempdir().unwrap();
     let mut b = Builder::new();
@@ -207,6 +219,9 @@ fn chunked_gzip_keep_alive_and_continue() {
 
 #[test]
 fn pipelined_requests_are_matched_to_responses_in_order() {
+    if common::shared("wsrm-messages").is_none() {
+        return;
+    }
     use rmscope::capture::synth::{http_response, soap_request};
     let dir = tempfile::tempdir().unwrap();
     let mut b = Builder::new();
@@ -243,6 +258,9 @@ fn pipelined_requests_are_matched_to_responses_in_order() {
 
 #[test]
 fn gap_is_reported_and_the_parser_resynchronises() {
+    if common::shared("wsrm-messages").is_none() {
+        return;
+    }
     let dir = tempfile::tempdir().unwrap();
     let mut b = Builder::new();
     let mut c = b.connect("10.0.0.1:1", "10.0.0.2:2");
@@ -428,6 +446,9 @@ fn fixtures_in_a_capture_analyse_as_their_table_says() {
 
 #[test]
 fn detail_view_rereads_a_message_from_the_file() {
+    if common::shared("wsrm-messages").is_none() {
+        return;
+    }
     let dir = tempfile::tempdir().unwrap();
     let mut b = Builder::new();
     let mut c = b.connect("10.0.0.1:1", "10.0.0.2:2");

@@ -1,5 +1,7 @@
 //! The command line, run as a user would: real fixtures, broken files, bad flags.
 
+mod common;
+
 use std::process::{Command, Output};
 
 fn rmscope(args: &[&str]) -> Output {
@@ -34,6 +36,9 @@ fn assert_one_line_error(o: &Output, needle: &str) {
 
 #[test]
 fn inspect_text_and_json() {
+    if common::shared("wsrm-messages").is_none() {
+        return;
+    }
     let o = rmscope(&["inspect", &fixture("wcf-doc-1.1-closesequenceresponse.xml")]);
     assert!(o.status.success(), "{}", stderr(&o));
     let out = stdout(&o);
@@ -56,6 +61,9 @@ fn inspect_text_and_json() {
 
 #[test]
 fn inspect_version_flag_and_strict() {
+    if common::shared("wsrm-messages").is_none() {
+        return;
+    }
     let f = fixture("wcf-doc-1.1-sequence-header.xml");
     let o = rmscope(&["inspect", "--json", "--rm-version", "1.1", &f]);
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
@@ -67,6 +75,9 @@ fn inspect_version_flag_and_strict() {
 
 #[test]
 fn inspect_bad_input() {
+    if common::shared("wsrm-messages").is_none() {
+        return;
+    }
     assert_one_line_error(
         &rmscope(&["inspect", "/nonexistent/file.xml"]),
         "/nonexistent/file.xml",
@@ -345,13 +356,7 @@ fn capture_lists_interfaces_and_rejects_a_bad_filter() {
 }
 
 fn svclog_fixture(name: &str) -> Option<String> {
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/fixtures/wcf-svclog");
-    if !dir.is_dir() {
-        assert!(std::env::var_os("CI").is_none(), "{} is missing", dir.display());
-        eprintln!("skipped: {} is absent", dir.display());
-        return None;
-    }
-    Some(dir.join(name).display().to_string())
+    Some(common::shared("wcf-svclog")?.join(name).display().to_string())
 }
 
 #[test]

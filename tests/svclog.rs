@@ -568,3 +568,52 @@ fn a_capture_and_the_logs_of_the_same_session_are_one_set_of_messages() {
         att.findings
     );
 }
+
+/// Element paths and attribute names of a record outside its envelope, in document order.
+fn skeleton(record: &[u8]) -> Vec<String> {
+    use quick_xml::events::Event;
+    let mut r = quick_xml::reader::Reader::from_reader(record);
+    let mut path: Vec<String> = Vec::new();
+    let mut out = Vec::new();
+    loop {
+        match r.read_event().unwrap() {
+            Event::Start(e) | Event::Empty(e) if e.name().0.ends_with("Envelope") => {
+                out.push(format!("{}/Envelope", path.join("/")));
+                break;
+            }
+            Event::Start(e) => {
+                path.push(e.name().0.to_string());
+                let attrs: Vec<String> = e.attributes().flatten().map(|a| a.key.0.to_string()).collect();
+                out.push(format!("{} {}", path.join("/"), attrs.join(",")));
+            }
+            Event::Empty(e) => {
+                let attrs: Vec<String> = e.attributes().flatten().map(|a| a.key.0.to_string()).collect();
+                out.push(format!("{}/{} {}", path.join("/"), e.name().0, attrs.join(",")));
+            }
+            Event::End(_) => {
+                path.pop();
+            }
+            Event::Eof => break,
+            _ => {}
+        }
+    }
+    out
+}
+
+#[test]
+fn saved_records_have_the_structure_of_wcfs_own() {
+    let Some(dir) = common::shared("wcf-svclog") else {
+        return;
+    };
+    let real = std::fs::read(dir.join(NETTCP)).unwrap();
+    let real = records_of(&real).remove(0);
+    let ours = svclog::write::record(
+        1_767_225_600_000_000_000,
+        "Servis",
+        7592,
+        false,
+        1,
+        b"<s:Envelope xmlns:s=\"s\"/>",
+    );
+    assert_eq!(skeleton(&ours), skeleton(real.as_bytes()));
+}

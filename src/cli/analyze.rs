@@ -113,9 +113,7 @@ fn run_capture_with_logs(args: &Args) -> Result<String, CliError> {
             "matched": att.matched,
             "captured_messages_with_records": att.records.len(),
         });
-        let mut s = serde_json::to_string_pretty(&v).expect("serialises");
-        s.push('\n');
-        return Ok(s);
+        return Ok(json_text(&v));
     }
     let mut o = String::new();
     for f in &att.stats.files {
@@ -176,9 +174,7 @@ pub fn render_logs(
                 .map(|f| JsonFinding::new(f, &data.timeline))
                 .collect(),
         };
-        let mut s = serde_json::to_string_pretty(&report).expect("serialises");
-        s.push('\n');
-        return Ok(s);
+        return Ok(json_text(&report));
     }
     let st = &data.stats;
     let mut o = String::new();
@@ -272,9 +268,7 @@ pub fn render(
                 .map(|f| JsonFinding::new(f, &data.timeline))
                 .collect(),
         };
-        let mut s = serde_json::to_string_pretty(&report).expect("serialises");
-        s.push('\n');
-        return Ok(s);
+        return Ok(json_text(&report));
     }
     Ok(text(file, data, &analysis.sequences, &findings, &data.timeline))
 }
@@ -466,6 +460,13 @@ fn sequences_text(o: &mut String, seqs: &[SequenceSummary], findings: &[Finding]
             );
         }
     }
+}
+
+/// Pretty JSON and a final newline.
+fn json_text(v: &impl Serialize) -> String {
+    let mut s = serde_json::to_string_pretty(v).expect("serialises");
+    s.push('\n');
+    s
 }
 
 fn yes(b: bool) -> &'static str {

@@ -67,19 +67,23 @@ pub(super) fn merge(msgs: &[Msg], names: &[String]) -> Merged {
     if names.len() == 2 {
         match_ends(msgs, &live, names, &mut out);
     } else {
-        out.wires = live
-            .iter()
-            .map(|&i| MergedWire {
-                msg: i,
-                time_ns: msgs[i].time_ns as i128,
-                arrival_ns: None,
-                other: None,
-            })
-            .collect();
+        out.wires = each_alone(msgs, &live);
     }
     out.wires
         .sort_by_key(|w| (w.time_ns, msgs[w.msg].file, msgs[w.msg].record));
     out
+}
+
+/// Every message a wire of its own, at its own clock's time.
+fn each_alone(msgs: &[Msg], live: &[usize]) -> Vec<MergedWire> {
+    live.iter()
+        .map(|&i| MergedWire {
+            msg: i,
+            time_ns: msgs[i].time_ns as i128,
+            arrival_ns: None,
+            other: None,
+        })
+        .collect()
 }
 
 type Index = FxHashMap<u64, Vec<usize>>;
@@ -134,15 +138,7 @@ fn match_ends(msgs: &[Msg], live: &[usize], names: &[String], out: &mut Merged) 
         (None, Some(&b)) => -b,
         (None, None) => {
             // Nothing in common: two unrelated logs, each in its own clock.
-            out.wires = live
-                .iter()
-                .map(|&i| MergedWire {
-                    msg: i,
-                    time_ns: msgs[i].time_ns as i128,
-                    arrival_ns: None,
-                    other: None,
-                })
-                .collect();
+            out.wires = each_alone(msgs, live);
             return;
         }
     };

@@ -3,6 +3,7 @@
 //! trace record (a description, maybe an exception). The envelope is located, not copied: the
 //! codec decodes it from the record's bytes.
 
+use crate::wsrm::local_name as local;
 use quick_xml::events::{BytesStart, Event};
 use quick_xml::reader::Reader;
 use std::ops::Range;
@@ -62,7 +63,7 @@ pub struct MessageRecord {
     pub envelope: Option<Range<usize>>,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct TraceRecord {
     /// `TraceRecord/@Severity`, else the System SubType ("Warning", "Error", ...).
     pub severity: String,
@@ -86,10 +87,6 @@ pub struct Record {
     pub subtype: String,
     pub process: Process,
     pub content: Content,
-}
-
-fn local(name: &str) -> &str {
-    name.rsplit_once(':').map_or(name, |(_, l)| l)
 }
 
 fn attr(e: &BytesStart<'_>, name: &str) -> Option<String> {
@@ -145,14 +142,7 @@ pub fn parse(bytes: &[u8]) -> Result<Record, String> {
         content: Content::Activity,
     };
     let mut message: Option<MessageRecord> = None;
-    let mut trace = TraceRecord {
-        severity: String::new(),
-        description: String::new(),
-        exception: None,
-    };
-    let (mut exc_type, mut exc_msg) = (String::new(), String::new());
-    let mut app_text = String::new();
-    let mut http: Option<String> = None;
+    let mut texts = Texts::default();
     let mut field = Field::None;
     let mut has_trace_record = false;
     loop {
@@ -184,13 +174,13 @@ pub fn parse(bytes: &[u8]) -> Result<Record, String> {
                     }
                     continue;
                 }
-                start_element(&name, parent, &e, &mut rec, &mut message, &mut trace, &mut http);
+                start_element(&name, parent, &e, &mut rec, &mut message, &mut texts);
                 if name == "TraceRecord" {
                     has_trace_record = true;
                 }
                 stack.push(name);
                 field = field_for(&stack);
-                if let (Field::HttpValue, Some(h)) = (field, http.as_mut()) {
+                if let (Field::HttpValue, Some(h)) = (field, texts.http.as_mut()) {
                     push_limited(h, &format!("{}: ", stack[stack.len() - 1]));
                 }
             }
@@ -203,69 +193,33 @@ pub fn parse(bytes: &[u8]) -> Result<Record, String> {
                     }
                     continue;
                 }
-                start_element(&name, parent, &e, &mut rec, &mut message, &mut trace, &mut http);
+                start_element(&name, parent, &e, &mut rec, &mut message, &mut texts);
             }
             Event::End(_) => {
                 if field == Field::HttpValue
-                    && let Some(h) = http.as_mut()
+                    && let Some(h) = texts.http.as_mut()
                 {
                     h.push('\n');
                 }
                 stack.pop();
                 field = field_for(&stack);
             }
-            Event::Text(t) => {
-                let t = t.xml10_content();
-                collect(
-                    field,
-                    &t,
-                    &mut rec,
-                    &mut trace,
-                    &mut exc_type,
-                    &mut exc_msg,
-                    &mut http,
-                    &mut app_text,
-                );
-            }
-            Event::CData(t) => {
-                let t = t.xml10_content();
-                collect(
-                    field,
-                    &t,
-                    &mut rec,
-                    &mut trace,
-                    &mut exc_type,
-                    &mut exc_msg,
-                    &mut http,
-                    &mut app_text,
-                );
-            }
+            Event::Text(t) => texts.collect(field, &t.xml10_content(), &mut rec),
+            Event::CData(t) => texts.collect(field, &t.xml10_content(), &mut rec),
             Event::GeneralRef(r) => {
                 let ch = match r.resolve_char_ref() {
                     Ok(Some(c)) => c.to_string(),
-                    _ => match &*r {
-                        "lt" => "<".into(),
-                        "gt" => ">".into(),
-                        "amp" => "&".into(),
-                        "apos" => "'".into(),
-                        "quot" => "\"".into(),
-                        other => {
+                    _ => match crate::wsrm::predefined_entity(&r) {
+                        Some(c) => c.to_string(),
+                        None => {
                             return Err(format!(
-                                "entity &{other}; at byte {offset} is not defined (DTDs are not read)"
+                                "entity &{}; at byte {offset} is not defined (DTDs are not read)",
+                                &*r
                             ));
                         }
                     },
                 };
-                collect(
-                    field,
-                    &ch,
-                    &mut rec,
-                    &mut trace,
-                    &mut exc_type,
-                    &mut exc_msg,
-                    &mut http,
-                    &mut app_text,
-                );
+                texts.collect(field, &ch, &mut rec);
             }
             Event::DocType(_) => return Err(format!("a DOCTYPE at byte {offset} is not allowed")),
             Event::Eof => break,
@@ -275,6 +229,13 @@ pub fn parse(bytes: &[u8]) -> Result<Record, String> {
     if !stack.is_empty() {
         return Err(format!("the record ends inside <{}>", stack.last().unwrap()));
     }
+    let Texts {
+        mut trace,
+        exc_type,
+        exc_msg,
+        http,
+        app_text,
+    } = texts;
     if let Some(mut m) = message {
         m.http = http.map(|h| h.trim_end().to_string());
         rec.content = Content::Message(m);
@@ -330,29 +291,31 @@ fn is_problem(subtype: &str) -> bool {
     matches!(subtype, "Warning" | "Error" | "Critical")
 }
 
-#[allow(clippy::too_many_arguments)]
-fn collect(
-    field: Field,
-    t: &str,
-    rec: &mut Record,
-    trace: &mut TraceRecord,
-    exc_type: &mut String,
-    exc_msg: &mut String,
-    http: &mut Option<String>,
-    app_text: &mut String,
-) {
-    match field {
-        Field::Computer => push_limited(&mut rec.process.computer, t.trim()),
-        Field::Description => push_limited(&mut trace.description, t),
-        Field::ExceptionType => push_limited(exc_type, t),
-        Field::ExceptionMessage => push_limited(exc_msg, t),
-        Field::HttpValue => {
-            if let Some(h) = http.as_mut() {
-                push_limited(h, t.trim());
+/// The text fields a record's parse collects.
+#[derive(Default)]
+struct Texts {
+    trace: TraceRecord,
+    exc_type: String,
+    exc_msg: String,
+    http: Option<String>,
+    app_text: String,
+}
+
+impl Texts {
+    fn collect(&mut self, field: Field, t: &str, rec: &mut Record) {
+        match field {
+            Field::Computer => push_limited(&mut rec.process.computer, t.trim()),
+            Field::Description => push_limited(&mut self.trace.description, t),
+            Field::ExceptionType => push_limited(&mut self.exc_type, t),
+            Field::ExceptionMessage => push_limited(&mut self.exc_msg, t),
+            Field::HttpValue => {
+                if let Some(h) = self.http.as_mut() {
+                    push_limited(h, t.trim());
+                }
             }
+            Field::AppText => push_limited(&mut self.app_text, t),
+            Field::None => {}
         }
-        Field::AppText => push_limited(app_text, t),
-        _ => {}
     }
 }
 
@@ -363,8 +326,7 @@ fn start_element(
     e: &BytesStart<'_>,
     rec: &mut Record,
     message: &mut Option<MessageRecord>,
-    trace: &mut TraceRecord,
-    http: &mut Option<String>,
+    texts: &mut Texts,
 ) {
     match (parent, name) {
         ("System", "SubType") => rec.subtype = attr(e, "Name").unwrap_or_default(),
@@ -392,10 +354,10 @@ fn start_element(
                 envelope: None,
             });
         }
-        ("MessageLogTraceRecord", "HttpRequest" | "HttpResponse") if http.is_none() => {
-            *http = Some(format!("{name}\n"));
+        ("MessageLogTraceRecord", "HttpRequest" | "HttpResponse") if texts.http.is_none() => {
+            texts.http = Some(format!("{name}\n"));
         }
-        (_, "TraceRecord") => trace.severity = attr(e, "Severity").unwrap_or_default(),
+        (_, "TraceRecord") => texts.trace.severity = attr(e, "Severity").unwrap_or_default(),
         _ => {}
     }
 }

@@ -286,6 +286,16 @@ impl DetailState {
                             d.number_of(i).to_string(),
                         );
                         row("Time", format!("{:.6} s", w.time.as_secs_f64()));
+                        if let Some(at) = d.arrival(i) {
+                            row(
+                                "Arrived",
+                                format!(
+                                    "{:.6} s ({:.3} ms on the way)",
+                                    at.as_secs_f64(),
+                                    at.as_secs_f64() * 1e3 - w.time.as_secs_f64() * 1e3
+                                ),
+                            );
+                        }
                         row(
                             "From -> To",
                             format!("{} -> {}", d.endpoint(w.from), d.endpoint(w.to)),

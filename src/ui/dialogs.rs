@@ -18,19 +18,24 @@ pub const RECORDINGS: (&str, &[&str]) = (
 );
 pub const CONFIGS: (&str, &[&str]) = ("WCF config", &["config", "xml"]);
 
+/// An open dialog on `dir` showing `filter`'s files first, then all files.
+fn picker(title: &str, filter: (&str, &[&str]), dir: Option<&Path>) -> rfd::FileDialog {
+    let d = rfd::FileDialog::new()
+        .set_title(title)
+        .add_filter(filter.0, filter.1)
+        .add_filter("All files", &["*"]);
+    match dir {
+        Some(dir) => d.set_directory(dir),
+        None => d,
+    }
+}
+
 impl Dialogs {
     pub fn open(&mut self, title: &str, filter: (&str, &[&str]), dir: Option<&Path>) -> Option<PathBuf> {
         if let Some(answer) = self.scripted.pop_front() {
             return answer;
         }
-        let mut d = rfd::FileDialog::new()
-            .set_title(title)
-            .add_filter(filter.0, filter.1)
-            .add_filter("All files", &["*"]);
-        if let Some(dir) = dir {
-            d = d.set_directory(dir);
-        }
-        d.pick_file()
+        picker(title, filter, dir).pick_file()
     }
 
     /// Several files at once (message logs of both ends); empty when cancelled.
@@ -38,14 +43,7 @@ impl Dialogs {
         if let Some(answer) = self.scripted.pop_front() {
             return answer.into_iter().collect();
         }
-        let mut d = rfd::FileDialog::new()
-            .set_title(title)
-            .add_filter(filter.0, filter.1)
-            .add_filter("All files", &["*"]);
-        if let Some(dir) = dir {
-            d = d.set_directory(dir);
-        }
-        d.pick_files().unwrap_or_default()
+        picker(title, filter, dir).pick_files().unwrap_or_default()
     }
 
     /// A directory to write into (message logs of each end).

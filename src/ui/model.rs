@@ -154,6 +154,12 @@ impl Dataset {
         d
     }
 
+    /// When wire `i` arrived, where both ends' logs tell (it is timed when it left).
+    pub fn arrival(&self, i: u32) -> Option<Time> {
+        let a = &self.timeline.arrivals;
+        a.binary_search_by_key(&i, |&(w, _)| w).ok().map(|k| a[k].1)
+    }
+
     /// What `Wire::frame` counts: capture frames, or records of a message log.
     pub fn frame_unit(&self) -> &'static str {
         match self.origin {

@@ -20,3 +20,4 @@ pub use error::{DecodeError, ErrorKind, Warning};
 pub use fingerprint::{action_uri, body_digest, fingerprint};
 pub use model::*;
 pub use ns::{AddressingVersion, RmVersion, SoapVersion};
+pub use xml::{local_name, predefined_entity};

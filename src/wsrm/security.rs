@@ -3,6 +3,7 @@
 //! body's encryption algorithm. Message security leaves the WS-RM headers in clear text
 //! (signed, not encrypted), so sequences can be analysed without keys; this says what is hidden.
 
+use super::local_name as local;
 use quick_xml::events::{BytesStart, Event};
 use quick_xml::reader::Reader;
 use std::collections::HashMap;
@@ -57,10 +58,6 @@ impl SecuritySummary {
         }
         out
     }
-}
-
-fn local(name: &str) -> &str {
-    name.rsplit_once(':').map_or(name, |(_, l)| l)
 }
 
 fn attr(e: &BytesStart<'_>, name: &str) -> Option<String> {

@@ -12,6 +12,24 @@ use std::borrow::Cow;
 /// Most namespace bindings in scope at once: resolution is a linear scan, so this bounds it.
 const MAX_NAMESPACE_BINDINGS: usize = 256;
 
+/// The text of XML's five predefined entities (`&lt;` …); no other entity is defined without a
+/// DTD, and DTDs are not read.
+pub fn predefined_entity(name: &str) -> Option<&'static str> {
+    Some(match name {
+        "lt" => "<",
+        "gt" => ">",
+        "amp" => "&",
+        "apos" => "'",
+        "quot" => "\"",
+        _ => return None,
+    })
+}
+
+/// The local part of a qualified name (`s:Envelope` → `Envelope`).
+pub fn local_name(name: &str) -> &str {
+    name.rsplit_once(':').map_or(name, |(_, l)| l)
+}
+
 /// A start tag, with its namespace classified.
 pub(crate) struct Elem<'a> {
     pub start: BytesStart<'a>,
@@ -190,13 +208,10 @@ impl<'a> Cursor<'a> {
                 Event::GeneralRef(r) => {
                     let ch = match r.resolve_char_ref() {
                         Ok(Some(ch)) => ch.to_string(),
-                        Ok(None) => match &*r {
-                            "lt" => "<".into(),
-                            "gt" => ">".into(),
-                            "amp" => "&".into(),
-                            "apos" => "'".into(),
-                            "quot" => "\"".into(),
-                            other => {
+                        Ok(None) => match predefined_entity(&r) {
+                            Some(c) => c.into(),
+                            None => {
+                                let other = &*r;
                                 return Err(DecodeError::new(
                                     ErrorKind::UnknownEntity,
                                     offset,
