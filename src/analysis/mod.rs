@@ -2,6 +2,7 @@
 
 mod finding;
 mod sequence;
+pub mod stall;
 
 pub use finding::{Finding, Severity};
 pub use sequence::{LatencyStats, Retransmission, SequenceSummary, Series};
@@ -13,12 +14,17 @@ use std::time::Duration;
 pub struct Options {
     /// Silences longer than this are reported (WCF's inactivityTimeout, default 10 min).
     pub inactivity_timeout: Duration,
+    /// The recording is complete (a file, a finished run): what never happened by its end is a
+    /// finding ("gap never filled", "never terminated"). A live session still running says
+    /// nothing of the kind.
+    pub ended: bool,
 }
 
 impl Default for Options {
     fn default() -> Self {
         Options {
             inactivity_timeout: Duration::from_secs(600),
+            ended: true,
         }
     }
 }
@@ -86,7 +92,7 @@ pub fn analyze(t: &Timeline, opts: &Options) -> Analysis {
             t,
             SeqIdx(i as u32),
             wires,
-            opts.inactivity_timeout,
+            opts,
             &mut findings,
         ));
     }

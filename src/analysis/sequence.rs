@@ -79,9 +79,10 @@ pub(super) fn summarise(
     t: &Timeline,
     seq: SeqIdx,
     wires: &[u32],
-    inactivity: Duration,
+    opts: &super::Options,
     out: &mut Vec<Finding>,
 ) -> SequenceSummary {
+    let inactivity = opts.inactivity_timeout;
     let info = t.seq_info(seq).expect("known sequence");
     let id = info.identifier.to_string();
     let name = |e: Option<u16>| e.and_then(|e| t.endpoints.get(e as usize)).map(|n| n.to_string());
@@ -325,7 +326,8 @@ pub(super) fn summarise(
         s.final_ack_ranges = prev.iter().map(|(lo, hi)| [lo, hi]).collect();
         // Holes below the highest acknowledged number that no ack ever filled.
         let holes = prev.missing_within(1, prev.highest());
-        if !holes.is_empty()
+        if opts.ended
+            && !holes.is_empty()
             && let Some(i) = last_ack_wire
         {
             finding(
@@ -335,7 +337,8 @@ pub(super) fn summarise(
             );
         }
     }
-    if !s.terminated
+    if opts.ended
+        && !s.terminated
         && let Some(&i) = wires.last()
     {
         finding(

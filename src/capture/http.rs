@@ -165,6 +165,19 @@ fn known_method(method: &str) -> &'static str {
         .unwrap_or("other")
 }
 
+/// A method's number for `Wire::fault` of a request without SOAP (1-based; 0 = unknown).
+pub fn method_code(method: &str) -> u8 {
+    METHODS
+        .iter()
+        .position(|m| m.strip_suffix(' ') == Some(method))
+        .map_or(0, |i| i as u8 + 1)
+}
+
+/// The method `method_code` numbered.
+pub fn method_name(code: u8) -> Option<&'static str> {
+    METHODS.get((code as usize).checked_sub(1)?).map(|m| m.trim_end())
+}
+
 fn looks_like_start(b: &[u8]) -> bool {
     b.starts_with(b"HTTP/1.") || METHODS.iter().any(|m| b.starts_with(m.as_bytes()))
 }

@@ -240,7 +240,16 @@ impl Decoder {
         };
         let wire = match &envelope {
             Some(env) => self.add_envelope(m.time, from, to, env, meta),
-            None => self.timeline.add_plain(m.time, from, to, meta),
+            None => {
+                // What Wireshark's Info says of it: the status, or the method.
+                let w = self.timeline.add_plain(m.time, from, to, meta);
+                let plain = &mut self.timeline.wires[w as usize];
+                match m.start {
+                    Start::Response { status } => plain.number = u64::from(status),
+                    Start::Request { method } => plain.fault = super::http::method_code(method),
+                }
+                w
+            }
         };
         if is_response {
             self.timeline.wires[wire as usize].flags.set(WireFlags::RESPONSE);

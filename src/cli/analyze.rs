@@ -38,6 +38,7 @@ pub fn load(path: &std::path::Path, inactivity: Duration) -> Result<(CaptureData
         &data.timeline,
         &analysis::Options {
             inactivity_timeout: inactivity,
+            ..analysis::Options::default()
         },
     );
     Ok((data, analysis))
@@ -51,6 +52,7 @@ pub fn load_logs(paths: &[PathBuf], inactivity: Duration) -> Result<(LogData, An
         &data.timeline,
         &analysis::Options {
             inactivity_timeout: inactivity,
+            ..analysis::Options::default()
         },
     );
     Ok((data, analysis))
@@ -97,6 +99,7 @@ fn run_capture_with_logs(args: &Args) -> Result<String, CliError> {
         &data.timeline,
         &analysis::Options {
             inactivity_timeout: args.inactivity_timeout,
+            ..analysis::Options::default()
         },
     );
     let out = render(&caps[0], &data, analysis, args.json, args.csv)?;

@@ -44,6 +44,8 @@ pub struct Progress {
     pub report: Report,
     pub done: bool,
     pub paused: bool,
+    /// "Drop next" requests not yet carried out: [messages, acks].
+    pub armed: [u32; 2],
 }
 
 /// What the driver sends back.
@@ -312,6 +314,7 @@ async fn run(
                         report: r.sim.report(),
                         done,
                         paused: clock.paused && r.http.is_none(),
+                        armed: r.sim.armed_drops(),
                     }));
                     if !send(u) {
                         return;

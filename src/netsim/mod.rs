@@ -137,6 +137,11 @@ impl Link {
         &self.cfg
     }
 
+    /// "Drop next" rules still waiting for their message.
+    pub fn armed(&self) -> u32 {
+        self.script.armed()
+    }
+
     /// Adds a scripted rule while running ("drop next ack" buttons).
     pub fn push_rule(&mut self, rule: DropRule) {
         self.script.push(rule);

@@ -40,6 +40,18 @@ impl Script {
         self.rules.push(rule);
     }
 
+    /// "Drop the next …" rules not yet spent (what the app's buttons arm), in messages.
+    pub fn armed(&self) -> u32 {
+        self.rules
+            .iter()
+            .map(|r| match r {
+                DropRule::Next => 1,
+                DropRule::NextAcks { count } | DropRule::NextOfKind { count, .. } => *count,
+                _ => 0,
+            })
+            .sum()
+    }
+
     pub fn is_empty(&self) -> bool {
         self.rules.is_empty()
     }

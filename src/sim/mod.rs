@@ -326,6 +326,11 @@ impl Simulation {
     pub fn is_done(&self) -> bool {
         self.done
     }
+    /// Drops asked for and not yet done: [messages (forward), acks (backward)].
+    pub fn armed_drops(&self) -> [u32; 2] {
+        [self.forward.armed(), self.backward.armed()]
+    }
+
     /// Adds a scripted drop to one direction while running ("drop next ack").
     pub fn push_rule(&mut self, forward: bool, rule: DropRule) {
         if forward {
@@ -461,7 +466,10 @@ impl Simulation {
                 time: self.now,
                 seq,
                 side,
-                kind: EventKind::Lost { wire },
+                kind: EventKind::Lost {
+                    wire,
+                    scripted: false,
+                },
             });
         }
         self.after_arrivals();
@@ -739,7 +747,7 @@ impl Simulation {
                 }
                 self.schedule(times[0], from, to, wire, env);
             }
-            Err(_) => {
+            Err(why) => {
                 self.report.lost_on_link += 1;
                 if self.cfg.record {
                     let seq = self.timeline.wires[wire as usize].seq;
@@ -747,7 +755,10 @@ impl Simulation {
                         time: now,
                         seq,
                         side,
-                        kind: EventKind::Lost { wire },
+                        kind: EventKind::Lost {
+                            wire,
+                            scripted: why == crate::netsim::Drop::Scripted,
+                        },
                     });
                 }
             }

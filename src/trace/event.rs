@@ -130,9 +130,12 @@ pub enum EventKind {
     Arrived {
         wire: u32,
     },
-    /// The link dropped it (live mode only).
+    /// The link dropped it (live mode only); `scripted` when a drop rule or the user's "Drop
+    /// next" asked for it, not the link's random loss.
     Lost {
         wire: u32,
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        scripted: bool,
     },
     /// The destination handed a message to the application.
     Delivered {

@@ -3,6 +3,7 @@
 
 mod event;
 mod export;
+pub mod filter;
 mod time;
 mod wire;
 

@@ -29,7 +29,9 @@ pub enum WireKind {
     Security,
     /// SOAP without WS-RM (shown, not analysed).
     OtherSoap,
-    /// HTTP without SOAP, or an HTTP response with no body (e.g. 202 Accepted).
+    /// HTTP without SOAP, or an HTTP response with no body (e.g. 202 Accepted). A response's
+    /// status is in `Wire::number`; a request's method in `Wire::fault`
+    /// (`capture::http::method_code`).
     Http,
 }
 
@@ -123,7 +125,10 @@ pub struct Wire {
 
 impl Wire {
     pub fn fault_code(&self) -> Option<RmFault> {
-        (self.fault > 0).then(|| RmFault::ALL[(self.fault - 1) as usize])
+        if self.kind != WireKind::Fault {
+            return None; // `fault` holds an HTTP method for WireKind::Http
+        }
+        RmFault::ALL.get((self.fault as usize).checked_sub(1)?).copied()
     }
     pub fn buffer_remaining(&self) -> Option<u32> {
         (self.buffer_remaining != u32::MAX).then_some(self.buffer_remaining)

@@ -15,10 +15,12 @@ use super::plots::{PlotCmd, PlotsState, Which};
 use super::saver::Saver;
 use super::settings_form::{FormAction, SettingsForm};
 use super::style;
+use super::table::Step;
 use super::table::TableState;
 use crate::capture::export::Framing;
 use crate::config::BindingSettings;
 use crate::sim::{SimConfig, presets};
+use crate::trace::Time;
 use crate::wsrm::SoapVersion;
 use eframe::egui::{self, Key, RichText};
 use std::path::{Path, PathBuf};
@@ -58,6 +60,7 @@ struct Persisted {
     tab: Tab,
     show_settings: bool,
     show_findings: bool,
+    soap_only: bool,
 }
 
 impl Default for Persisted {
@@ -73,6 +76,7 @@ impl Default for Persisted {
             tab: Tab::Plots,
             show_settings: true,
             show_findings: true,
+            soap_only: false,
         }
     }
 }
@@ -125,6 +129,8 @@ pub struct App {
         std::sync::mpsc::Receiver<std::sync::Arc<egui::ColorImage>>,
     )>,
     central_rect: egui::Rect,
+    /// Ctrl+G: the "Go to frame" box, while open.
+    pub go_to: Option<GoTo>,
 }
 
 /// Where the sample captures are: `captures/` here, next to the binary, or in the source tree.
@@ -154,6 +160,32 @@ pub fn samples() -> Vec<PathBuf> {
         .unwrap_or_default();
     v.sort();
     v
+}
+
+/// Each sample's one-line description: the "what happens" column of `captures/README.md`.
+pub fn sample_descriptions() -> rustc_hash::FxHashMap<String, String> {
+    let text = sample_dir()
+        .and_then(|d| std::fs::read_to_string(d.join("README.md")).ok())
+        .unwrap_or_default();
+    text.lines()
+        .filter_map(|l| {
+            let cells: Vec<&str> = l.split('|').map(str::trim).collect();
+            match cells.as_slice() {
+                ["", name, what, ..] if name.starts_with('`') => {
+                    Some((name.trim_matches('`').to_string(), what.replace('`', "")))
+                }
+                _ => None,
+            }
+        })
+        .collect()
+}
+
+/// Ctrl+G's box: the number typed, and why it was not found.
+#[derive(Clone, Debug, Default)]
+pub struct GoTo {
+    pub text: String,
+    pub error: Option<String>,
+    focused: bool,
 }
 
 /// The toolbar's line about message logs: records by level, traces, the clocks.
@@ -225,7 +257,7 @@ impl App {
             saver: None,
             form,
             plots: p.plots,
-            table: TableState::default(),
+            table: TableState::with_soap_only(p.soap_only),
             ladder: LadderState::default(),
             detail: DetailState::default(),
             findings: FindingsState::default(),
@@ -249,6 +281,7 @@ impl App {
             live_capture: Default::default(),
             png: None,
             central_rect: egui::Rect::NOTHING,
+            go_to: None,
         };
         if let Some(view) = &opts.view {
             app.set_view(view);
@@ -293,6 +326,11 @@ impl App {
             (Some(c), true) => c,
             _ => &self.live.data,
         }
+    }
+
+    /// Where the central view (plots, ladder, compare) was drawn last frame.
+    pub fn central_rect(&self) -> egui::Rect {
+        self.central_rect
     }
 
     pub fn select(&mut self, wire: Option<u32>) {
@@ -491,11 +529,75 @@ impl App {
     }
 
     fn keys(&mut self, ctx: &egui::Context) {
-        const OPEN: egui::KeyboardShortcut = egui::KeyboardShortcut::new(egui::Modifiers::COMMAND, Key::O);
+        use egui::{KeyboardShortcut, Modifiers};
+        const OPEN: KeyboardShortcut = KeyboardShortcut::new(Modifiers::COMMAND, Key::O);
+        const FIND: KeyboardShortcut = KeyboardShortcut::new(Modifiers::COMMAND, Key::F);
+        const GO_TO: KeyboardShortcut = KeyboardShortcut::new(Modifiers::COMMAND, Key::G);
         if ctx.input_mut(|i| i.consume_shortcut(&OPEN)) {
             self.open_dialog(ctx);
         }
+        if ctx.input_mut(|i| i.consume_shortcut(&FIND)) {
+            self.table.focus_filter = true;
+        }
+        if ctx.input_mut(|i| i.consume_shortcut(&GO_TO)) {
+            self.go_to = Some(GoTo::default());
+        }
         if ctx.egui_wants_keyboard_input() {
+            return;
+        }
+        // The list's keys, as in Wireshark; `/` finds, Esc clears the filter.
+        let (slash, esc, steps) = ctx.input(|i| {
+            let bare = i.modifiers.is_none();
+            let p = |k| bare && i.key_pressed(k);
+            let steps = [
+                (p(Key::PageDown), Step::Pages(1)),
+                (p(Key::PageUp), Step::Pages(-1)),
+                (p(Key::Home), Step::First),
+                (p(Key::End), Step::Last),
+            ];
+            (p(Key::Slash), p(Key::Escape), steps)
+        });
+        if slash {
+            self.table.focus_filter = true;
+        }
+        if esc && !self.table.filter_text.is_empty() {
+            self.table.filter_text.clear();
+        }
+        // Plot keys act while the pointer is on the plots; elsewhere Up/Down move the selection.
+        let on_plots = self.tab == Tab::Plots
+            && ctx
+                .input(|i| i.pointer.hover_pos())
+                .is_some_and(|p| self.central_rect.contains(p));
+        let arrows = if on_plots {
+            Vec::new()
+        } else {
+            ctx.input(|i| {
+                let bare = i.modifiers.is_none();
+                vec![
+                    (bare && i.key_pressed(Key::ArrowDown), Step::By(1)),
+                    (bare && i.key_pressed(Key::ArrowUp), Step::By(-1)),
+                ]
+            })
+        };
+        for (on, step) in steps.into_iter().chain(arrows) {
+            if on {
+                let d = match (&self.capture, self.showing_capture) {
+                    (Some(c), true) => c,
+                    _ => &self.live.data,
+                };
+                if let Some(w) = self.table.step(d, self.selected, step) {
+                    self.select(Some(w));
+                }
+            }
+        }
+        if !on_plots {
+            let g = ctx.input(|i| i.modifiers.is_none() && i.key_pressed(Key::G));
+            if g && let Some(w) = self.plots.hovered {
+                self.select(Some(w));
+            }
+            if ctx.input(|i| i.modifiers.is_none() && i.key_pressed(Key::Space)) && !self.showing_capture {
+                self.live.toggle_pause();
+            }
             return;
         }
         let mut cmds = Vec::new();
@@ -564,10 +666,17 @@ impl App {
                     if s.is_empty() {
                         ui.weak("No captures/ folder found");
                     }
+                    let about = sample_descriptions();
                     for p in s {
-                        if ui.button(file_name(&p)).clicked() {
-                            self.open_capture(&p, &ctx);
-                        }
+                        let name = file_name(&p);
+                        ui.horizontal(|ui| {
+                            if ui.button(&name).clicked() {
+                                self.open_capture(&p, &ctx);
+                            }
+                            if let Some(d) = about.get(&name) {
+                                ui.weak(d);
+                            }
+                        });
                     }
                 });
                 ui.menu_button("Open recent", |ui| {
@@ -785,6 +894,21 @@ impl App {
             if ui.button("Drop next ack").clicked() {
                 live.drop_next_ack();
             }
+            // A drop asked for and not yet done is armed: say so until it happens.
+            let armed: Vec<String> = [(live.armed[0], "message"), (live.armed[1], "ack")]
+                .into_iter()
+                .filter(|(n, _)| *n > 0)
+                .map(|(n, what)| {
+                    if n == 1 {
+                        format!("next {what}")
+                    } else {
+                        format!("next {n} {what}s")
+                    }
+                })
+                .collect();
+            if !armed.is_empty() {
+                ui.colored_label(style::LOST, format!("Drop armed: {}", armed.join(", ")));
+            }
             ui.separator();
             let rep = &live.report;
             let total = live
@@ -846,6 +970,61 @@ impl App {
             && self.tab != Tab::Compare
         {
             ui.label(RichText::new(format!("{} — what to watch: {}", p.name, p.explain)).italics());
+        }
+    }
+
+    /// Ctrl+G: a number, Enter selects that frame (capture) or message (live).
+    fn go_to_window(&mut self, ctx: &egui::Context) {
+        let Some(mut g) = self.go_to.take() else { return };
+        let mut open = true;
+        let mut chosen = None;
+        let d = match (&self.capture, self.showing_capture) {
+            (Some(c), true) => c,
+            _ => &self.live.data,
+        };
+        let unit = if d.frame_unit() == "record" {
+            "record"
+        } else if d.stats.is_some() {
+            "frame"
+        } else {
+            "message"
+        };
+        egui::Window::new("Go to")
+            .collapsible(false)
+            .resizable(false)
+            .open(&mut open)
+            .show(ctx, |ui| {
+                ui.horizontal(|ui| {
+                    let label = ui.label(format!("Go to {unit}"));
+                    let field = ui
+                        .add(egui::TextEdit::singleline(&mut g.text).desired_width(100.0))
+                        .labelled_by(label.id);
+                    if !g.focused {
+                        field.request_focus();
+                        g.focused = true;
+                    }
+                    let enter = field.lost_focus() && ui.input(|i| i.key_pressed(Key::Enter));
+                    if enter || ui.button("Go").clicked() {
+                        match g.text.trim().parse::<u64>() {
+                            Err(_) => g.error = Some(format!("'{}' is not a {unit} number", g.text.trim())),
+                            Ok(n) => {
+                                match (0..d.timeline.wires.len() as u32).find(|&i| d.number_of(i) == n) {
+                                    Some(i) => chosen = Some(i),
+                                    None => g.error = Some(format!("no message at {unit} {n}")),
+                                }
+                            }
+                        }
+                    }
+                });
+                if let Some(e) = &g.error {
+                    ui.colored_label(style::LOST, e);
+                }
+            });
+        let escaped = ctx.input(|i| i.key_pressed(Key::Escape));
+        if let Some(i) = chosen {
+            self.select(Some(i));
+        } else if open && !escaped {
+            self.go_to = Some(g);
         }
     }
 
@@ -1098,6 +1277,7 @@ impl eframe::App for App {
             tab: self.tab,
             show_settings: self.show_settings,
             show_findings: self.show_findings,
+            soap_only: self.table.soap_only,
         };
         eframe::set_value(storage, eframe::APP_KEY, &p);
         self.plots = p.plots;
@@ -1110,6 +1290,7 @@ impl App {
         let ctx = ui.ctx().clone();
         self.poll(&ctx);
         self.keys(&ctx);
+        self.go_to_window(&ctx);
         self.update_title(&ctx);
         egui::Panel::top("menu").show(ui, |ui| self.menu(ui));
         egui::Panel::top("toolbar").show(ui, |ui| {
@@ -1130,6 +1311,14 @@ impl App {
                         style::RETRANSMIT,
                         format!("capture truncated after frame {}", s.frames),
                     );
+                }
+                // A live run that has sent nothing for a second of its time: why.
+                if !self.showing_capture
+                    && !self.live.done
+                    && let Some(why) =
+                        crate::analysis::stall::why(&d.timeline, self.live.now, Time::from_secs(1))
+                {
+                    ui.colored_label(style::RETRANSMIT, why);
                 }
             });
         });
@@ -1216,6 +1405,7 @@ mod tests {
         app.plots.show_only(Which::Window);
         app.tab = Tab::Ladder;
         app.show_findings = false;
+        app.table.soap_only = true;
         app.remember(Path::new("captures/single-loss-2005.pcap"));
         app.remember_all(&[PathBuf::from("a.svclog"), PathBuf::from("b.svclog")]);
         app.live.set_speed(25.0);
@@ -1229,6 +1419,7 @@ mod tests {
         assert_eq!(back.plots.show, [false, false, true, false]);
         assert_eq!(back.tab, Tab::Ladder);
         assert!(!back.show_findings);
+        assert!(back.table.soap_only, "the SOAP-only toggle is remembered");
         assert!(back.recent[0].ends_with("captures/single-loss-2005.pcap"));
         assert_eq!(
             back.recent_sets[0],

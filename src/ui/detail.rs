@@ -313,8 +313,8 @@ impl DetailState {
                             row("Info", info);
                         }
                         row("Size", format!("{} bytes", w.size));
-                        if d.lost.contains(&i) {
-                            row("Link", "lost (never arrived)".into());
+                        if let Some(how) = d.loss_label(i) {
+                            row("Link", format!("{how} (never arrived)"));
                         }
                     });
                 ui.separator();

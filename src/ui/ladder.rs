@@ -8,11 +8,16 @@ use eframe::egui::{self, Align2, FontId, Pos2, Sense, Stroke, vec2};
 /// Endpoints drawn at most (captures with many connections: the rest are summarised).
 const MAX_LIFELINES: usize = 8;
 
+/// Lifeline names, and each endpoint's lifeline.
+type Lanes = (Vec<String>, Vec<usize>);
+
 pub struct LadderState {
     /// Only the messages of the plots' visible time range.
     pub follow_plots: bool,
     /// Scroll to this wire on the next frame.
     pub scroll_to: Option<u32>,
+    /// Lifelines of the dataset (id, version) they were made for.
+    lanes: Option<((u64, u64), Lanes)>,
 }
 
 impl Default for LadderState {
@@ -20,6 +25,7 @@ impl Default for LadderState {
         LadderState {
             follow_plots: true,
             scroll_to: None,
+            lanes: None,
         }
     }
 }
@@ -36,6 +42,39 @@ pub fn rows_in(d: &Dataset, range: Option<(f64, f64)>) -> std::ops::Range<usize>
             lo..hi.max(lo)
         }
     }
+}
+
+/// The ladder's lifelines: one per host (an endpoint named `host:port` joins its host's), and
+/// each endpoint's lane. When two ends of one message share a host (loopback), every endpoint
+/// keeps a lifeline of its own.
+pub fn lanes(d: &Dataset) -> Lanes {
+    let mut names: Vec<String> = Vec::new();
+    let lane_of: Vec<usize> = d
+        .timeline
+        .endpoints
+        .iter()
+        .map(|e| {
+            let host = match e.parse::<std::net::SocketAddr>() {
+                Ok(a) => a.ip().to_string(),
+                Err(_) => e.to_string(),
+            };
+            names.iter().position(|n| *n == host).unwrap_or_else(|| {
+                names.push(host);
+                names.len() - 1
+            })
+        })
+        .collect();
+    let lane = |e: u16| lane_of.get(e as usize).copied();
+    let folds_a_message = d
+        .timeline
+        .wires
+        .iter()
+        .any(|w| w.from != w.to && lane(w.from) == lane(w.to));
+    if folds_a_message {
+        let names = d.timeline.endpoints.iter().map(|e| e.to_string()).collect();
+        return (names, (0..d.timeline.endpoints.len()).collect());
+    }
+    (names, lane_of)
 }
 
 fn label(d: &Dataset, i: u32) -> String {
@@ -57,22 +96,28 @@ impl LadderState {
         selected: Option<u32>,
     ) -> Option<u32> {
         let rows = rows_in(d, if self.follow_plots { range } else { None });
+        // One lifeline per host: a capture's ephemeral client ports share their host's.
+        let key = (d.id, d.version);
+        if self.lanes.as_ref().is_none_or(|(k, _)| *k != key) {
+            self.lanes = Some((key, lanes(d)));
+        }
+        let (lanes, lane_of) = self.lanes.clone().expect("made").1;
         ui.horizontal(|ui| {
             ui.checkbox(&mut self.follow_plots, "Only the plots' time range");
             ui.label(format!("{} messages", rows.len()));
-            if d.timeline.endpoints.len() > MAX_LIFELINES {
+            let hosts = lanes.len();
+            if hosts > MAX_LIFELINES {
                 ui.weak(format!(
-                    "{} endpoints: the first {MAX_LIFELINES} have lifelines, arrows to others end at the edge",
-                    d.timeline.endpoints.len()
+                    "{hosts} hosts: the first {MAX_LIFELINES} have lifelines, arrows to others end at the edge"
                 ));
             }
         });
-        let n_ep = d.timeline.endpoints.len().clamp(1, MAX_LIFELINES);
+        let n_ep = lanes.len().clamp(1, MAX_LIFELINES);
         let time_w = 96.0;
         let width = ui.available_width();
         let lane_w = ((width - time_w) / n_ep as f32).max(60.0);
         let x_of = |left: f32, e: u16| {
-            let e = (e as usize).min(n_ep);
+            let e = lane_of.get(e as usize).copied().unwrap_or(usize::MAX).min(n_ep);
             if e >= MAX_LIFELINES {
                 left + time_w + lane_w * n_ep as f32 - 4.0
             } else {
@@ -91,10 +136,9 @@ impl LadderState {
             FontId::proportional(13.0),
             text,
         );
-        for e in 0..n_ep {
-            let name = d.endpoint(e as u16);
+        for (e, name) in lanes.iter().enumerate().take(n_ep) {
             painter.text(
-                Pos2::new(x_of(head.left(), e as u16), head.center().y),
+                Pos2::new(head.left() + time_w + lane_w * (e as f32 + 0.5), head.center().y),
                 Align2::CENTER_CENTER,
                 name,
                 FontId::proportional(13.0),
@@ -124,7 +168,7 @@ impl LadderState {
                     p.rect_filled(rect, 2.0, ui.visuals().faint_bg_color);
                 }
                 for e in 0..n_ep {
-                    let x = x_of(rect.left(), e as u16);
+                    let x = rect.left() + time_w + lane_w * (e as f32 + 0.5);
                     p.vline(x, rect.y_range(), Stroke::new(1.0, line_color));
                 }
                 p.text(

@@ -16,6 +16,8 @@ pub struct LiveSource {
     pub report: Report,
     pub done: bool,
     pub paused: bool,
+    /// "Drop next" requests not yet carried out: [messages, acks].
+    pub armed: [u32; 2],
     pub speed: f64,
     /// Settings the driver refused.
     pub error: Option<String>,
@@ -45,6 +47,7 @@ impl LiveSource {
             report: Report::default(),
             done: false,
             paused: false,
+            armed: [0, 0],
             speed,
             error: None,
             analysed_at: Instant::now(),
@@ -62,6 +65,7 @@ impl LiveSource {
                     self.generation = generation;
                     self.data = Dataset::live(*config);
                     self.done = false;
+                    self.armed = [0, 0];
                     self.error = None;
                     self.now = Time::ZERO;
                     self.report = Report::default();
@@ -74,6 +78,12 @@ impl LiveSource {
                     self.report = p.report;
                     self.done = p.done;
                     self.paused = p.paused;
+                    self.armed = p.armed;
+                    if self.data.ended != p.done {
+                        // End-of-session findings appear (or go) with the end of the run.
+                        self.data.ended = p.done;
+                        self.data.mark_stale();
+                    }
                 }
                 Update::Progress(_) => {}
                 Update::Error(e) => self.error = Some(e),
@@ -144,11 +154,13 @@ impl LiveSource {
         self.handle.send(Command::Speed(self.speed));
     }
 
-    pub fn drop_next_message(&self) {
+    pub fn drop_next_message(&mut self) {
+        self.armed[0] += 1;
         self.handle.send(Command::DropNextMessage);
     }
 
-    pub fn drop_next_ack(&self) {
+    pub fn drop_next_ack(&mut self) {
+        self.armed[1] += 1;
         self.handle.send(Command::DropNextAck);
     }
 

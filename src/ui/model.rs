@@ -62,12 +62,16 @@ pub struct Dataset {
     pub inactivity_timeout: std::time::Duration,
     /// Live sessions: wires the link dropped.
     pub lost: rustc_hash::FxHashSet<u32>,
+    /// Live sessions: of those, the ones a drop rule or the user's "Drop next" asked for.
+    pub dropped: rustc_hash::FxHashSet<u32>,
     /// Live sessions: the configuration the run uses.
     pub config: Option<Box<crate::sim::SimConfig>>,
     /// Live sessions: how far the run has got (the plots extend to here).
     pub now: Time,
     /// Bumped whenever the data changes (views cache on it).
     pub version: u64,
+    /// The recording is complete: a file, or a live run that finished (end-of-session findings).
+    pub ended: bool,
     analysed_wires: usize,
 }
 
@@ -91,9 +95,11 @@ impl Dataset {
             payloads: Vec::new(),
             inactivity_timeout: std::time::Duration::from_secs(600),
             lost: Default::default(),
+            dropped: Default::default(),
             config: None,
             now: Time::ZERO,
             version: 0,
+            ended: true,
             analysed_wires: usize::MAX,
         };
         d.reanalyse();
@@ -105,6 +111,7 @@ impl Dataset {
         let mut d = Dataset::new(Origin::Live, Timeline::new(), Vec::new(), None);
         d.inactivity_timeout = config.settings.inactivity_timeout;
         d.config = Some(Box::new(config));
+        d.ended = false;
         d
     }
 
@@ -113,6 +120,7 @@ impl Dataset {
         let mut d = Dataset::live(config);
         d.timeline = timeline;
         d.now = d.end_time();
+        d.ended = true;
         d.reanalyse();
         d
     }
@@ -160,6 +168,17 @@ impl Dataset {
         a.binary_search_by_key(&i, |&(w, _)| w).ok().map(|k| a[k].1)
     }
 
+    /// How a lost wire was lost, for the list and tooltips.
+    pub fn loss_label(&self, i: u32) -> Option<&'static str> {
+        if self.dropped.contains(&i) {
+            Some("dropped on request")
+        } else if self.lost.contains(&i) {
+            Some("lost on the link")
+        } else {
+            None
+        }
+    }
+
     /// What `Wire::frame` counts: capture frames, or records of a message log.
     pub fn frame_unit(&self) -> &'static str {
         match self.origin {
@@ -189,21 +208,23 @@ impl Dataset {
             &self.timeline,
             &analysis::Options {
                 inactivity_timeout: self.inactivity_timeout,
+                ended: self.ended,
             },
         );
         let mut f = self.decoder_findings.clone();
         f.extend(self.analysis.findings.iter().cloned());
         f.sort_by_key(|f| (f.frame, f.time));
         self.findings = f;
-        self.lost = self
-            .timeline
-            .events
-            .iter()
-            .filter_map(|e| match e.kind {
-                crate::trace::EventKind::Lost { wire } => Some(wire),
-                _ => None,
-            })
-            .collect();
+        self.lost.clear();
+        self.dropped.clear();
+        for e in &self.timeline.events {
+            if let crate::trace::EventKind::Lost { wire, scripted } = e.kind {
+                self.lost.insert(wire);
+                if scripted {
+                    self.dropped.insert(wire);
+                }
+            }
+        }
         self.analysed_wires = self.timeline.wires.len();
         self.version += 1;
     }
@@ -215,6 +236,11 @@ impl Dataset {
         self.stats = Some(stats);
         self.now = self.end_time();
         self.version += 1;
+    }
+
+    /// Have the analysis run again on the next chance (its inputs changed, not the timeline).
+    pub fn mark_stale(&mut self) {
+        self.analysed_wires = usize::MAX;
     }
 
     /// Whether the timeline grew since the last analysis.
@@ -284,6 +310,16 @@ impl Dataset {
                 w.fault_code()
                     .map_or("SOAP fault".into(), |c| format!("wsrm:{}", c.name())),
             ),
+            WireKind::Http if w.flags.has(WireFlags::RESPONSE) && w.number > 0 => {
+                let status = w.number as u16;
+                let reason = http_reason(status);
+                parts.push(format!("{status} {reason}").trim_end().to_string());
+            }
+            WireKind::Http => {
+                if let Some(m) = crate::capture::http::method_name(w.fault) {
+                    parts.push(format!("{m} (no SOAP body)"));
+                }
+            }
             _ => {}
         }
         if w.flags.has(WireFlags::ACK_REQUESTED) && w.kind != WireKind::AckRequested {
@@ -322,13 +358,37 @@ impl Dataset {
     }
 }
 
+/// The standard reason phrase of an HTTP status (what Wireshark's Info shows).
+fn http_reason(status: u16) -> &'static str {
+    match status {
+        100 => "Continue",
+        200 => "OK",
+        202 => "Accepted",
+        204 => "No Content",
+        400 => "Bad Request",
+        401 => "Unauthorized",
+        403 => "Forbidden",
+        404 => "Not Found",
+        405 => "Method Not Allowed",
+        413 => "Payload Too Large",
+        415 => "Unsupported Media Type",
+        500 => "Internal Server Error",
+        502 => "Bad Gateway",
+        503 => "Service Unavailable",
+        504 => "Gateway Timeout",
+        _ => "",
+    }
+}
+
 /// The message-list filter: free words match kind, sequence or info; `seq:TEXT`,
 /// `kind:TEXT`, `msg:N` or `msg:N-M` narrow further (`msg:` matches a message with that number
 /// and an acknowledgement whose ranges cover one of them). All terms must match; a `name:`
 /// term the filter does not know is an error, not an empty list.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct Filter {
     terms: Vec<Term>,
+    /// A display filter in Wireshark's style (`wsrm.msgnum == 5 && …`), instead of terms.
+    expr: Option<crate::trace::filter::Expr>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -341,6 +401,12 @@ enum Term {
 
 impl Filter {
     pub fn parse(text: &str) -> Result<Filter, String> {
+        if crate::trace::filter::looks_like_expression(text) {
+            return crate::trace::filter::Expr::parse(text).map(|e| Filter {
+                terms: Vec::new(),
+                expr: Some(e),
+            });
+        }
         let mut terms = Vec::new();
         for t in text.split_whitespace() {
             let lower = t.to_ascii_lowercase();
@@ -370,14 +436,17 @@ impl Filter {
                 terms.push(Term::Word(lower));
             }
         }
-        Ok(Filter { terms })
+        Ok(Filter { terms, expr: None })
     }
 
     pub fn is_empty(&self) -> bool {
-        self.terms.is_empty()
+        self.terms.is_empty() && self.expr.is_none()
     }
 
-    pub fn matches(&self, d: &Dataset, w: &Wire) -> bool {
+    pub fn matches(&self, d: &Dataset, i: u32, w: &Wire) -> bool {
+        if let Some(e) = &self.expr {
+            return e.matches(&d.timeline, i);
+        }
         self.terms.iter().all(|t| match t {
             Term::Seq(s) => {
                 d.sequence_name(w.seq).to_ascii_lowercase().contains(s)
@@ -404,7 +473,7 @@ impl Filter {
     /// Indexes of the wires that match.
     pub fn apply(&self, d: &Dataset) -> Vec<u32> {
         (0..d.timeline.wires.len() as u32)
-            .filter(|&i| self.is_empty() || self.matches(d, &d.timeline.wires[i as usize]))
+            .filter(|&i| self.is_empty() || self.matches(d, i, &d.timeline.wires[i as usize]))
             .collect()
     }
 }
@@ -424,6 +493,42 @@ mod tests {
         let mut sim = Simulation::new(c).unwrap();
         sim.run();
         Dataset::new(Origin::Live, sim.take_timeline(), Vec::new(), None)
+    }
+
+    #[test]
+    fn display_filters_in_wiresharks_style() {
+        let d = dataset();
+        let f = |t: &str| Filter::parse(t).unwrap().apply(&d);
+        // The same rows as the short forms.
+        assert_eq!(f("wsrm.msgnum == 5"), f("msg:5 kind:message"));
+        assert_eq!(
+            f("wsrm.msgnum >= 3 && wsrm.msgnum <= 4 && !wsrm.retransmission").len(),
+            2
+        );
+        assert_eq!(f("wsrm.retransmission").len(), 1, "message 5's second copy");
+        assert_eq!(f("wsrm.retransmission"), f("wsrm.copy == 2"));
+        let covers5 = f("wsrm.ack.range == 5");
+        assert_eq!(
+            covers5,
+            f("kind:ack msg:5")
+                .into_iter()
+                .filter(|&i| d.wire(i).unwrap().flags.has(WireFlags::HAS_ACK))
+                .collect::<Vec<_>>()
+        );
+        let id = d.timeline.sequences[0].identifier.to_string();
+        let tail = &id[id.len() - 4..];
+        assert_eq!(
+            f(&format!("wsrm.seq contains \"{tail}\"")).len(),
+            d.timeline.wires.len()
+        );
+        assert!(f("frame.time_relative > 1000").is_empty());
+        assert_eq!(f("wsrm.ack || !wsrm.ack").len(), d.timeline.wires.len());
+        assert_eq!(
+            f("(wsrm.kind == Ack) and wsrm.buffer_remaining >= 0"),
+            f("wsrm.kind == \"Ack\"")
+        );
+        let e = Filter::parse("wsrm.msgnum == ").unwrap_err();
+        assert!(e.starts_with("column "), "{e}");
     }
 
     #[test]

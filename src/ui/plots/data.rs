@@ -194,7 +194,7 @@ pub fn build(d: &Dataset, seq: SeqIdx, all_retransmissions: bool) -> PlotData {
             EventKind::Arrived { wire } if (wire as usize) < n && arrival[wire as usize].is_nan() => {
                 arrival[wire as usize] = secs(e.time);
             }
-            EventKind::Lost { wire } if (wire as usize) < n => lost[wire as usize] = true,
+            EventKind::Lost { wire, .. } if (wire as usize) < n => lost[wire as usize] = true,
             _ => {}
         }
     }
