@@ -851,3 +851,57 @@ fn the_keys_move_the_selection_find_and_go_to_as_in_wireshark() {
     frames(&mut h);
     assert!(h.query_by_label_contains("no message at frame 9999").is_some());
 }
+
+#[test]
+fn panels_fit_without_overlapping_at_three_window_sizes() {
+    for (width, height) in [(1024.0f32, 600.0f32), (1280.0, 720.0), (1920.0, 1080.0)] {
+        let mut h = Harness::builder()
+            .with_size(egui::vec2(width, height))
+            .build_eframe(move |cc| {
+                App::new(
+                    cc,
+                    StartOptions {
+                        files: vec![sample("single-loss-2005.pcap")],
+                        ..fast()
+                    },
+                )
+            });
+        settle(&mut h, "the capture", |a| a.showing_capture && a.loader.is_none());
+        let l = h.state().layout;
+        let rects = [
+            ("settings", l.settings),
+            ("findings", l.findings),
+            ("list", l.list),
+            ("detail", l.detail),
+            ("central", l.central),
+        ];
+        for (name, r) in rects {
+            assert!(
+                r.width() >= 150.0 && r.height() >= 100.0,
+                "{width}×{height}: {name} is {r:?}"
+            );
+        }
+        // The detail pane sits inside the list's panel; the others side by side.
+        for (i, (a, ra)) in rects.iter().enumerate() {
+            for (b, rb) in &rects[i + 1..] {
+                if (*a, *b) == ("list", "detail") {
+                    assert!(
+                        ra.contains_rect(rb.shrink(1.0)),
+                        "{width}×{height}: detail inside the list panel"
+                    );
+                    continue;
+                }
+                let overlap = ra.intersect(*rb);
+                assert!(
+                    overlap.width() <= 1.0 || overlap.height() <= 1.0,
+                    "{width}×{height}: {a} {ra:?} overlaps {b} {rb:?}"
+                );
+            }
+        }
+        assert!(
+            l.central.height() >= 0.3 * height,
+            "{width}×{height}: the plots keep room: {:?}",
+            l.central
+        );
+    }
+}

@@ -131,6 +131,8 @@ pub struct App {
     central_rect: egui::Rect,
     /// Ctrl+G: the "Go to frame" box, while open.
     pub go_to: Option<GoTo>,
+    /// The panels' rects of the last frame.
+    pub layout: PanelRects,
 }
 
 /// Where the sample captures are: `captures/` here, next to the binary, or in the source tree.
@@ -178,6 +180,29 @@ pub fn sample_descriptions() -> rustc_hash::FxHashMap<String, String> {
             }
         })
         .collect()
+}
+
+/// Where each panel was drawn last frame (tests check that none overlaps another).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct PanelRects {
+    pub settings: egui::Rect,
+    pub findings: egui::Rect,
+    pub list: egui::Rect,
+    pub detail: egui::Rect,
+    pub central: egui::Rect,
+}
+
+impl Default for PanelRects {
+    fn default() -> Self {
+        let none = egui::Rect::NOTHING;
+        PanelRects {
+            settings: none,
+            findings: none,
+            list: none,
+            detail: none,
+            central: none,
+        }
+    }
 }
 
 /// Ctrl+G's box: the number typed, and why it was not found.
@@ -282,6 +307,7 @@ impl App {
             png: None,
             central_rect: egui::Rect::NOTHING,
             go_to: None,
+            layout: PanelRects::default(),
         };
         if let Some(view) = &opts.view {
             app.set_view(view);
@@ -1218,7 +1244,15 @@ impl App {
             _ => &self.live.data,
         };
         let clicked = match self.tab {
-            Tab::Plots => self.plots.ui(ui, d, self.selected).clicked,
+            // On a small window the plots keep their minimum height and scroll, rather than
+            // draw over the list below.
+            Tab::Plots => {
+                egui::ScrollArea::vertical()
+                    .id_salt("plots-scroll")
+                    .auto_shrink([false, false])
+                    .show(ui, |ui| self.plots.ui(ui, d, self.selected).clicked)
+                    .inner
+            }
             Tab::Ladder => self.ladder.ui(ui, d, self.plots.visible, self.selected),
             Tab::Compare => {
                 if self.compare.ui(ui, &self.form)
@@ -1322,41 +1356,63 @@ impl App {
                 }
             });
         });
-        egui::Panel::bottom("messages")
+        // Panels take shares of the window and keep a minimum, so that nothing overlaps from
+        // 1024×600 up (tests/gui.rs checks three sizes).
+        let area = ui.available_rect_before_wrap();
+        let (w, h) = (area.width(), area.height());
+        let mut layout = PanelRects::default();
+        layout.list = egui::Panel::bottom("messages")
             .resizable(true)
-            .default_size(230.0)
+            .default_size((h * 0.38).max(140.0))
+            .size_range(120.0..=(h * 0.65).max(140.0))
             .show(ui, |ui| {
                 let d = match (&self.capture, self.showing_capture) {
                     (Some(c), true) => c,
                     _ => &self.live.data,
                 };
-                egui::Panel::right("detail")
+                layout.detail = egui::Panel::right("detail")
                     .resizable(true)
-                    .default_size(440.0)
+                    .default_size((w * 0.32).clamp(220.0, 520.0))
+                    .size_range(200.0..=(w * 0.6).max(220.0))
                     .show(ui, |ui| {
                         self.detail.ui(ui, d, self.selected);
+                    })
+                    .response
+                    .rect;
+                // Columns wider than what is left scroll sideways instead of drawing over the
+                // detail pane.
+                egui::ScrollArea::horizontal()
+                    .id_salt("messages-h")
+                    .auto_shrink([false, false])
+                    .show(ui, |ui| {
+                        if let Some(w) = self.table.ui(ui, d, self.selected) {
+                            self.selected = Some(w);
+                            self.ladder.scroll_to = Some(w);
+                        }
                     });
-                if let Some(w) = self.table.ui(ui, d, self.selected) {
-                    self.selected = Some(w);
-                    self.ladder.scroll_to = Some(w);
-                }
-            });
+            })
+            .response
+            .rect;
         if self.show_settings {
-            egui::Panel::left("settings")
+            layout.settings = egui::Panel::left("settings")
                 .resizable(true)
-                .default_size(330.0)
+                .default_size((w * 0.24).clamp(200.0, 330.0))
+                .size_range(180.0..=(w * 0.4).max(200.0))
                 .show(ui, |ui| {
                     let action = egui::ScrollArea::vertical()
                         .id_salt("settings-scroll")
                         .show(ui, |ui| self.form.ui(ui))
                         .inner;
                     self.handle_form(action, &ctx);
-                });
+                })
+                .response
+                .rect;
         }
         if self.show_findings {
-            egui::Panel::right("findings")
+            layout.findings = egui::Panel::right("findings")
                 .resizable(true)
-                .default_size(300.0)
+                .default_size((w * 0.2).clamp(180.0, 300.0))
+                .size_range(160.0..=(w * 0.35).max(180.0))
                 .show(ui, |ui| {
                     let d = match (&self.capture, self.showing_capture) {
                         (Some(c), true) => c,
@@ -1365,9 +1421,15 @@ impl App {
                     if let Some(w) = self.findings.ui(ui, d) {
                         self.select(Some(w));
                     }
-                });
+                })
+                .response
+                .rect;
         }
-        egui::CentralPanel::default().show(ui, |ui| self.central(ui));
+        layout.central = egui::CentralPanel::default()
+            .show(ui, |ui| self.central(ui))
+            .response
+            .rect;
+        self.layout = layout;
         self.windows(&ctx);
         if self.detail.loading() || self.loader.is_some() || self.saver.is_some() || self.compare.busy() {
             ctx.request_repaint_after(std::time::Duration::from_millis(100));

@@ -190,6 +190,17 @@ fn load_capture(path: &std::path::Path, w: &Wire) -> Result<Detail, String> {
     })
 }
 
+/// Pretty-printed XML that scrolls sideways instead of wrapping its long lines.
+fn xml_view(ui: &mut egui::Ui, id: &str, xml: &str) {
+    egui::ScrollArea::horizontal().id_salt(id).show(ui, |ui| {
+        ui.add(
+            egui::Label::new(RichText::new(xml).monospace())
+                .selectable(true)
+                .wrap_mode(egui::TextWrapMode::Extend),
+        );
+    });
+}
+
 impl DetailState {
     /// Whether a load is under way (the app keeps repainting).
     pub fn loading(&self) -> bool {
@@ -360,14 +371,14 @@ impl DetailState {
                                 if ui.small_button("Copy XML").clicked() {
                                     ui.ctx().copy_text(x.xml.clone());
                                 }
-                                ui.add(egui::Label::new(RichText::new(&x.xml).monospace()).selectable(true));
+                                xml_view(ui, "xml", &x.xml);
                             });
                         if let Some((dec, xml)) = &x.service_level {
                             egui::CollapsingHeader::new("Service level (decrypted)")
                                 .default_open(true)
                                 .show(ui, |ui| {
                                     ui.monospace(dec.trim_end());
-                                    ui.add(egui::Label::new(RichText::new(xml).monospace()).selectable(true));
+                                    xml_view(ui, "service-xml", xml);
                                 });
                         }
                     }
