@@ -905,3 +905,68 @@ fn panels_fit_without_overlapping_at_three_window_sizes() {
         );
     }
 }
+
+#[test]
+fn the_in_app_file_dialog_opens_a_capture_and_saves_the_live_session() {
+    let mut h = harness(fast());
+    h.state_mut().dialogs.in_app = true;
+    h.get_by_label("File").click();
+    frames(&mut h);
+    h.get_by_label_contains("Open capture or logs").click();
+    frames(&mut h);
+    assert!(h.state().dialogs.showing(), "rmscope's own dialog is open");
+    // It starts in the samples' folder; a click picks a file, Open opens it.
+    h.get_by_label("single-loss-2005.pcap").click();
+    frames(&mut h);
+    h.get_by_label("Open").click();
+    settle(&mut h, "the capture", |a| a.showing_capture && a.loader.is_none());
+    assert_eq!(h.state().table.row_count(), 68);
+    assert!(!h.state().dialogs.showing());
+    // Save: type a name in a folder, Save writes it.
+    let dir = tempfile::tempdir().unwrap();
+    h.get_by_label("Live").click();
+    frames(&mut h);
+    h.get_by_label("File").click();
+    frames(&mut h);
+    h.get_by_label("Export timeline as CSV…").click();
+    frames(&mut h);
+    assert!(h.state().dialogs.showing());
+    // Type the folder (select all, replace, Enter), then the file name.
+    for (field, text, enter) in [
+        ("Folder", dir.path().display().to_string(), true),
+        ("File name", "session.csv".to_string(), false),
+    ] {
+        text_field(&h, field).focus();
+        frames(&mut h);
+        h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
+        frames(&mut h);
+        h.input_mut().events.push(egui::Event::Text(text));
+        frames(&mut h);
+        if enter {
+            h.key_press(egui::Key::Enter);
+            frames(&mut h);
+        }
+    }
+    let texts: Vec<String> = h
+        .query_all_by_role(egui::accesskit::Role::TextInput)
+        .filter_map(|n| n.accesskit_node().value())
+        .collect();
+    h.get_by_label("Save").click();
+    frames(&mut h);
+    let out = dir.path().join("session.csv");
+    assert!(
+        out.is_file(),
+        "saved through the in-app dialog: {} (fields {texts:?}, errors {:?})",
+        out.display(),
+        h.state().errors
+    );
+    assert!(std::fs::read_to_string(&out).unwrap().starts_with("frame,"));
+    // Cancel answers nothing and closes.
+    h.get_by_label("File").click();
+    frames(&mut h);
+    h.get_by_label_contains("Open capture or logs").click();
+    frames(&mut h);
+    h.get_by_label("Cancel").click();
+    frames(&mut h);
+    assert!(!h.state().dialogs.showing());
+}

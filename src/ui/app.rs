@@ -5,7 +5,7 @@
 
 use super::compare::CompareState;
 use super::detail::DetailState;
-use super::dialogs::{self, Dialogs};
+use super::dialogs::{self, Dialogs, Purpose, Request};
 use super::findings::FindingsState;
 use super::ladder::LadderState;
 use super::live_source::LiveSource;
@@ -61,6 +61,7 @@ struct Persisted {
     show_settings: bool,
     show_findings: bool,
     soap_only: bool,
+    in_app_dialogs: bool,
 }
 
 impl Default for Persisted {
@@ -77,6 +78,7 @@ impl Default for Persisted {
             show_settings: true,
             show_findings: true,
             soap_only: false,
+            in_app_dialogs: false,
         }
     }
 }
@@ -292,7 +294,7 @@ impl App {
             selected_in: 0,
             errors: Vec::new(),
             notice: None,
-            dialogs: Dialogs::default(),
+            dialogs: Dialogs::with_in_app(p.in_app_dialogs),
             running_preset,
             theme: p.theme,
             recent: p.recent,
@@ -467,27 +469,71 @@ impl App {
             FormAction::None => {}
             FormAction::Apply(c) => self.apply(*c, None),
             FormAction::Preset(p) => self.load_preset(p),
-            FormAction::ImportConfig => {
-                if let Some(p) =
-                    self.dialogs
-                        .open("Import WCF config", dialogs::CONFIGS, self.last_dir.as_deref())
-                {
-                    self.import_config(&p);
-                }
-            }
+            FormAction::ImportConfig => self.ask(
+                Request::open(
+                    Purpose::ImportConfig,
+                    "Import WCF config",
+                    dialogs::CONFIGS,
+                    self.last_dir.as_deref(),
+                ),
+                ctx,
+            ),
             FormAction::ExportSnippet => self.snippet_open = true,
         }
-        let _ = ctx;
+    }
+
+    /// Asks for a path; what it is for happens now, or when the in-app dialog answers.
+    fn ask(&mut self, req: Request, ctx: &egui::Context) {
+        let purpose = req.purpose;
+        if let Some(paths) = self.dialogs.ask(req) {
+            self.picked(purpose, paths, ctx);
+        }
+        if let Some(n) = self.dialogs.notice.take() {
+            self.notice = Some(n);
+        }
+    }
+
+    /// Carries out what a picked path was asked for.
+    fn picked(&mut self, purpose: Purpose, paths: Vec<PathBuf>, ctx: &egui::Context) {
+        let Some(first) = paths.first().cloned() else {
+            return;
+        };
+        if let Some(dir) = first.parent().filter(|d| !d.as_os_str().is_empty()) {
+            self.last_dir = Some(if first.is_dir() {
+                first.clone()
+            } else {
+                dir.to_path_buf()
+            });
+        }
+        match purpose {
+            Purpose::Open => self.open_files(&paths, ctx),
+            Purpose::ImportConfig => self.import_config(&first),
+            Purpose::SaveLive { net_tcp } => self.save_pcap_to(&first, net_tcp, ctx),
+            Purpose::SaveLogs => self.save_logs_to(&first),
+            Purpose::ExportTimeline { json } => self.export_timeline_to(&first, json),
+            Purpose::ExportPng => self.export_png_to(first, ctx),
+            Purpose::SaveSnippet => match self.form.snippet() {
+                Ok(s) => match std::fs::write(&first, s + "\n") {
+                    Ok(()) => self.notice = Some(format!("Saved {}", first.display())),
+                    Err(e) => self.errors.push(format!("{}: {e}", first.display())),
+                },
+                Err(e) => self.errors.push(format!("Fix the settings first: {e}")),
+            },
+            Purpose::LiveCaptureFile => self.live_capture.save_to = Some(first),
+        }
     }
 
     fn open_dialog(&mut self, ctx: &egui::Context) {
         let dir = self.last_dir.clone().or_else(sample_dir);
-        let paths = self.dialogs.open_many(
-            "Open capture or message logs",
-            dialogs::RECORDINGS,
-            dir.as_deref(),
+        self.ask(
+            Request::open_many(
+                Purpose::Open,
+                "Open capture or message logs",
+                dialogs::RECORDINGS,
+                dir.as_deref(),
+            ),
+            ctx,
         );
-        self.open_files(&paths, ctx);
     }
 
     /// Takes results from the background work.
@@ -749,13 +795,13 @@ impl App {
                     .on_disabled_hover_text(why_not)
                     .clicked()
                 {
-                    self.save_logs();
+                    self.save_logs(&ctx);
                 }
                 if ui.button("Export timeline as CSV…").clicked() {
-                    self.export_timeline(false);
+                    self.export_timeline(false, &ctx);
                 }
                 if ui.button("Export timeline as JSON…").clicked() {
-                    self.export_timeline(true);
+                    self.export_timeline(true, &ctx);
                 }
                 if ui.button("Export plot as PNG…").clicked() {
                     self.export_png(&ctx);
@@ -789,6 +835,8 @@ impl App {
             ui.menu_button("View", |ui| {
                 ui.checkbox(&mut self.show_settings, "Settings panel");
                 ui.checkbox(&mut self.show_findings, "Findings panel");
+                ui.checkbox(&mut self.dialogs.in_app, "In-app file dialogs")
+                    .on_hover_text("rmscope's own Open/Save dialogs instead of the desktop's (used on their own where the desktop shows none)");
                 ui.separator();
                 for (t, name) in [
                     (Tab::Plots, "Plots"),
@@ -1056,7 +1104,17 @@ impl App {
 
     fn windows(&mut self, ctx: &egui::Context) {
         use super::live_capture::CaptureAction;
-        match self.live_capture.ui(ctx, &mut self.dialogs) {
+        match self.live_capture.ui(ctx) {
+            CaptureAction::ChooseFile => {
+                let req = Request::save(
+                    Purpose::LiveCaptureFile,
+                    "Save captured frames",
+                    "live.pcapng",
+                    dialogs::CAPTURES,
+                    None,
+                );
+                self.ask(req, ctx);
+            }
             CaptureAction::Start => {
                 if let Some(d) = self.live_capture.start(ctx) {
                     self.capture = Some(d);
@@ -1124,19 +1182,15 @@ impl App {
                         ui.colored_label(style::LOST, format!("Fix the settings first: {e}"));
                     }
                 });
-            if save
-                && let Ok(s) = snippet
-                && let Some(p) = self.dialogs.save(
+            if save && snippet.is_ok() {
+                let req = Request::save(
+                    Purpose::SaveSnippet,
                     "Save snippet",
                     "reliableSession.config",
                     dialogs::CONFIGS,
                     self.last_dir.as_deref(),
-                )
-            {
-                match std::fs::write(&p, s + "\n") {
-                    Ok(()) => self.notice = Some(format!("Saved {}", p.display())),
-                    Err(e) => self.errors.push(format!("{}: {e}", p.display())),
-                }
+                );
+                self.ask(req, ctx);
             }
             self.snippet_open = open;
         }
@@ -1144,18 +1198,22 @@ impl App {
 
     /// Saves the live session as a capture: SOAP over HTTP, or net.tcp.
     fn save_pcap(&mut self, net_tcp: bool, ctx: &egui::Context) {
-        let Some(p) = self.dialogs.save(
+        let name = if net_tcp {
+            "live-session-nettcp.pcapng"
+        } else {
+            "live-session.pcapng"
+        };
+        let req = Request::save(
+            Purpose::SaveLive { net_tcp },
             "Save live session",
-            if net_tcp {
-                "live-session-nettcp.pcapng"
-            } else {
-                "live-session.pcapng"
-            },
+            name,
             dialogs::CAPTURES,
             self.last_dir.as_deref(),
-        ) else {
-            return;
-        };
+        );
+        self.ask(req, ctx);
+    }
+
+    fn save_pcap_to(&mut self, p: &Path, net_tcp: bool, ctx: &egui::Context) {
         let d = &self.live.data;
         let framing = if net_tcp {
             Framing::NetTcp
@@ -1163,7 +1221,7 @@ impl App {
             Framing::Http(d.config.as_ref().map_or(SoapVersion::V1_2, |c| c.soap))
         };
         self.saver = Some(Saver::start(
-            &p,
+            p,
             d.timeline.clone(),
             d.payloads.clone(),
             framing,
@@ -1172,15 +1230,18 @@ impl App {
     }
 
     /// Saves the live session as one message log per endpoint, into a chosen folder.
-    fn save_logs(&mut self) {
-        let Some(dir) = self
-            .dialogs
-            .folder("Save live session as message logs", self.last_dir.as_deref())
-        else {
-            return;
-        };
+    fn save_logs(&mut self, ctx: &egui::Context) {
+        let req = Request::folder(
+            Purpose::SaveLogs,
+            "Save live session as message logs",
+            self.last_dir.as_deref(),
+        );
+        self.ask(req, ctx);
+    }
+
+    fn save_logs_to(&mut self, dir: &Path) {
         let d = &self.live.data;
-        match crate::svclog::write::write_logs(&d.timeline, &d.payloads, &dir) {
+        match crate::svclog::write::write_logs(&d.timeline, &d.payloads, dir) {
             Ok(paths) => {
                 let names: Vec<String> = paths.iter().map(|p| file_name(p)).collect();
                 self.notice = Some(format!("Saved {} in {}", names.join(", "), dir.display()));
@@ -1189,46 +1250,55 @@ impl App {
         }
     }
 
-    fn export_timeline(&mut self, json: bool) {
-        let (name, filter) = if json {
-            ("timeline.json", ("JSON", &["json"][..]))
+    fn export_timeline(&mut self, json: bool, ctx: &egui::Context) {
+        let (name, filter): (&str, (&'static str, &'static [&'static str])) = if json {
+            ("timeline.json", ("JSON", &["json"]))
         } else {
-            ("timeline.csv", ("CSV", &["csv"][..]))
+            ("timeline.csv", ("CSV", &["csv"]))
         };
-        let Some(p) = self
-            .dialogs
-            .save("Export timeline", name, filter, self.last_dir.as_deref())
-        else {
-            return;
-        };
+        let req = Request::save(
+            Purpose::ExportTimeline { json },
+            "Export timeline",
+            name,
+            filter,
+            self.last_dir.as_deref(),
+        );
+        self.ask(req, ctx);
+    }
+
+    fn export_timeline_to(&mut self, p: &Path, json: bool) {
         let d = self.dataset();
         let text = if json {
             serde_json::to_string(&d.timeline).map_err(|e| e.to_string())
         } else {
             crate::trace::to_csv(&d.timeline).map_err(|e| e.to_string())
         };
-        match text.and_then(|t| std::fs::write(&p, t).map_err(|e| e.to_string())) {
+        match text.and_then(|t| std::fs::write(p, t).map_err(|e| e.to_string())) {
             Ok(()) => self.notice = Some(format!("Saved {}", p.display())),
             Err(e) => self.errors.push(format!("{}: {e}", p.display())),
         }
     }
 
     fn export_png(&mut self, ctx: &egui::Context) {
-        if let Some(p) = self.dialogs.save(
+        let req = Request::save(
+            Purpose::ExportPng,
             "Export plot",
             "plot.png",
             ("PNG", &["png"]),
             self.last_dir.as_deref(),
-        ) {
-            let (tx, rx) = std::sync::mpsc::channel();
-            let wake = ctx.clone();
-            let callback = egui::ScreenshotCallback::new(move |image| {
-                let _ = tx.send(image);
-                wake.request_repaint();
-            });
-            self.png = Some((p, self.central_rect, ctx.pixels_per_point(), rx));
-            ctx.send_viewport_cmd(egui::ViewportCommand::Screenshot(callback));
-        }
+        );
+        self.ask(req, ctx);
+    }
+
+    fn export_png_to(&mut self, p: PathBuf, ctx: &egui::Context) {
+        let (tx, rx) = std::sync::mpsc::channel();
+        let wake = ctx.clone();
+        let callback = egui::ScreenshotCallback::new(move |image| {
+            let _ = tx.send(image);
+            wake.request_repaint();
+        });
+        self.png = Some((p, self.central_rect, ctx.pixels_per_point(), rx));
+        ctx.send_viewport_cmd(egui::ViewportCommand::Screenshot(callback));
     }
 
     fn central(&mut self, ui: &mut egui::Ui) {
@@ -1312,6 +1382,7 @@ impl eframe::App for App {
             show_settings: self.show_settings,
             show_findings: self.show_findings,
             soap_only: self.table.soap_only,
+            in_app_dialogs: self.dialogs.in_app,
         };
         eframe::set_value(storage, eframe::APP_KEY, &p);
         self.plots = p.plots;
@@ -1431,6 +1502,9 @@ impl App {
             .rect;
         self.layout = layout;
         self.windows(&ctx);
+        if let Some((purpose, paths)) = self.dialogs.ui(&ctx) {
+            self.picked(purpose, paths, &ctx);
+        }
         if self.detail.loading() || self.loader.is_some() || self.saver.is_some() || self.compare.busy() {
             ctx.request_repaint_after(std::time::Duration::from_millis(100));
         }

@@ -2,7 +2,6 @@
 //! they arrive and every view follows. The frames always go to a pcapng file (a temporary one
 //! unless the user picked where), which is what the detail pane reads messages back from.
 
-use super::dialogs::{self, Dialogs};
 use super::model::{Dataset, Origin};
 use crate::capture::live::{self, Interface, LiveCapture, Update};
 use crate::trace::Timeline;
@@ -37,6 +36,8 @@ pub enum CaptureAction {
     None,
     Start,
     Stop,
+    /// The user wants to pick the file the frames go to.
+    ChooseFile,
 }
 
 impl Default for CaptureWindow {
@@ -161,7 +162,7 @@ impl CaptureWindow {
         changed
     }
 
-    pub fn ui(&mut self, ctx: &egui::Context, dialogs: &mut Dialogs) -> CaptureAction {
+    pub fn ui(&mut self, ctx: &egui::Context) -> CaptureAction {
         let mut action = CaptureAction::None;
         if !self.open {
             return action;
@@ -221,12 +222,7 @@ impl CaptureWindow {
                                     .map_or("a temporary file".to_string(), |p| p.display().to_string());
                                 ui.label(shown);
                                 if ui.button("Choose…").clicked() {
-                                    self.save_to = dialogs.save(
-                                        "Save captured frames",
-                                        "live.pcapng",
-                                        dialogs::CAPTURES,
-                                        None,
-                                    );
+                                    action = CaptureAction::ChooseFile;
                                 }
                             });
                             ui.end_row();
