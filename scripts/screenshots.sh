@@ -10,10 +10,10 @@ chmod 700 "$XDG_RUNTIME_DIR"
 # A fresh profile: no stored settings from the user's own runs.
 export HOME="$(mktemp -d)"
 
-shot() { # name seconds args...
+shot() { # name seconds args...   (SIZE=WxH for another screen; default 1400x900)
     local name=$1 secs=$2
     shift 2
-    xvfb-run -a -s "-screen 0 1400x900x24" bash -c '
+    xvfb-run -a -s "-screen 0 ${SIZE:-1400x900}x24" bash -c '
         "$0" "${@:2}" >/dev/null 2>&1 &
         pid=$!
         sleep "$1"
@@ -31,6 +31,13 @@ shot inactivity 8 --view inactivity --preset inactivity-timeout --speed 10
 shot ladder 4 --view ladder captures/single-loss-2005.pcap
 shot compare 8 --view compare
 shot unordered 4 captures/unordered-reorder-1.1.pcap
+# A small screen: nothing overlaps (issue 18).
+SIZE=1280x720 shot ladder-1280x720 4 --view ladder captures/single-loss-2005.pcap
+SIZE=1280x720 shot sequence-1280x720 4 --view sequence captures/burst-loss-1.1.pcap
+# Message logs of both ends of a simulated session, merged.
+logs=$(mktemp -d)
+"$BIN" simulate --messages 40 --loss 0.05 --seed 3 --svclog "$logs" >/dev/null
+shot logs 4 --view ladder "$logs/rm-source.svclog" "$logs/rm-destination.svclog"
 
 # Capture → Live on lo while the pair runs over HTTP loopback (needs root or the capability).
 xvfb-run -a -s "-screen 0 1400x900x24" bash -c '
