@@ -970,3 +970,39 @@ fn the_in_app_file_dialog_opens_a_capture_and_saves_the_live_session() {
     frames(&mut h);
     assert!(!h.state().dialogs.showing());
 }
+
+#[test]
+fn a_captures_legend_lists_only_what_is_drawn_and_shift_zooms_the_value_axis() {
+    let mut h = harness(StartOptions {
+        files: vec![sample("retry-exhaustion.pcap")],
+        view: Some("retransmissions".into()),
+        ..fast()
+    });
+    settle(&mut h, "the capture", |a| a.showing_capture && a.loader.is_none());
+    frames(&mut h);
+    assert!(
+        h.query_by_label("retransmission").is_some(),
+        "the resends are drawn and listed"
+    );
+    // A capture has no engine timer and no link losses: not in the legend.
+    assert!(h.query_by_label_contains("retransmission timer").is_none());
+    assert!(h.query_by_label("lost").is_none());
+    assert!(h.query_by_label("timer expired").is_none());
+    // Shift with + zooms the value axis: the time range stays.
+    point_at_plots(&mut h);
+    let before = h.state().plots.visible.unwrap();
+    h.key_press_modifiers(egui::Modifiers::SHIFT, egui::Key::Plus);
+    frames(&mut h);
+    let after = h.state().plots.visible.unwrap();
+    assert!(
+        (after.0 - before.0).abs() < 1e-9 && (after.1 - before.1).abs() < 1e-9,
+        "Shift+ leaves the time axis: {before:?} → {after:?}"
+    );
+    h.key_press(egui::Key::Plus);
+    frames(&mut h);
+    let (a, b) = h.state().plots.visible.unwrap();
+    assert!(
+        ((before.1 - before.0) / (b - a) - 1.5).abs() < 0.05,
+        "+ zooms time 1.5×"
+    );
+}

@@ -688,11 +688,20 @@ impl App {
                 p(Key::ArrowDown),
             )
         });
+        let shift = ctx.input(|i| i.modifiers.shift);
         if plus {
-            cmds.push(PlotCmd::ZoomIn);
+            cmds.push(if shift {
+                PlotCmd::ZoomValueIn
+            } else {
+                PlotCmd::ZoomIn
+            });
         }
         if minus {
-            cmds.push(PlotCmd::ZoomOut);
+            cmds.push(if shift {
+                PlotCmd::ZoomValueOut
+            } else {
+                PlotCmd::ZoomOut
+            });
         }
         if zero {
             cmds.push(PlotCmd::Reset);

@@ -51,8 +51,12 @@ impl Which {
 /// Keyboard navigation, as in Wireshark's graph dialogs.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum PlotCmd {
+    /// `+`/`-`: the time axis.
     ZoomIn,
     ZoomOut,
+    /// Shift with `+`/`-`: the value axis.
+    ZoomValueIn,
+    ZoomValueOut,
     Reset,
     /// Fractions of the visible width and height.
     Pan(f32, f32),
@@ -308,20 +312,43 @@ fn y_extent(pd: &PlotData, which: Which) -> (f64, f64) {
 /// What each plot draws, for its key line (egui_plot's legend would cover the small plots).
 fn key(pd: &PlotData, which: Which) -> Vec<(&'static str, Color32)> {
     match which {
-        Which::Sequence => vec![
-            ("first send", style::FIRST),
-            ("retransmission", style::RETRANSMIT),
-            ("lost on the link", style::LOST),
-            ("ack ranges (at arrival)", style::ACK),
-            (pd.seq_time.delivered_label, style::DELIVERED),
-        ],
-        Which::Retransmissions => vec![
-            ("first send", style::FIRST),
-            ("retransmission", style::RETRANSMIT),
-            ("lost", style::LOST),
-            ("retransmission timer armed (lane 0)", style::TIMER),
-            ("timer expired", style::LOST),
-        ],
+        // Only what the data has: a capture knows no link losses and no engine timer.
+        Which::Sequence => {
+            let st = &pd.seq_time;
+            [
+                (!st.first.pts.is_empty(), "first send", style::FIRST),
+                (
+                    !st.retransmitted.pts.is_empty(),
+                    "retransmission",
+                    style::RETRANSMIT,
+                ),
+                (!st.lost.pts.is_empty(), "lost on the link", style::LOST),
+                (!st.ack_bars.is_empty(), "ack ranges (at arrival)", style::ACK),
+                (!st.delivered.is_empty(), st.delivered_label, style::DELIVERED),
+            ]
+            .into_iter()
+            .filter(|(has, _, _)| *has)
+            .map(|(_, name, color)| (name, color))
+            .collect()
+        }
+        Which::Retransmissions => {
+            let rt = &pd.retransmissions;
+            [
+                (!rt.first.pts.is_empty(), "first send", style::FIRST),
+                (!rt.copies.pts.is_empty(), "retransmission", style::RETRANSMIT),
+                (!rt.lost.pts.is_empty(), "lost", style::LOST),
+                (
+                    !rt.rto.is_empty(),
+                    "retransmission timer armed (lane 0)",
+                    style::TIMER,
+                ),
+                (!rt.fired.is_empty(), "timer expired", style::LOST),
+            ]
+            .into_iter()
+            .filter(|(has, _, _)| *has)
+            .map(|(_, name, color)| (name, color))
+            .collect()
+        }
         Which::Window => {
             let mut v = vec![(
                 if pd.window.from_engine {
@@ -396,8 +423,10 @@ fn show_plot(ui: &mut egui::Ui, pd: &PlotData, cache: &mut Cache, f: &Frame<'_>,
         for c in f.commands {
             let center = b.center();
             match *c {
-                PlotCmd::ZoomIn => pu.zoom_bounds(egui::vec2(1.5, 1.5), center),
-                PlotCmd::ZoomOut => pu.zoom_bounds(egui::vec2(1.0 / 1.5, 1.0 / 1.5), center),
+                PlotCmd::ZoomIn => pu.zoom_bounds(egui::vec2(1.5, 1.0), center),
+                PlotCmd::ZoomOut => pu.zoom_bounds(egui::vec2(1.0 / 1.5, 1.0), center),
+                PlotCmd::ZoomValueIn => pu.zoom_bounds(egui::vec2(1.0, 1.5), center),
+                PlotCmd::ZoomValueOut => pu.zoom_bounds(egui::vec2(1.0, 1.0 / 1.5), center),
                 PlotCmd::Pan(dx, dy) => {
                     pu.translate_bounds(egui::vec2(dx * b.width() as f32, dy * b.height() as f32))
                 }
@@ -474,6 +503,20 @@ fn refresh(cache: &mut Cache, pd: &PlotData, which: Which, vp: Viewport, data_ke
     };
 }
 
+/// Adds a marker series when it has points (the legend lists only what is drawn).
+fn add_points(
+    pu: &mut egui_plot::PlotUi<'_>,
+    name: &str,
+    pts: &[[f64; 2]],
+    color: Color32,
+    shape: MarkerShape,
+    r: f32,
+) {
+    if !pts.is_empty() {
+        pu.points(points(name, pts, color, shape, r));
+    }
+}
+
 fn points<'a>(name: &str, pts: &[[f64; 2]], color: Color32, shape: MarkerShape, r: f32) -> Points<'a> {
     Points::new(name.to_string(), pts.to_vec())
         .color(color)
@@ -502,79 +545,79 @@ fn add_items(
     match which {
         Which::Sequence => {
             let st = &pd.seq_time;
-            pu.add(Segments::new(
-                "ack ranges (at arrival)",
-                c.segs[0].clone(),
-                segments::extent(&st.ack_bars),
-                Stroke::new(1.0, style::ACK.gamma_multiply(0.45)),
-            ));
+            if !st.ack_bars.is_empty() {
+                pu.add(Segments::new(
+                    "ack ranges (at arrival)",
+                    c.segs[0].clone(),
+                    segments::extent(&st.ack_bars),
+                    Stroke::new(1.0, style::ACK.gamma_multiply(0.45)),
+                ));
+            }
             if !p[3].is_empty() {
                 pu.line(line(st.delivered_label, &p[3], style::DELIVERED));
             }
-            pu.points(points(
-                "first send",
-                &p[0],
-                style::FIRST,
-                MarkerShape::Circle,
-                2.5,
-            ));
-            pu.points(points(
+            add_points(pu, "first send", &p[0], style::FIRST, MarkerShape::Circle, 2.5);
+            add_points(
+                pu,
                 "retransmission",
                 &p[1],
                 style::RETRANSMIT,
                 MarkerShape::Diamond,
                 4.0,
-            ));
-            pu.points(points(
+            );
+            add_points(
+                pu,
                 "lost on the link",
                 &p[2],
                 style::LOST,
                 MarkerShape::Cross,
                 5.0,
-            ));
+            );
         }
         Which::Retransmissions => {
             let rt = &pd.retransmissions;
-            pu.add(Segments::new(
-                "first -> last copy",
-                c.segs[0].clone(),
-                segments::extent(&rt.spans),
-                Stroke::new(1.0, style::RETRANSMIT.gamma_multiply(0.6)),
-            ));
-            pu.add(Segments::new(
-                "retransmission timer (lane 0)",
-                c.segs[1].clone(),
-                segments::extent(&rt.rto),
-                Stroke::new(4.0, style::TIMER.gamma_multiply(0.6)),
-            ));
-            pu.points(points(
-                "first send",
-                &p[0],
-                style::FIRST,
-                MarkerShape::Circle,
-                3.0,
-            ));
-            pu.points(points(
+            if !rt.spans.is_empty() {
+                pu.add(Segments::new(
+                    "first -> last copy",
+                    c.segs[0].clone(),
+                    segments::extent(&rt.spans),
+                    Stroke::new(1.0, style::RETRANSMIT.gamma_multiply(0.6)),
+                ));
+            }
+            // Only the engine's own runs know the timer; a capture shows none.
+            if !rt.rto.is_empty() {
+                pu.add(Segments::new(
+                    "retransmission timer (lane 0)",
+                    c.segs[1].clone(),
+                    segments::extent(&rt.rto),
+                    Stroke::new(4.0, style::TIMER.gamma_multiply(0.6)),
+                ));
+            }
+            add_points(pu, "first send", &p[0], style::FIRST, MarkerShape::Circle, 3.0);
+            add_points(
+                pu,
                 "retransmission",
                 &p[1],
                 style::RETRANSMIT,
                 MarkerShape::Diamond,
                 4.0,
-            ));
-            pu.points(points(
+            );
+            add_points(
+                pu,
                 "lost on the link",
                 &p[2],
                 style::LOST,
                 MarkerShape::Cross,
                 5.0,
-            ));
-            pu.points(points(
+            );
+            add_points(
+                pu,
                 "timer expired",
                 &p[3],
                 style::LOST,
                 MarkerShape::Asterisk,
                 6.0,
-            ));
+            );
             if rt.first.is_empty() && rt.rto.is_empty() {
                 pu.text(Text::new(
                     "note",
@@ -619,13 +662,14 @@ fn add_items(
                 ));
             }
             let ka = &p[i.lines.len()];
-            pu.points(points(
+            add_points(
+                pu,
                 "keep-alive AckRequested",
                 ka,
                 style::TIMER,
                 MarkerShape::Up,
                 5.0,
-            ));
+            );
             if i.timeout <= 3.0 * i.max_gap.max(1e-9) {
                 pu.hline(
                     egui_plot::HLine::new("inactivityTimeout", i.timeout)
