@@ -1006,3 +1006,34 @@ fn a_captures_legend_lists_only_what_is_drawn_and_shift_zooms_the_value_axis() {
         "+ zooms time 1.5×"
     );
 }
+
+#[test]
+fn a_b_compare_fits_a_small_window_and_says_why_a_run_faulted() {
+    let mut h = Harness::builder()
+        .with_size(egui::vec2(1024.0, 600.0))
+        .build_eframe(move |cc| App::new(cc, fast()));
+    h.get_by_label("A/B compare").click();
+    frames(&mut h);
+    // B gives up after one try: on the 5 % lossy link some message is lost twice.
+    h.state_mut().compare.b.max_retry_count = "1".into();
+    frames(&mut h);
+    h.get_by_label("Run A and B").click();
+    settle(&mut h, "both runs", |a| a.compare.result.is_some());
+    let r = h.state().compare.result.as_ref().unwrap();
+    assert!(!r.b.report.faults.is_empty(), "B faulted");
+    assert!(
+        h.query_all_by_label_contains("B faulted at").count() >= 1,
+        "and says why"
+    );
+    // Stacked on a small window: the summary does not run into B's settings.
+    let goodput = h.get_by_label("goodput [msg/s]").rect();
+    for combo in h.query_all_by_label("WSReliableMessagingFebruary2005") {
+        let c = combo.rect();
+        assert!(c.intersect(goodput).area() <= 1.0, "{c:?} overlaps {goodput:?}");
+    }
+    // Opening a capture clears results that were about the live settings.
+    h.state_mut()
+        .open_capture(&sample("single-loss-2005.pcap"), &egui::Context::default());
+    settle(&mut h, "the capture", |a| a.showing_capture && a.loader.is_none());
+    assert!(h.state().compare.result.is_none());
+}

@@ -617,3 +617,38 @@ fn saved_records_have_the_structure_of_wcfs_own() {
     );
     assert_eq!(skeleton(&ours), skeleton(real.as_bytes()));
 }
+
+#[test]
+fn warnings_and_errors_in_a_trace_log_are_findings_at_their_time() {
+    let ev = |t: &str, sub: &str, body: &str| {
+        format!(
+            "<E2ETraceEvent xmlns=\"http://schemas.microsoft.com/2004/06/E2ETraceEvent\"><System xmlns=\"http://schemas.microsoft.com/2004/06/windows/eventlog/system\"><SubType Name=\"{sub}\">0</SubType><TimeCreated SystemTime=\"{t}\" /><Source Name=\"System.ServiceModel\" /><Execution ProcessName=\"svc\" ProcessID=\"42\" ThreadID=\"1\" /><Computer>HOST</Computer></System><ApplicationData>{body}</ApplicationData></E2ETraceEvent>"
+        )
+    };
+    let log = [
+        ev("2010-01-01T00:00:00.0000000Z", "Start", "<TraceData><DataItem><TraceRecord Severity=\"Start\"><Description>Activity boundary.</Description></TraceRecord></DataItem></TraceData>"),
+        ev("2010-01-01T00:00:01.0000000Z", "Information", "<TraceData><DataItem><TraceRecord Severity=\"Information\"><Description>Opened.</Description></TraceRecord></DataItem></TraceData>"),
+        ev("2010-01-01T00:00:02.5000000Z", "Warning", "<TraceData><DataItem><TraceRecord Severity=\"Warning\"><Description>The reliable session is faulting.</Description></TraceRecord></DataItem></TraceData>"),
+        ev("2010-01-01T00:00:03.0000000Z", "Error", "<TraceData><DataItem><TraceRecord Severity=\"Error\"><Description>Throwing an exception.</Description><Exception><ExceptionType>System.ServiceModel.CommunicationException</ExceptionType><Message>The sequence has been terminated by the remote endpoint.</Message></Exception></TraceRecord></DataItem></TraceData>"),
+    ]
+    .concat();
+    let tmp = tempfile::tempdir().unwrap();
+    let p = tmp.path().join("traces.svclog");
+    std::fs::write(&p, log).unwrap();
+    let d = read(&[p]);
+    assert_eq!(
+        (d.stats.records, d.stats.traces, d.stats.activity_boundaries),
+        (4, 3, 1)
+    );
+    let f: Vec<(Severity, f64, &str)> = d
+        .findings
+        .iter()
+        .map(|f| (f.severity, f.time.as_secs_f64(), f.text.as_str()))
+        .collect();
+    assert_eq!(f.len(), 2, "{f:?}: information is counted, not shown");
+    // Times count from the log's first record (the activity boundary at 00:00:00).
+    assert_eq!((f[0].0, f[0].1), (Severity::Warn, 2.5));
+    assert_eq!(f[0].2, "svc (42) on HOST: The reliable session is faulting.");
+    assert_eq!((f[1].0, f[1].1), (Severity::Error, 3.0));
+    assert!(f[1].2.ends_with("Throwing an exception. — System.ServiceModel.CommunicationException: The sequence has been terminated by the remote endpoint."), "{}", f[1].2);
+}

@@ -151,6 +151,7 @@ pub(super) fn read_records(
     }
     let mut reader = Reader {
         processes: Vec::new(),
+        first_ns: Vec::new(),
         msgs: Vec::new(),
         traces: Vec::new(),
         findings: Vec::new(),
@@ -168,6 +169,8 @@ pub(super) fn read_records(
 
 pub(super) struct Reader {
     pub processes: Vec<Process>,
+    /// Per process: the time of its first record of any kind (where the timeline starts).
+    pub first_ns: Vec<u64>,
     pub msgs: Vec<Msg>,
     pub traces: Vec<Trace>,
     /// (file, record, severity, text) of reading problems, timed once the clocks are known.
@@ -254,6 +257,13 @@ impl Reader {
             last_time = time_ns;
             let proc_idx = self.process_index(&rec.process);
             process.get_or_insert(proc_idx);
+            if self.first_ns.len() <= proc_idx as usize {
+                self.first_ns.resize(proc_idx as usize + 1, u64::MAX);
+            }
+            if rec.time_ns.is_some() {
+                let first = &mut self.first_ns[proc_idx as usize];
+                *first = (*first).min(time_ns);
+            }
             match rec.content {
                 Content::Activity => self.stats.activity_boundaries += 1,
                 Content::Trace(t) => {
@@ -390,7 +400,13 @@ impl Reader {
             .wires
             .iter()
             .map(|w| w.time_ns)
-            .chain(self.traces.iter().map(|t| map(t.time_ns, offset_of(t.process))))
+            .chain(
+                self.first_ns
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, t)| **t != u64::MAX)
+                    .map(|(p, t)| map(*t, offset_of(p as u16))),
+            )
             .min()
             .unwrap_or(0);
         self.stats.start_ns = start.max(0) as u64;

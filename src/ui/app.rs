@@ -194,6 +194,40 @@ pub struct PanelRects {
     pub central: egui::Rect,
 }
 
+/// A small grip on each splitter, so that the panels' edges show they can be dragged.
+fn draw_grips(ctx: &egui::Context, l: &PanelRects) {
+    let layer = egui::LayerId::new(egui::Order::Foreground, egui::Id::unique("rmscope-grips"));
+    let painter = ctx.layer_painter(layer);
+    let color = ctx
+        .global_style()
+        .visuals
+        .widgets
+        .noninteractive
+        .fg_stroke
+        .color
+        .gamma_multiply(0.5);
+    let grip = |center: egui::Pos2, horizontal: bool| {
+        let size = if horizontal {
+            egui::vec2(36.0, 4.0)
+        } else {
+            egui::vec2(4.0, 36.0)
+        };
+        painter.rect_filled(egui::Rect::from_center_size(center, size), 2.0, color);
+    };
+    if l.list.is_positive() {
+        grip(egui::pos2(l.list.center().x, l.list.top()), true);
+    }
+    if l.detail.is_positive() {
+        grip(egui::pos2(l.detail.left(), l.detail.center().y), false);
+    }
+    if l.settings.is_positive() {
+        grip(egui::pos2(l.settings.right(), l.settings.center().y), false);
+    }
+    if l.findings.is_positive() {
+        grip(egui::pos2(l.findings.left(), l.findings.center().y), false);
+    }
+}
+
 impl Default for PanelRects {
     fn default() -> Self {
         let none = egui::Rect::NOTHING;
@@ -554,6 +588,8 @@ impl App {
             match r {
                 Ok(d) => {
                     self.remember_all(&loader.paths);
+                    // A/B results are about the live settings, not about the file now open.
+                    self.compare.result = None;
                     self.capture = Some(d);
                     self.showing_capture = true;
                     self.select(None);
@@ -1334,9 +1370,13 @@ impl App {
             }
             Tab::Ladder => self.ladder.ui(ui, d, self.plots.visible, self.selected),
             Tab::Compare => {
-                if self.compare.ui(ui, &self.form)
-                    && let Ok(a) = self.form.parse()
-                {
+                // Settings, summary and plot scroll together on a small window.
+                let run = egui::ScrollArea::vertical()
+                    .id_salt("compare-scroll")
+                    .auto_shrink([false, false])
+                    .show(ui, |ui| self.compare.ui(ui, &self.form))
+                    .inner;
+                if run && let Ok(a) = self.form.parse() {
                     self.compare.start(a, ui.ctx().clone());
                 }
                 None
@@ -1509,6 +1549,7 @@ impl App {
             .show(ui, |ui| self.central(ui))
             .response
             .rect;
+        draw_grips(&ctx, &layout);
         self.layout = layout;
         self.windows(&ctx);
         if let Some((purpose, paths)) = self.dialogs.ui(&ctx) {

@@ -140,36 +140,48 @@ impl CompareState {
             ui.weak("A = the settings panel; B = below. Same workload, same link, same seed.");
         });
         let mut copy_a = false;
-        ui.columns(2, |cols| {
-            let ui = &mut cols[0];
+        // Side by side where there is room; else the summary below B's settings (the settings'
+        // fixed-width fields would run into the summary).
+        let wide = ui.available_width() >= 900.0;
+        let busy = self.busy();
+        let (b, error, result) = (&mut self.b, &self.error, &self.result);
+        let mut settings_ui = |ui: &mut egui::Ui| {
             ui.strong("B settings");
-            let problems = self.b.parse().err().unwrap_or_default();
-            self.b.attributes_ui(ui, "b", &problems);
+            let problems = b.parse().err().unwrap_or_default();
+            b.attributes_ui(ui, "b", &problems);
             ui.horizontal(|ui| {
                 copy_a = ui.button("Copy A into B").clicked();
                 let ok = problems.is_empty() && a.parse().is_ok();
-                let label = if self.busy() { "Running…" } else { "Run A and B" };
+                let label = if busy { "Running…" } else { "Run A and B" };
                 if ui
-                    .add_enabled(
-                        ok && !self.busy(),
-                        egui::Button::new(RichText::new(label).strong()),
-                    )
+                    .add_enabled(ok && !busy, egui::Button::new(RichText::new(label).strong()))
                     .clicked()
                 {
                     run = true;
                 }
             });
-            if let Some(e) = &self.error {
+            if let Some(e) = error {
                 ui.colored_label(style::LOST, e);
             }
-            let ui = &mut cols[1];
-            match &self.result {
-                Some(r) => summary(ui, r),
-                None => {
-                    ui.weak("Run both to see a summary and their sequence/time plots overlaid.");
-                }
+        };
+        let summary_ui = |ui: &mut egui::Ui, result: &Option<CompareResult>| match result {
+            Some(r) => summary(ui, r),
+            None => {
+                ui.weak("Run both to see a summary and their sequence/time plots overlaid.");
             }
-        });
+        };
+        if wide {
+            ui.columns(2, |cols| {
+                egui::ScrollArea::horizontal()
+                    .id_salt("compare-b")
+                    .show(&mut cols[0], |ui| settings_ui(ui));
+                summary_ui(&mut cols[1], result);
+            });
+        } else {
+            settings_ui(ui);
+            ui.separator();
+            summary_ui(ui, result);
+        }
         if copy_a {
             let keep = self.b.preset.clone();
             self.b = a.clone();
@@ -181,8 +193,12 @@ impl CompareState {
         ui.add_space(6.0);
         const B_FIRST: Color32 = Color32::from_rgb(60, 200, 200);
         const B_RETRANSMIT: Color32 = Color32::from_rgb(235, 80, 160);
+        // The curves rise from the bottom left: the legend goes where they are not.
         Plot::new("compare-plot")
-            .legend(Legend::default().position(Corner::LeftTop))
+            .legend(Legend::default().position(Corner::RightBottom))
+            // Inside the tab's scroll area: leave the scroll bar its room, or the plot is clipped.
+            .width((ui.available_width() - ui.spacing().scroll.bar_width - 6.0).max(120.0))
+            .height(ui.available_height().max(180.0))
             .x_axis_label("time [s]")
             .y_axis_label("message number")
             .show(ui, |pu| {
@@ -254,6 +270,20 @@ fn summary(ui: &mut egui::Ui, r: &CompareResult) {
             row("send timeouts", a.send_timeouts as f64, b.send_timeouts as f64, 0);
             row("faults", a.faults.len() as f64, b.faults.len() as f64, 0);
         });
+    // A run that faulted says why (WCF's text and the fault sent or received).
+    for (side, rep) in [("A", &r.a.report), ("B", &r.b.report)] {
+        for f in &rep.faults {
+            ui.colored_label(
+                style::LOST,
+                format!(
+                    "{side} faulted at {:.3} s: wsrm:{} — {}",
+                    f.time,
+                    f.code.name(),
+                    f.text
+                ),
+            );
+        }
+    }
     ui.collapsing("Settings compared", |ui| {
         ui.monospace(format!("A {}\nB {}", r.a.snippet, r.b.snippet));
     });
