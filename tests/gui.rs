@@ -310,6 +310,11 @@ fn dropping_the_next_message_loses_exactly_one() {
     assert_eq!(live.report.retransmissions, 1);
     assert_eq!(live.report.delivered, 10);
     assert_eq!(live.data.lost.len(), 1);
+    // The sequence/time plot marks it apart from random losses.
+    let app = h.state_mut();
+    let pd = app.plots.data(&app.live.data);
+    assert_eq!(pd.seq_time.dropped.pts.len(), 1);
+    assert!(pd.seq_time.lost.pts.is_empty(), "the preset's link is clean");
 }
 
 #[test]

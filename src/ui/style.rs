@@ -7,6 +7,8 @@ use eframe::egui::Color32;
 pub const FIRST: Color32 = Color32::from_rgb(70, 140, 250);
 pub const RETRANSMIT: Color32 = Color32::from_rgb(245, 150, 30);
 pub const LOST: Color32 = Color32::from_rgb(225, 55, 55);
+/// A copy dropped on request ("Drop next", a preset's drop rule), apart from random losses.
+pub const DROPPED: Color32 = Color32::from_rgb(255, 120, 200);
 pub const ACK: Color32 = Color32::from_rgb(60, 180, 100);
 pub const DELIVERED: Color32 = Color32::from_rgb(170, 110, 240);
 pub const TIMER: Color32 = Color32::from_rgb(210, 185, 40);

@@ -108,6 +108,8 @@ pub struct SeqTime {
     pub retransmitted: Marks,
     /// Copies the link dropped (live only), messages and acks.
     pub lost: Marks,
+    /// Copies dropped because a drop rule or the user asked for it (live), apart from `lost`.
+    pub dropped: Marks,
     /// One vertical bar per acknowledged range, at the time the ack arrived: `[x, lo, x, hi]`.
     pub ack_bars: Vec<[f64; 4]>,
     /// The top of each ack's bars, to pick acks with the pointer.
@@ -188,13 +190,18 @@ pub fn build(d: &Dataset, seq: SeqIdx, all_retransmissions: bool) -> PlotData {
     // Live sessions know when each wire arrived and which were lost.
     let mut arrival = vec![f64::NAN; n];
     let mut lost = vec![false; n];
+    // Of the lost, the copies a drop rule or the user asked to drop.
+    let mut dropped = vec![false; n];
     let live = d.config.is_some();
     for e in &tl.events {
         match e.kind {
             EventKind::Arrived { wire } if (wire as usize) < n && arrival[wire as usize].is_nan() => {
                 arrival[wire as usize] = secs(e.time);
             }
-            EventKind::Lost { wire, .. } if (wire as usize) < n => lost[wire as usize] = true,
+            EventKind::Lost { wire, scripted } if (wire as usize) < n => {
+                lost[wire as usize] = true;
+                dropped[wire as usize] = scripted;
+            }
             _ => {}
         }
     }
@@ -223,7 +230,9 @@ pub fn build(d: &Dataset, seq: SeqIdx, all_retransmissions: bool) -> PlotData {
         if w.seq == seq && w.kind.is_sequenced() && w.number > 0 {
             let y = w.number as f64;
             out.max_number = out.max_number.max(y);
-            if lost[i] {
+            if dropped[i] {
+                st.dropped.push(t, y, i as u32);
+            } else if lost[i] {
                 st.lost.push(t, y, i as u32);
             }
             if w.attempt == 0 {
@@ -239,7 +248,8 @@ pub fn build(d: &Dataset, seq: SeqIdx, all_retransmissions: bool) -> PlotData {
             let ranges = tl.ack_ranges(w);
             let top = ranges.iter().map(|r| r.upper.get()).max().unwrap_or(0);
             if lost[i] {
-                st.lost.push(t, top as f64, i as u32);
+                let marks = if dropped[i] { &mut st.dropped } else { &mut st.lost };
+                marks.push(t, top as f64, i as u32);
                 continue;
             }
             let x = at(i);
@@ -488,7 +498,9 @@ mod tests {
             p.seq_time.retransmitted.pts,
             vec![[p.seq_time.retransmitted.pts[0][0], 5.0]]
         );
-        assert!(p.seq_time.lost.pts.iter().any(|pt| pt[1] == 5.0));
+        // The preset drops it by rule: marked as dropped on request, not as a random loss.
+        assert!(p.seq_time.dropped.pts.iter().any(|pt| pt[1] == 5.0));
+        assert!(p.seq_time.lost.pts.is_empty());
         assert_eq!(p.seq_time.delivered.last().unwrap()[1], 30.0);
         // Only message 5 has a lane; the timer fired once.
         assert!(p.retransmissions.first.pts.iter().all(|pt| pt[1] == 5.0));

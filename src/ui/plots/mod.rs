@@ -323,6 +323,7 @@ fn key(pd: &PlotData, which: Which) -> Vec<(&'static str, Color32)> {
                     style::RETRANSMIT,
                 ),
                 (!st.lost.pts.is_empty(), "lost on the link", style::LOST),
+                (!st.dropped.pts.is_empty(), "dropped on request", style::DROPPED),
                 (!st.ack_bars.is_empty(), "ack ranges (at arrival)", style::ACK),
                 (!st.delivered.is_empty(), st.delivered_label, style::DELIVERED),
             ]
@@ -479,7 +480,13 @@ fn refresh(cache: &mut Cache, pd: &PlotData, which: Which, vp: Viewport, data_ke
     let i = &pd.inactivity;
     (cache.points, cache.segs) = match which {
         Which::Sequence => (
-            vec![m(&st.first), m(&st.retransmitted), m(&st.lost), l(&st.delivered)],
+            vec![
+                m(&st.first),
+                m(&st.retransmitted),
+                m(&st.lost),
+                l(&st.delivered),
+                m(&st.dropped),
+            ],
             vec![s(&st.ack_bars)],
         ),
         Which::Retransmissions => (
@@ -572,6 +579,14 @@ fn add_items(
                 style::LOST,
                 MarkerShape::Cross,
                 5.0,
+            );
+            add_points(
+                pu,
+                "dropped on request",
+                &p[4],
+                style::DROPPED,
+                MarkerShape::Cross,
+                6.0,
             );
         }
         Which::Retransmissions => {
@@ -744,7 +759,7 @@ fn marks_of(pd: &PlotData, which: Which) -> Vec<&Marks> {
     let st = &pd.seq_time;
     let rt = &pd.retransmissions;
     match which {
-        Which::Sequence => vec![&st.first, &st.retransmitted, &st.lost, &st.acks],
+        Which::Sequence => vec![&st.first, &st.retransmitted, &st.lost, &st.dropped, &st.acks],
         Which::Retransmissions => vec![&rt.first, &rt.copies, &rt.lost],
         Which::Window => vec![&st.first, &st.retransmitted, &st.acks],
         Which::Inactivity => vec![&pd.inactivity.keep_alive, &st.first, &st.acks],
