@@ -11,35 +11,41 @@ pub fn why(t: &Timeline, now: Time, idle: Time) -> Option<String> {
         return None;
     }
     let silent = (now.0 - last_sent.0) as f64 / 1e9;
-    // The source's latest window state, and its retransmission timer since then.
+    // The source's latest window state, its timer's latest arm/stop, and the expiries since the
+    // last reset (stop or RTT sample) — read from the end: this runs every frame of a live run.
     let mut window = None;
-    let mut timer_at: Option<Time> = None;
+    let mut timer: Option<Option<Time>> = None;
     let mut backoffs = 0u32;
-    for e in t.events.iter().filter(|e| e.side == Side::Source) {
+    let mut counting = true;
+    for e in t.events.iter().rev().filter(|e| e.side == Side::Source) {
         match e.kind {
             EventKind::Window {
                 window: w,
                 in_flight,
                 quota,
                 ..
-            } => window = Some((w, in_flight, quota)),
+            } if window.is_none() => window = Some((w, in_flight, quota)),
             EventKind::TimerArmed {
                 timer: Timer::Retransmission,
                 at,
-            } => timer_at = Some(at),
+            } if timer.is_none() => timer = Some(Some(at)),
             EventKind::TimerStopped {
                 timer: Timer::Retransmission,
             } => {
-                timer_at = None;
-                backoffs = 0;
+                timer.get_or_insert(None);
+                counting = false;
             }
             EventKind::TimerFired {
                 timer: Timer::Retransmission,
-            } => backoffs += 1,
-            EventKind::Rtt { .. } => backoffs = 0,
+            } if counting => backoffs += 1,
+            EventKind::Rtt { .. } => counting = false,
             _ => {}
         }
+        if window.is_some() && timer.is_some() && !counting {
+            break;
+        }
     }
+    let timer_at = timer.flatten();
     let mut reasons = Vec::new();
     match window {
         Some((_, _, quota)) if quota <= 0 => {

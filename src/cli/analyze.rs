@@ -172,10 +172,7 @@ pub fn render_logs(
             clock: data.stats.clock.as_ref(),
             stats: &data.stats,
             sequences: &analysis.sequences,
-            findings: findings
-                .iter()
-                .map(|f| JsonFinding::new(f, &data.timeline))
-                .collect(),
+            findings: json_findings(&findings, &data.timeline),
         };
         return Ok(json_text(&report));
     }
@@ -266,10 +263,7 @@ pub fn render(
             truncated: data.stats.truncated,
             stats: &data.stats,
             sequences: &analysis.sequences,
-            findings: findings
-                .iter()
-                .map(|f| JsonFinding::new(f, &data.timeline))
-                .collect(),
+            findings: json_findings(&findings, &data.timeline),
         };
         return Ok(json_text(&report));
     }
@@ -463,6 +457,10 @@ fn sequences_text(o: &mut String, seqs: &[SequenceSummary], findings: &[Finding]
             );
         }
     }
+}
+
+fn json_findings<'a>(findings: &'a [Finding], t: &'a Timeline) -> Vec<JsonFinding<'a>> {
+    findings.iter().map(|f| JsonFinding::new(f, t)).collect()
 }
 
 /// Pretty JSON and a final newline.

@@ -12,6 +12,7 @@ use crate::trace::{SeqIdx, Time, Timeline, WireMeta};
 use crate::wsrm::{self, Envelope};
 use rustc_hash::FxHashMap;
 use serde::Serialize;
+use std::collections::VecDeque;
 use std::hash::{Hash, Hasher};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -583,8 +584,14 @@ fn fold_levels(msgs: &mut [Msg]) {
     // Transport receives waiting for their service-level copy; service sends waiting for their
     // transport copy. Few are outstanding at a time; a bounded window keeps this linear.
     const WINDOW: usize = 256;
-    let mut receives: Vec<usize> = Vec::new();
-    let mut sends: Vec<usize> = Vec::new();
+    let mut receives: VecDeque<usize> = VecDeque::new();
+    let mut sends: VecDeque<usize> = VecDeque::new();
+    let push_bounded = |q: &mut VecDeque<usize>, i: usize| {
+        q.push_back(i);
+        if q.len() > WINDOW {
+            q.pop_front();
+        }
+    };
     let mut current = None;
     for &i in &order {
         if current != Some(msgs[i].process) {
@@ -594,35 +601,25 @@ fn fold_levels(msgs: &mut [Msg]) {
         }
         let (level, send, key) = (msgs[i].level, msgs[i].send, msgs[i].local_key);
         match (level, send) {
-            (Level::Transport, false) => {
-                receives.push(i);
-                if receives.len() > WINDOW {
-                    receives.remove(0);
-                }
-            }
+            (Level::Transport, false) => push_bounded(&mut receives, i),
             (Level::Service, false) => {
                 let relates = msgs[i].relates;
                 let same =
                     |t: usize| msgs[t].local_key == key && (relates == 0 || msgs[t].relates == relates);
                 if let Some(pos) = receives.iter().rposition(|&t| same(t)) {
-                    let t = receives.remove(pos);
+                    let t = receives.remove(pos).expect("found");
                     msgs[t].twin = Some(origin(msgs[i].file as usize, msgs[i].offset));
                     msgs[i].folded = true;
                 }
             }
-            (Level::Service, true) => {
-                sends.push(i);
-                if sends.len() > WINDOW {
-                    sends.remove(0);
-                }
-            }
+            (Level::Service, true) => push_bounded(&mut sends, i),
             (Level::Transport, true) => {
                 let relates = msgs[i].relates;
                 let same = |s: usize| {
                     msgs[s].local_key == key && (msgs[s].relates == 0 || msgs[s].relates == relates)
                 };
                 if let Some(pos) = sends.iter().position(|&s| same(s)) {
-                    let s = sends.remove(pos);
+                    let s = sends.remove(pos).expect("found");
                     msgs[i].twin = Some(origin(msgs[s].file as usize, msgs[s].offset));
                     msgs[s].folded = true;
                 }

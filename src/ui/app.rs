@@ -167,7 +167,13 @@ pub fn samples() -> Vec<PathBuf> {
 }
 
 /// Each sample's one-line description: the "what happens" column of `captures/README.md`.
-pub fn sample_descriptions() -> rustc_hash::FxHashMap<String, String> {
+/// Read once: the menu asks every frame it is open.
+pub fn sample_descriptions() -> &'static rustc_hash::FxHashMap<String, String> {
+    static ABOUT: std::sync::OnceLock<rustc_hash::FxHashMap<String, String>> = std::sync::OnceLock::new();
+    ABOUT.get_or_init(read_sample_descriptions)
+}
+
+fn read_sample_descriptions() -> rustc_hash::FxHashMap<String, String> {
     let text = sample_dir()
         .and_then(|d| std::fs::read_to_string(d.join("README.md")).ok())
         .unwrap_or_default();

@@ -85,22 +85,24 @@ fn read_log_record(
     let (file, offset) = crate::svclog::split_origin(origin);
     let path = paths.get(file).ok_or("the log of this message is not open")?;
     let bytes = crate::svclog::read_record_at(path, offset)?;
-    let source = crate::svclog::record::parse(&bytes)
-        .ok()
-        .and_then(|r| match r.content {
-            crate::svclog::record::Content::Message(m) => Some(m.source),
-            _ => None,
-        })
-        .unwrap_or_default();
     let name = path.file_name().map_or_else(
         || path.display().to_string(),
         |n| n.to_string_lossy().into_owned(),
     );
-    let place = format!("{source} record at byte {offset} of {name}");
-    match crate::svclog::envelope_of(&bytes) {
-        Some(Ok((http, range))) => Ok((place, http, bytes[range].to_vec())),
-        Some(Err(e)) => Err(format!("{place}: {e}")),
-        None => Err(format!("{place}: not a logged message")),
+    // One parse gives the logging source, the HTTP head and where the envelope is.
+    match crate::svclog::record::parse(&bytes) {
+        Ok(crate::svclog::record::Record {
+            content: crate::svclog::record::Content::Message(m),
+            ..
+        }) => {
+            let place = format!("{} record at byte {offset} of {name}", m.source);
+            match m.envelope {
+                Some(range) => Ok((place, m.http, bytes[range].to_vec())),
+                None => Err(format!("{place}: the record holds no envelope")),
+            }
+        }
+        Ok(_) => Err(format!("record at byte {offset} of {name}: not a logged message")),
+        Err(e) => Err(format!("record at byte {offset} of {name}: {e}")),
     }
 }
 
