@@ -497,3 +497,121 @@ fn detail_view_rereads_a_message_from_the_file() {
     let m = capture::extract::read_message(&path, &d.timeline.wires[1]).unwrap();
     assert!(m.head.starts_with("HTTP/1.1 202 Accepted"));
 }
+
+/// Issue 17: the protocol of a connection is recognised on the reassembled stream, not on its
+/// first segment: net.tcp's preamble and an HTTP request split at every byte of their start
+/// decode as the whole does.
+#[test]
+fn a_protocol_start_split_at_every_byte_is_still_recognised() {
+    if common::shared("wsrm-messages").is_none() {
+        return;
+    }
+    use rmscope::capture::synth::soap_request;
+    use rmscope::wsrm::binary;
+    let dir = tempfile::tempdir().unwrap();
+    let xml = String::from_utf8(fixture("cxf-message1.xml")).unwrap();
+    // [MC-NMF] preamble: Version 1.0, Mode duplex, Via, KnownEncoding msbinsession1, PreambleEnd.
+    let via = "net.tcp://10.0.0.2:808/svc";
+    let mut preamble = vec![0x00, 0x01, 0x00, 0x01, 0x02, 0x02];
+    binary::encode::mb31(&mut preamble, via.len());
+    preamble.extend_from_slice(via.as_bytes());
+    preamble.extend_from_slice(&[0x03, 0x08, 0x0C]);
+    let mut session = binary::WriterSession::new();
+    let doc = binary::encode(&xml, Some(&mut session)).unwrap();
+    let mut record = vec![0x06];
+    binary::encode::mb31(&mut record, doc.len());
+    record.extend_from_slice(&doc);
+    for cut in 1..preamble.len() + 2 {
+        let mut b = Builder::new();
+        let mut c = b.connect("10.0.0.1:50000", "10.0.0.2:808");
+        let stream = [preamble.clone(), record.clone()].concat();
+        b.raw(&mut c, true, &stream[..cut]);
+        b.raw(&mut c, true, &stream[cut..]);
+        b.raw(&mut c, false, &[0x0B]);
+        b.raw(&mut c, true, &[0x07]);
+        b.raw(&mut c, false, &[0x07]);
+        b.close(&mut c);
+        let path = temp_path(&dir, &format!("nmf-{cut}.pcap"));
+        b.write(&path, Format::Pcap, Link::Ethernet);
+        let d = read(&path);
+        assert_eq!(d.stats.nmf_connections, 1, "cut at {cut}");
+        assert_eq!(kinds(&d), vec![WireKind::Data], "cut at {cut}: {:?}", d.findings);
+        assert!(d.findings.is_empty(), "cut at {cut}: {:?}", d.findings);
+    }
+    let request = soap_request("/svc", "h", false, "urn:a", xml.as_bytes());
+    for cut in 1..12 {
+        let mut b = Builder::new();
+        let mut c = b.connect("10.0.0.1:50000", "10.0.0.2:8080");
+        b.raw(&mut c, true, &request[..cut]);
+        b.raw(&mut c, true, &request[cut..]);
+        b.raw(
+            &mut c,
+            false,
+            &rmscope::capture::synth::http_response(202, "Accepted", None, b""),
+        );
+        b.close(&mut c);
+        let path = temp_path(&dir, &format!("http-{cut}.pcap"));
+        b.write(&path, Format::Pcap, Link::Ethernet);
+        let d = read(&path);
+        assert_eq!(
+            (d.stats.http_connections, d.stats.http_messages),
+            (1, 2),
+            "cut at {cut}"
+        );
+        assert_eq!(kinds(&d), vec![WireKind::Data, WireKind::Http], "cut at {cut}");
+    }
+}
+
+/// Issue 17: a client fetching `?wsdl` before it POSTs. The WSDL is XML, not SOAP: shown with
+/// Wireshark's Info (request and status line), no warning. A body that claims SOAP and does
+/// not decode still warns. A plain TCP exchange is "other", not HTTP.
+#[test]
+fn wsdl_and_other_xml_are_normal_traffic() {
+    if common::shared("wsrm-messages").is_none() {
+        return;
+    }
+    use rmscope::capture::synth::{http_response, soap_request};
+    let dir = tempfile::tempdir().unwrap();
+    let mut b = Builder::new();
+    let mut c = b.connect("10.0.0.1:50000", "10.0.0.2:8080");
+    let get = b"GET /Service.svc?wsdl HTTP/1.1\r\nHost: h\r\n\r\n";
+    let wsdl = br#"<?xml version="1.0"?><wsdl:definitions xmlns:wsdl="http://schemas.xmlsoap.org/wsdl/" name="S"><wsdl:types/></wsdl:definitions>"#;
+    b.raw(&mut c, true, get);
+    b.raw(
+        &mut c,
+        false,
+        &http_response(200, "OK", Some("text/xml; charset=UTF-8"), wsdl),
+    );
+    let broken = soap_request(
+        "/Service.svc",
+        "h",
+        false,
+        "urn:a",
+        b"<s:Envelope xmlns:s=\"x\"><s:Body>",
+    );
+    b.raw(&mut c, true, &broken);
+    b.raw(&mut c, false, &http_response(202, "Accepted", None, b""));
+    b.close(&mut c);
+    let mut other = b.connect("10.0.0.1:50001", "10.0.0.2:2222");
+    b.raw(&mut other, true, b"hello there\n");
+    b.raw(&mut other, false, b"general kenobi\n");
+    b.close(&mut other);
+    let path = temp_path(&dir, "wsdl.pcap");
+    b.write(&path, Format::Pcap, Link::Ethernet);
+    let d = read(&path);
+    assert_eq!((d.stats.http_connections, d.stats.other_connections), (1, 1));
+    let warnings: Vec<_> = d.findings.iter().map(|f| f.text.as_str()).collect();
+    assert_eq!(warnings.len(), 1, "only the broken SOAP body warns: {warnings:?}");
+    assert!(warnings[0].contains("does not decode as SOAP"));
+    assert_eq!(d.timeline.http_line(0), Some("GET /Service.svc?wsdl HTTP/1.1"));
+    assert_eq!(d.timeline.http_line(1), Some("HTTP/1.1 200 OK  (text/xml)"));
+    let ds = rmscope::ui::model::Dataset::new(
+        rmscope::ui::model::Origin::Capture(path.clone()),
+        d.timeline.clone(),
+        d.findings.clone(),
+        Some(d.stats.clone()),
+    );
+    assert_eq!(ds.info(0), "GET /Service.svc?wsdl HTTP/1.1");
+    let by_uri = rmscope::trace::filter::Expr::parse("http.request.uri contains \"wsdl\"").unwrap();
+    assert!(by_uri.matches(&d.timeline, 0) && !by_uri.matches(&d.timeline, 1));
+}

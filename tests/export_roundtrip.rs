@@ -156,3 +156,81 @@ fn tshark_reads_the_net_tcp_export_as_message_framing() {
     assert_eq!(tshark("mc-nmf.record_type == 11"), 1);
     assert_eq!(tshark("mc-nmf.payload_length"), sim.timeline().wires.len());
 }
+
+/// Issue 17: a WCF-over-HTTP capture whose source opens a new TCP connection every few
+/// messages (a new ephemeral port each time) and gets its acks on HTTP responses. Silence and
+/// the Inactivity plot follow the RM role, not the first socket: they match the live run.
+#[test]
+fn a_source_on_many_connections_is_one_source() {
+    let mut c = SimConfig::default();
+    c.workload.messages = 60;
+    c.workload.rate = Some(20.0);
+    c.workload.rich_body = true;
+    c.workload.body_size = 3000;
+    c.seed = 3;
+    let mut sim = Simulation::new(c).unwrap();
+    sim.run();
+    let live = analysis::analyze(sim.timeline(), &analysis::Options::default());
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("reconnects.pcap");
+    let layout = export::HttpLayout {
+        reconnect_every: 3,
+        acks_on_responses: true,
+    };
+    let file = std::fs::File::create(&path).unwrap();
+    export::write_session_with(
+        sim.timeline(),
+        sim.payloads(),
+        export::Framing::Http(sim.config().soap),
+        layout,
+        file,
+        Format::Pcap,
+    )
+    .unwrap();
+    let data = capture::read_file(&path, &mut |_| {}, &AtomicBool::new(false)).unwrap();
+    assert!(data.findings.is_empty(), "{:?}", data.findings);
+    assert!(data.stats.tcp_connections >= 20, "{}", data.stats.tcp_connections);
+    assert_eq!(data.stats.http_connections, data.stats.tcp_connections);
+    // Some acks rode on responses.
+    let on_responses = data
+        .timeline
+        .wires
+        .iter()
+        .filter(|w| {
+            w.kind == rmscope::trace::WireKind::Ack && w.flags.has(rmscope::trace::WireFlags::RESPONSE)
+        })
+        .count();
+    assert!(on_responses > 0);
+    let captured = analysis::analyze(&data.timeline, &analysis::Options::default());
+    assert!(
+        captured
+            .findings
+            .iter()
+            .all(|f| f.severity != analysis::Severity::Error),
+        "{:?}",
+        captured.findings
+    );
+    let (ls, cs) = (
+        live.sequences[0].longest_silence,
+        captured.sequences[0].longest_silence,
+    );
+    assert!(
+        ls > 0.02 && (cs - ls).abs() < 0.01,
+        "live {ls} s, captured {cs} s"
+    );
+    // The plot's sawtooth: never above the longest silence.
+    let d = rmscope::ui::model::Dataset::new(
+        rmscope::ui::model::Origin::Capture(path.clone()),
+        data.timeline,
+        data.findings,
+        Some(data.stats),
+    );
+    let seq = rmscope::ui::plots::data::default_sequence(&d);
+    let p = rmscope::ui::plots::data::build(&d, seq, false);
+    assert_eq!(p.inactivity.lines.len(), 2);
+    assert!(
+        p.inactivity.max_gap < ls + 0.2,
+        "plot {} s, silence {ls} s",
+        p.inactivity.max_gap
+    );
+}

@@ -140,7 +140,7 @@ pub(super) fn summarise(
     let mut last_ack_wire: Option<u32> = None;
     let mut last_known: Option<u64> = None;
     let mut close_at: Option<u64> = None;
-    let mut last_rx: FxHashMap<u16, Time> = FxHashMap::default();
+    let mut last_rx: FxHashMap<crate::trace::Side, Time> = FxHashMap::default();
     let mut latencies: Vec<f64> = Vec::new();
     if let Some(&first) = wires.first() {
         s.first_time = w(first).time.as_secs_f64();
@@ -148,8 +148,10 @@ pub(super) fn summarise(
     for &i in wires {
         let wire = w(i);
         s.last_time = wire.time.as_secs_f64();
-        // Silence: time an endpoint waited for anything of this sequence.
-        if let Some(prev) = last_rx.insert(wire.to, wire.time) {
+        // Silence: time a side of the sequence waited for anything of it — by RM role, not
+        // socket: a source on a new ephemeral port per connection is still one source.
+        let receiver = t.side_for(wire, seq).peer();
+        if let Some(prev) = last_rx.insert(receiver, wire.time) {
             let gap = wire.time.since(prev);
             if gap.as_secs_f64() > s.longest_silence {
                 s.longest_silence = gap.as_secs_f64();

@@ -51,8 +51,20 @@ pub fn write_session<W: Write>(
     out: W,
     format: Format,
 ) -> io::Result<W> {
+    write_session_with(timeline, payloads, framing, HttpLayout::default(), out, format)
+}
+
+/// [`write_session`] with the HTTP connections and responses laid out as `layout` says.
+pub fn write_session_with<W: Write>(
+    timeline: &Timeline,
+    payloads: &[bytes::Bytes],
+    framing: Framing,
+    layout: HttpLayout,
+    out: W,
+    format: Format,
+) -> io::Result<W> {
     let frames = match framing {
-        Framing::Http(soap) => http_frames(timeline, payloads, soap)?,
+        Framing::Http(soap) => http_frames(timeline, payloads, soap, layout)?,
         Framing::NetTcp => nettcp_frames(timeline, payloads)?,
     };
     let mut w = CaptureWriter::new(out, format, 1, 262_144)?;
@@ -87,24 +99,97 @@ fn isn(endpoint: u16) -> u32 {
     0x1000_0000u32.wrapping_mul(u32::from(endpoint) + 1)
 }
 
-fn http_frames(timeline: &Timeline, payloads: &[bytes::Bytes], soap: SoapVersion) -> io::Result<Vec<Frame>> {
+/// How an HTTP export lays out connections and responses (the defaults: one keep-alive
+/// connection per sender and receiver, every request answered `202 Accepted`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct HttpLayout {
+    /// A sender opens a new TCP connection (a new ephemeral port) after this many requests on
+    /// one, as a WCF client whose connections are recycled does (0: never).
+    pub reconnect_every: u32,
+    /// A standalone ack rides on the HTTP response of its source's request still unanswered
+    /// (`200 OK` with the envelope), as WCF's one-way-over-HTTP destination answers, instead
+    /// of a POST of its own.
+    pub acks_on_responses: bool,
+}
+
+/// One HTTP connection of the export.
+struct HttpConn {
+    tcp: TcpConnection,
+    /// Earliest time its next frame may take.
+    clock: u64,
+    requests: u32,
+    /// A request not answered yet: when its last frame left.
+    unanswered: Option<u64>,
+}
+
+impl HttpConn {
+    /// Answers the open request with an empty `202 Accepted`.
+    fn accept(&mut self, frames: &mut Vec<Frame>) {
+        if let Some(sent) = self.unanswered.take() {
+            let accepted = http_response(202, "Accepted", None, b"");
+            self.clock = self.tcp.send(frames, sent + 20_000, false, &accepted) + 1_000;
+        }
+    }
+}
+
+fn http_frames(
+    timeline: &Timeline,
+    payloads: &[bytes::Bytes],
+    soap: SoapVersion,
+    layout: HttpLayout,
+) -> io::Result<Vec<Frame>> {
     let mut frames: Vec<Frame> = Vec::new();
-    // One keep-alive connection per (sender, receiver) pair, opened before its first message.
-    let mut conns: FxHashMap<(u16, u16), (TcpConnection, u64)> = FxHashMap::default();
+    let mut conns: FxHashMap<(u16, u16), HttpConn> = FxHashMap::default();
     let mut next_port: u16 = 49152;
+    let mut open = |frames: &mut Vec<Frame>, from: u16, to: u16, t: u64| {
+        let client = SocketAddr::new(address(timeline, from).ip(), next_port);
+        next_port = next_port.wrapping_add(1).max(49152);
+        let server = address(timeline, to);
+        let mut c = TcpConnection::new(client, server, isn(from), isn(to).wrapping_add(7));
+        // The handshake finishes just before the first message.
+        c.open(frames, t.saturating_sub(3_000));
+        HttpConn {
+            tcp: c,
+            clock: t,
+            requests: 0,
+            unanswered: None,
+        }
+    };
+    // The timeline is in causal order (an ack is recorded after the message it covers), and
+    // the capture keeps it: a message starts no earlier than the previous message's last frame,
+    // whatever connection either is on (issue 17: an ack ahead of its message read as invalid).
+    let mut causal = 0u64;
     for m in messages(timeline, payloads) {
         let (w, body, t) = m?;
-        let (conn, clock) = conns.entry((w.from, w.to)).or_insert_with(|| {
-            let client = SocketAddr::new(address(timeline, w.from).ip(), next_port);
-            let server = address(timeline, w.to);
-            next_port = next_port.wrapping_add(1).max(49152);
-            let mut c = TcpConnection::new(client, server, isn(w.from), isn(w.to).wrapping_add(7));
-            // The handshake finishes just before the first message.
-            c.open(&mut frames, t.saturating_sub(3_000));
-            (c, t)
-        });
-        // Frames of one connection stay in order even when messages share an instant.
-        let start = t.max(*clock);
+        let t = t.max(causal);
+        // A standalone ack answers its source's open request, when there is one.
+        if layout.acks_on_responses
+            && w.kind == WireKind::Ack
+            && let Some(c) = conns.get_mut(&(w.to, w.from)).filter(|c| c.unanswered.is_some())
+        {
+            let sent = c.unanswered.take().unwrap_or(t);
+            let response = http_response(200, "OK", Some(content_type(soap)), body);
+            c.clock = c
+                .tcp
+                .send(&mut frames, t.max(sent + 1_000).max(c.clock), false, &response)
+                + 1_000;
+            causal = c.clock;
+            continue;
+        }
+        let renew = conns
+            .get(&(w.from, w.to))
+            .is_some_and(|c| layout.reconnect_every > 0 && c.requests >= layout.reconnect_every);
+        if renew && let Some(mut old) = conns.remove(&(w.from, w.to)) {
+            old.accept(&mut frames);
+            old.tcp.close(&mut frames, old.clock + 1_000);
+        }
+        let conn = match conns.entry((w.from, w.to)) {
+            std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
+            std::collections::hash_map::Entry::Vacant(e) => e.insert(open(&mut frames, w.from, w.to, t)),
+        };
+        // HTTP/1.1 without pipelining: the previous request is answered first.
+        conn.accept(&mut frames);
+        let start = t.max(conn.clock);
         let action = crate::wsrm::decode(body)
             .ok()
             .and_then(|e| e.addressing.action.map(|a| a.uri().into_owned()));
@@ -115,18 +200,31 @@ fn http_frames(timeline: &Timeline, payloads: &[bytes::Bytes], soap: SoapVersion
             action.as_deref().unwrap_or(""),
             body,
         );
-        let after_request = conn.send(&mut frames, start, true, &request);
-        let accepted = http_response(202, "Accepted", None, b"");
-        let end = conn.send(&mut frames, after_request + 50_000, false, &accepted);
-        *clock = end + 1_000;
+        let after_request = conn.tcp.send(&mut frames, start, true, &request);
+        causal = after_request + 1_000;
+        conn.clock = causal;
+        conn.requests += 1;
+        conn.unanswered = Some(after_request);
+        if !layout.acks_on_responses {
+            conn.accept(&mut frames);
+        }
     }
-    let mut ends: Vec<((u16, u16), (TcpConnection, u64))> = conns.into_iter().collect();
+    let mut ends: Vec<((u16, u16), HttpConn)> = conns.into_iter().collect();
     ends.sort_by_key(|(k, _)| *k);
-    for (_, (mut c, clock)) in ends {
-        c.close(&mut frames, clock + 1_000_000);
+    for (_, mut c) in ends {
+        c.accept(&mut frames);
+        c.tcp.close(&mut frames, c.clock + 1_000_000);
     }
     frames.sort_by_key(|f| f.ts_ns);
     Ok(frames)
+}
+
+/// The Content-Type of a SOAP response (a response carries no action).
+fn content_type(soap: SoapVersion) -> &'static str {
+    match soap {
+        SoapVersion::V1_2 => "application/soap+xml; charset=utf-8",
+        SoapVersion::V1_1 => "text/xml; charset=utf-8",
+    }
 }
 
 /// One net.tcp connection: the endpoint that opened it, and each direction's session dictionary.
@@ -141,8 +239,11 @@ fn nettcp_frames(timeline: &Timeline, payloads: &[bytes::Bytes]) -> io::Result<V
     let mut frames: Vec<Frame> = Vec::new();
     let mut conns: FxHashMap<(u16, u16), NetTcpConn> = FxHashMap::default();
     let mut next_port: u16 = 49152;
+    // As over HTTP: frames keep the timeline's causal order across connections.
+    let mut causal = 0u64;
     for m in messages(timeline, payloads) {
         let (w, body, t) = m?;
+        let t = t.max(causal);
         let key = (w.from.min(w.to), w.from.max(w.to));
         let conn = conns.entry(key).or_insert_with(|| {
             let client = SocketAddr::new(address(timeline, w.from).ip(), next_port);
@@ -178,6 +279,7 @@ fn nettcp_frames(timeline: &Timeline, payloads: &[bytes::Bytes]) -> io::Result<V
         record.extend_from_slice(&doc);
         let start = t.max(conn.clock);
         conn.clock = conn.tcp.send(&mut frames, start, from_client, &record) + 1_000;
+        causal = conn.clock;
     }
     let mut ends: Vec<((u16, u16), NetTcpConn)> = conns.into_iter().collect();
     ends.sort_by_key(|(k, _)| *k);

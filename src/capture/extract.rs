@@ -3,11 +3,11 @@
 //! An HTTP message is re-read from its first frame on; a net.tcp envelope needs the session
 //! dictionary its connection built up before it, so that capture is decoded again up to it.
 
+use super::file::Frames;
 use super::http::{HttpStream, Message, Start};
 use super::nmf;
-use super::offline::{self, OfflineFile};
 use super::packet;
-use super::reader::{StreamDecoder, split_origin, timestamp_ns};
+use super::reader::{StreamDecoder, split_origin};
 use super::tcp::Reassembler;
 use crate::trace::{Time, Wire};
 use crate::wsrm::binary::{self, Session};
@@ -27,33 +27,34 @@ pub struct Extracted {
 
 /// Finds the message `wire` in the capture at `path`.
 pub fn read_message(path: &Path, wire: &Wire) -> Result<Extracted, String> {
+    read_message_from(&[path.to_path_buf()], wire)
+}
+
+/// Finds the message `wire` in the capture made of `paths` (merged as when it was opened).
+pub fn read_message_from(paths: &[std::path::PathBuf], wire: &Wire) -> Result<Extracted, String> {
     let (first, _) = split_origin(wire.origin);
     if first == 0 || wire.frame < first {
         return Err("this message was not read from a capture".into());
     }
-    match read_http(path, wire)? {
+    match read_http(paths, wire)? {
         Some(m) => Ok(m),
-        None => read_by_decoding(path, wire),
+        None => read_by_decoding(paths, wire),
     }
 }
 
 /// An HTTP message, read from its first frame on (it needs no earlier state).
-fn read_http(path: &Path, wire: &Wire) -> Result<Option<Extracted>, String> {
+fn read_http(paths: &[std::path::PathBuf], wire: &Wire) -> Result<Option<Extracted>, String> {
     let (first, offset) = split_origin(wire.origin);
-    let mut file = open(path)?;
-    let cap = &mut file.cap;
-    let link = cap.get_datalink().0;
+    let mut frames = Frames::open(paths)?;
     let mut frame: u32 = 0;
     let mut flow = None;
     let mut reasm = Reassembler::new();
     let mut http = HttpStream::new();
     let mut found: Option<Extracted> = None;
     while frame < wire.frame && found.is_none() {
-        let pkt = match cap.next_packet() {
-            Ok(p) => p,
-            Err(pcap::Error::NoMorePackets) => break,
-            Err(e) => return Err(format!("{}: {e}", path.display())),
-        };
+        let Some(f) = frames.next_frame() else { break };
+        let pkt = f.packet;
+        let link = pkt.link;
         frame += 1;
         if frame < first {
             continue;
@@ -87,28 +88,21 @@ fn read_http(path: &Path, wire: &Wire) -> Result<Option<Extracted>, String> {
 }
 
 /// Anything else (net.tcp): decode the capture again up to the message's last frame.
-fn read_by_decoding(path: &Path, wire: &Wire) -> Result<Extracted, String> {
+fn read_by_decoding(paths: &[std::path::PathBuf], wire: &Wire) -> Result<Extracted, String> {
     let (first, _) = split_origin(wire.origin);
-    let mut file = open(path)?;
-    let cap = &mut file.cap;
-    let mut dec = StreamDecoder::new(cap.get_datalink().0);
+    let mut frames = Frames::open(paths)?;
+    let mut dec = StreamDecoder::new(packet::linktype::ETHERNET);
     dec.want(wire.origin);
     while dec.frames() < wire.frame {
-        match cap.next_packet() {
-            Ok(p) => dec.push(timestamp_ns(p.header), p.header.len, p.data),
-            Err(pcap::Error::NoMorePackets) => break,
-            Err(e) => return Err(format!("{}: {e}", path.display())),
-        }
+        let Some(f) = frames.next_frame() else { break };
+        let p = f.packet;
+        dec.push_link(p.link, p.ts_ns, p.wire_len, p.data);
         if dec.found().is_some() {
             break;
         }
     }
     dec.finish_found()
         .ok_or_else(|| format!("message not found at frame {first} (file changed since it was opened?)"))
-}
-
-fn open(path: &Path) -> Result<OfflineFile, String> {
-    offline::open(path).map_err(|e| format!("{}: {e}", path.display()))
 }
 
 /// An HTTP message; a binary-encoded body (msbin1 / msbinsession1) becomes XML text.

@@ -136,6 +136,8 @@ pub struct HttpStream {
     head: Option<Head>,
     body: Vec<u8>,
     ended: bool,
+    /// A message start was seen: the stream is HTTP, not just possibly so.
+    spoke: bool,
 }
 
 impl Default for HttpStream {
@@ -148,6 +150,7 @@ impl Default for HttpStream {
             head: None,
             body: Vec::new(),
             ended: false,
+            spoke: false,
         }
     }
 }
@@ -165,6 +168,20 @@ fn known_method(method: &str) -> &'static str {
         .unwrap_or("other")
 }
 
+/// The start line of a message head, lossy UTF-8, cut to 200 characters (a long query string
+/// would otherwise fill the Info column and the memory of a capture of many requests).
+pub fn start_line(head: &[u8]) -> String {
+    let end = head
+        .iter()
+        .position(|&b| b == b'\r' || b == b'\n')
+        .unwrap_or(head.len());
+    let line = String::from_utf8_lossy(&head[..end]);
+    match line.char_indices().nth(200) {
+        Some((cut, _)) => format!("{}…", &line[..cut]),
+        None => line.into_owned(),
+    }
+}
+
 /// A method's number for `Wire::fault` of a request without SOAP (1-based; 0 = unknown).
 pub fn method_code(method: &str) -> u8 {
     METHODS
@@ -178,12 +195,12 @@ pub fn method_name(code: u8) -> Option<&'static str> {
     METHODS.get((code as usize).checked_sub(1)?).map(|m| m.trim_end())
 }
 
-fn looks_like_start(b: &[u8]) -> bool {
+pub(crate) fn looks_like_start(b: &[u8]) -> bool {
     b.starts_with(b"HTTP/1.") || METHODS.iter().any(|m| b.starts_with(m.as_bytes()))
 }
 
 /// Could these first bytes still become an HTTP start line?
-fn could_be_start(b: &[u8]) -> bool {
+pub(crate) fn could_be_start(b: &[u8]) -> bool {
     let n = b.len();
     b"HTTP/1.".starts_with(&b[..n.min(7)])
         || METHODS
@@ -201,6 +218,12 @@ impl HttpStream {
         if self.state == State::Fresh {
             self.state = State::Resync;
         }
+    }
+
+    /// Whether a message start was ever found (a stream joined mid-way that never showed one
+    /// is not counted as HTTP).
+    pub fn spoke_http(&self) -> bool {
+        self.spoke
     }
 
     pub fn is_http(&self) -> Option<bool> {
@@ -315,6 +338,7 @@ impl HttpStream {
                 State::Fresh => {
                     if looks_like_start(&self.buf) {
                         self.state = State::Head;
+                        self.spoke = true;
                     } else if self.buf.len() >= 8 || !could_be_start(&self.buf) {
                         self.state = State::NotHttp;
                         on_problem(Problem::NotHttp);
@@ -327,6 +351,8 @@ impl HttpStream {
                         Some(i) => {
                             self.consume(i);
                             self.state = State::Head;
+                            self.spoke = true;
+                            self.spoke = true;
                         }
                         None => {
                             // Keep a tail that might be the beginning of a start line.

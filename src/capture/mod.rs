@@ -2,14 +2,15 @@
 
 pub mod export;
 pub mod extract;
+pub mod file;
 pub mod http;
 pub mod live;
 pub mod nmf;
-pub mod offline;
 pub mod packet;
 pub mod reader;
+pub mod sniff;
 pub mod synth;
 pub mod tcp;
 pub mod writer;
 
-pub use reader::{CaptureData, CaptureError, Progress, Stats, read_file, read_file_with};
+pub use reader::{CaptureData, CaptureError, Progress, Stats, read_file, read_file_with, read_files};

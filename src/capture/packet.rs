@@ -40,6 +40,8 @@ pub struct Segment<'a> {
     pub payload: &'a [u8],
     /// Payload bytes the snap length cut off (set by the reader from the frame lengths).
     pub missing: u32,
+    /// IPv4 identification (0 for IPv6): tells a resent segment from the same one seen twice.
+    pub ip_id: u16,
 }
 
 /// Why a frame carried no TCP segment.
@@ -98,13 +100,14 @@ pub fn tcp_segment(link: i32, data: &[u8]) -> Result<Segment<'_>, Skip> {
         }
         _ => return Err(Skip::NotTcp),
     };
-    let (src_ip, dst_ip, payload) = match &sliced.net {
+    let (src_ip, dst_ip, payload, ip_id) = match &sliced.net {
         Some(LaxNetSlice::Ipv4(v4)) => {
             let h = v4.header();
             (
                 IpAddr::V4(h.source_addr()),
                 IpAddr::V4(h.destination_addr()),
                 v4.payload(),
+                h.identification(),
             )
         }
         Some(LaxNetSlice::Ipv6(v6)) => {
@@ -113,6 +116,7 @@ pub fn tcp_segment(link: i32, data: &[u8]) -> Result<Segment<'_>, Skip> {
                 IpAddr::V6(h.source_addr()),
                 IpAddr::V6(h.destination_addr()),
                 v6.payload(),
+                0,
             )
         }
         _ => return Err(Skip::NotTcp),
@@ -136,5 +140,6 @@ pub fn tcp_segment(link: i32, data: &[u8]) -> Result<Segment<'_>, Skip> {
         rst: tcp.rst(),
         payload: tcp.payload(),
         missing: 0,
+        ip_id,
     })
 }

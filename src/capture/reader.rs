@@ -5,6 +5,7 @@ use super::extract::{self, Extracted};
 use super::http::{HttpStream, Message, Problem, Start};
 use super::nmf::{self, NmfStream};
 use super::packet::{self, Skip};
+use super::sniff::{Sniffer, Verdict};
 use super::tcp::{Anomaly, Chunk, Reassembler};
 use crate::analysis::{Finding, Severity};
 use crate::trace::{SeqIdx, Time, Timeline, WireFlags, WireKind, WireMeta};
@@ -42,6 +43,33 @@ pub struct Stats {
     pub truncated: bool,
     /// Absolute time of the first frame, ns since the Unix epoch (timeline times are relative).
     pub start_ns: u64,
+    /// Link types of the file's interfaces (pcapng may mix them), in order of appearance.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub link_types: Vec<i32>,
+    /// A file was gzip-compressed.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub compressed: bool,
+    /// Several files read as one: which frames came from which (`file:frame` names).
+    #[serde(skip_serializing_if = "is_single_file")]
+    pub frame_map: super::file::FrameMap,
+    /// Copies dropped as the same packet captured at a second point.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub duplicates: u64,
+}
+
+fn is_single_file(m: &super::file::FrameMap) -> bool {
+    m.files.len() < 2
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
+}
+
+impl Stats {
+    /// A frame as the user names it: `file:frame` when the capture is several files.
+    pub fn frame_name(&self, frame: u32) -> String {
+        self.frame_map.name(frame)
+    }
 }
 
 /// Progress of a read, for a progress bar.
@@ -104,6 +132,8 @@ struct Parser {
     http: HttpStream,
     /// Set when the stream turned out to be .NET Message Framing (net.tcp) instead of HTTP.
     nmf: Option<NmfStream>,
+    /// The first bytes, held until they say which of the two it is.
+    sniff: Sniffer,
     from: u16,
     to: u16,
 }
@@ -134,6 +164,10 @@ impl Conn {
         let Conn { dirs, shared, .. } = self;
         for Dir { reasm, parser, .. } in dirs.iter_mut() {
             reasm.finish(frame, time, &mut |c| feed(dec, parser, shared, c));
+            // A start too short to decide: what there is goes to the HTTP parser, which counts it.
+            for h in parser.sniff.take() {
+                deliver(dec, parser, shared, h.chunk());
+            }
         }
     }
 
@@ -224,6 +258,8 @@ impl Decoder {
             };
             match decoded {
                 Ok(d) => Some(d.envelope),
+                // A WSDL, a schema or any other XML is normal traffic: shown as XML, no warning.
+                Err(_) if !claims_soap(&m, binary.is_some(), body) => None,
                 Err(e) => {
                     self.finding(
                         Severity::Warn,
@@ -247,6 +283,14 @@ impl Decoder {
                 match m.start {
                     Start::Response { status } => plain.number = u64::from(status),
                     Start::Request { method } => plain.fault = super::http::method_code(method),
+                }
+                if !is_response || !m.body.is_empty() {
+                    let mut line = super::http::start_line(m.head);
+                    if let Some(ct) = content_type.filter(|_| !m.body.is_empty()) {
+                        let ct = ct.split(';').next().unwrap_or(ct).trim();
+                        line = format!("{line}  ({ct})");
+                    }
+                    self.timeline.http_lines.push((w, line.into()));
                 }
                 w
             }
@@ -379,6 +423,42 @@ struct Direction {
     initiator: bool,
 }
 
+/// Whether an HTTP message says it carries SOAP: a SOAP content type (application/soap+xml),
+/// a SOAPAction header, WCF's binary encoding, or a root element named Envelope. Only then is a
+/// body that does not decode worth a warning.
+fn claims_soap(m: &Message<'_>, binary: bool, body: &[u8]) -> bool {
+    binary
+        || m.soap_action.is_some()
+        || m.content_type
+            .as_deref()
+            .is_some_and(|c| c.to_ascii_lowercase().contains("soap"))
+        || root_is_envelope(body)
+}
+
+/// The first element's local name is `Envelope` (past the XML declaration, comments and
+/// doctype; looks at the first 4 KiB only).
+fn root_is_envelope(body: &[u8]) -> bool {
+    let head = &body[..body.len().min(4096)];
+    let mut at = 0;
+    while let Some(lt) = head[at..].iter().position(|&b| b == b'<') {
+        let tag = &head[at + lt + 1..];
+        match tag.first() {
+            Some(b'?' | b'!') => at += lt + 1,
+            Some(_) => {
+                let name_len = tag
+                    .iter()
+                    .position(|&b| b.is_ascii_whitespace() || b == b'>' || b == b'/')
+                    .unwrap_or(tag.len());
+                let name = &tag[..name_len];
+                let local = name.rsplit(|&b| b == b':').next().unwrap_or(name);
+                return local == b"Envelope";
+            }
+            None => return false,
+        }
+    }
+    false
+}
+
 fn trim_start(b: &[u8]) -> &[u8] {
     let b = b.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(b);
     let n = b.iter().take_while(|c| c.is_ascii_whitespace()).count();
@@ -388,6 +468,42 @@ fn trim_start(b: &[u8]) -> &[u8] {
 /// Feeds one reassembled chunk of a direction to its parser: HTTP, or .NET Message Framing when
 /// the stream starts with an NMF preamble (net.tcp, recognised by content on any port).
 fn feed(dec: &mut Decoder, p: &mut Parser, shared: &mut Shared, chunk: Chunk<'_>) {
+    if p.nmf.is_none() && !p.sniff.decided() {
+        if let Some(encoding) = shared.nmf {
+            // The initiator's preamble decided for both directions.
+            p.sniff.take();
+            p.nmf = Some(NmfStream::responder(encoding));
+        } else if let Chunk::Data {
+            bytes,
+            frame,
+            time,
+            skip,
+        } = chunk
+        {
+            match p.sniff.push(bytes, frame, time, skip) {
+                Verdict::Undecided => return,
+                Verdict::Nmf => {
+                    dec.stats.nmf_connections += 1;
+                    p.nmf = Some(NmfStream::new());
+                }
+                Verdict::NotNmf => {}
+            }
+            for h in p.sniff.take() {
+                deliver(dec, p, shared, h.chunk());
+            }
+            return;
+        } else {
+            // A gap or the end before the start decided: what was held goes first.
+            for h in p.sniff.take() {
+                deliver(dec, p, shared, h.chunk());
+            }
+        }
+    }
+    deliver(dec, p, shared, chunk);
+}
+
+/// Hands a chunk to the parser the direction's first bytes chose.
+fn deliver(dec: &mut Decoder, p: &mut Parser, shared: &mut Shared, chunk: Chunk<'_>) {
     if let Chunk::Gap { len, frame, time } = chunk {
         dec.finding(
             Severity::Warn,
@@ -400,17 +516,6 @@ fn feed(dec: &mut Decoder, p: &mut Parser, shared: &mut Shared, chunk: Chunk<'_>
     let time = match chunk {
         Chunk::Data { time, .. } | Chunk::Gap { time, .. } | Chunk::End { time, .. } => time,
     };
-    if p.nmf.is_none()
-        && p.http.is_http().is_none()
-        && let Chunk::Data { bytes, .. } = chunk
-    {
-        if let Some(encoding) = shared.nmf {
-            p.nmf = Some(NmfStream::responder(encoding));
-        } else if nmf::starts_nmf(bytes) {
-            dec.stats.nmf_connections += 1;
-            p.nmf = Some(NmfStream::new());
-        }
-    }
     let (from, to) = (p.from, p.to);
     if let Some(nmf) = p.nmf.as_mut() {
         let mut problems = Vec::new();
@@ -519,6 +624,18 @@ impl StreamDecoder {
         self.frame
     }
 
+    /// A record of the file is damaged: what came before it is kept.
+    pub fn damaged(&mut self, why: &str) {
+        self.dec.stats.truncated = true;
+        self.dec.findings.push(Finding::new(
+            Severity::Error,
+            self.frame,
+            self.last_time,
+            SeqIdx::NONE,
+            format!("capture file is damaged after frame {}: {why}", self.frame),
+        ));
+    }
+
     /// The capture ended in the middle of a record.
     pub fn cut_short(&mut self, why: &str) {
         self.dec.stats.truncated = true;
@@ -534,6 +651,11 @@ impl StreamDecoder {
     /// One frame: its time (ns since the Unix epoch), its length on the wire, and the bytes
     /// captured of it.
     pub fn push(&mut self, ts_ns: u64, wire_len: u32, data: &[u8]) {
+        self.push_link(self.link, ts_ns, wire_len, data);
+    }
+
+    /// `push` for a frame of its own link type (pcapng: each interface has one).
+    pub fn push_link(&mut self, link: i32, ts_ns: u64, wire_len: u32, data: &[u8]) {
         self.frame += 1;
         let frame = self.frame;
         let dec = &mut self.dec;
@@ -542,11 +664,11 @@ impl StreamDecoder {
         let t0 = *self.start.get_or_insert(ts_ns);
         let time = Time(ts_ns.saturating_sub(t0));
         self.last_time = self.last_time.max(time);
-        if !packet::supported(self.link) {
+        if !packet::supported(link) {
             dec.stats.skipped_link += 1;
             return;
         }
-        let mut seg = match packet::tcp_segment(self.link, data) {
+        let mut seg = match packet::tcp_segment(link, data) {
             Ok(s) => s,
             Err(Skip::NotTcp) => {
                 dec.stats.skipped_not_tcp += 1;
@@ -582,6 +704,7 @@ impl StreamDecoder {
                     parser: Parser {
                         http: HttpStream::new(),
                         nmf: None,
+                        sniff: Sniffer::default(),
                         from,
                         to,
                     },
@@ -608,6 +731,8 @@ impl StreamDecoder {
         if !*started {
             *started = true;
             if !seg.syn {
+                // Joined mid-stream: no start to sniff; HTTP looks for the next message start.
+                parser.sniff.take();
                 parser.http.start_mid_stream();
             }
         }
@@ -667,12 +792,13 @@ impl StreamDecoder {
         dec.stats.start_ns = self.start.unwrap_or(0);
         dec.stats.tcp_connections = self.conns.len() as u64;
         for c in &self.conns {
-            let kinds: Vec<Option<bool>> = c.dirs.iter().map(|d| d.parser.http.is_http()).collect();
-            if c.shared.nmf.is_some() {
+            let spoke = c.dirs.iter().any(|d| d.parser.http.spoke_http());
+            let sent = c.dirs.iter().any(|d| d.parser.http.is_http().is_some());
+            if c.shared.nmf.is_some() || c.dirs.iter().any(|d| d.parser.nmf.is_some()) {
                 // Counted as net.tcp when first seen.
-            } else if kinds.contains(&Some(true)) {
+            } else if spoke {
                 dec.stats.http_connections += 1;
-            } else if kinds.contains(&Some(false)) {
+            } else if sent {
                 dec.stats.other_connections += 1;
             }
         }
@@ -703,18 +829,28 @@ pub fn read_file_with(
     cancel: &AtomicBool,
     fingerprints: bool,
 ) -> Result<CaptureData, CaptureError> {
-    let meta = std::fs::metadata(path).map_err(|e| CaptureError::Open(format!("{}: {e}", path.display())))?;
-    if meta.is_dir() {
-        return Err(CaptureError::Open(format!("{}: is a directory", path.display())));
+    read_files(&[path.to_path_buf()], progress, cancel, fingerprints)
+}
+
+/// Several capture files as one capture, merged by time (one file: as it is).
+pub fn read_files(
+    paths: &[std::path::PathBuf],
+    progress: &mut dyn FnMut(Progress),
+    cancel: &AtomicBool,
+    fingerprints: bool,
+) -> Result<CaptureData, CaptureError> {
+    let mut total = 0;
+    for path in paths {
+        let meta =
+            std::fs::metadata(path).map_err(|e| CaptureError::Open(format!("{}: {e}", path.display())))?;
+        total += meta.len();
     }
-    let total = meta.len();
-    let mut file = super::offline::open(path)
-        .map_err(|e| CaptureError::Open(format!("{}: not a pcap or pcapng capture ({e})", path.display())))?;
-    let cap = &mut file.cap;
-    let mut dec = StreamDecoder::new(cap.get_datalink().0);
+    let mut frames = super::file::Frames::open(paths).map_err(CaptureError::Open)?;
+    let mut dec = StreamDecoder::new(packet::linktype::ETHERNET);
     if fingerprints {
         dec.keep_fingerprints();
     }
+    let mut comments = Vec::new();
     loop {
         if dec.frames().is_multiple_of(4096) {
             if cancel.load(Ordering::Relaxed) {
@@ -726,23 +862,37 @@ pub fn read_file_with(
                 frames: dec.stats().frames,
             });
         }
-        let pkt = match cap.next_packet() {
-            Ok(p) => p,
-            Err(pcap::Error::NoMorePackets) => break,
-            Err(e) => {
-                // libpcap: "truncated dump file; tried to read N captured bytes, only got M".
-                dec.cut_short(&e.to_string());
-                break;
-            }
-        };
-        dec.push(timestamp_ns(pkt.header), pkt.header.len, pkt.data);
+        let Some(f) = frames.next_frame() else { break };
+        let p = f.packet;
+        dec.push_link(p.link, p.ts_ns, p.wire_len, p.data);
+        if let Some(c) = p.comment.filter(|c| !c.is_empty()) {
+            comments.push((dec.frames(), crate::wsrm::Text::from(c)));
+        }
     }
-    let frames = dec.stats().frames;
-    let data = dec.finish();
+    let links = frames.links();
+    for (file, stop) in std::mem::take(&mut frames.stops) {
+        let name = if paths.len() > 1 {
+            format!("{}: ", frames.map.files[usize::from(file)])
+        } else {
+            String::new()
+        };
+        match stop {
+            super::file::Stop::CutShort(why) => dec.cut_short(&format!("{name}{why}")),
+            super::file::Stop::Malformed(why) => dec.damaged(&format!("{name}{why}")),
+        }
+    }
+    let frame_count = dec.stats().frames;
+    let mut data = dec.finish();
+    data.stats.link_type = links.first().copied().unwrap_or(packet::linktype::ETHERNET);
+    data.stats.link_types = links;
+    data.stats.compressed = frames.compressed();
+    data.stats.duplicates = frames.duplicates;
+    data.stats.frame_map = std::mem::take(&mut frames.map);
+    data.timeline.frame_comments = comments;
     progress(Progress {
         bytes: total,
         total,
-        frames,
+        frames: frame_count,
     });
     Ok(data)
 }

@@ -88,6 +88,10 @@ pub struct Args {
     /// Application body size in bytes.
     #[arg(long, default_value_t = 256)]
     pub body_size: usize,
+    /// Bodies shaped like a WCF data contract (dozens of elements, several namespaces) instead
+    /// of one text node.
+    #[arg(long)]
+    pub xml_rich: bool,
     /// Receiving application's pace, messages/s (default: takes them at once).
     #[arg(long)]
     pub consume_rate: Option<f64>,
@@ -128,6 +132,14 @@ pub struct Args {
     /// binary XML and a session dictionary, like WCF's netTcpBinding).
     #[arg(long, default_value = "http", value_parser = ["http", "net.tcp"])]
     pub framing: String,
+    /// HTTP --pcap: each sender opens a new TCP connection (new ephemeral port) after this many
+    /// requests (0: one keep-alive connection).
+    #[arg(long, default_value_t = 0, value_name = "N")]
+    pub reconnect_every: u32,
+    /// HTTP --pcap: standalone acks ride on the HTTP response of the source's open request
+    /// (200 OK), as WCF's one-way HTTP destination answers, instead of POSTs of their own.
+    #[arg(long)]
+    pub acks_on_responses: bool,
 }
 
 pub fn parse_soap(s: &str) -> Result<SoapVersion, String> {
@@ -280,6 +292,7 @@ pub fn build_config(args: &Args) -> Result<SimConfig, CliError> {
     cfg.workload.sessions = args.sessions;
     cfg.workload.rate = args.rate;
     cfg.workload.body_size = args.body_size;
+    cfg.workload.rich_body = args.xml_rich;
     cfg.workload.consume_rate = args.consume_rate;
     cfg.workload.accept = !args.no_accept;
     cfg.time_limit = args.time_limit;
@@ -364,13 +377,17 @@ pub fn run(args: &Args) -> Result<String, CliError> {
     }
     if let Some(path) = &args.pcap {
         let file = std::fs::File::create(path).map_err(|e| CliError(format!("{}: {e}", path.display())))?;
-        crate::capture::export::write_session(
+        crate::capture::export::write_session_with(
             &out.timeline,
             &out.payloads,
             if args.framing == "net.tcp" {
                 crate::capture::export::Framing::NetTcp
             } else {
                 crate::capture::export::Framing::Http(c.soap)
+            },
+            crate::capture::export::HttpLayout {
+                reconnect_every: args.reconnect_every,
+                acks_on_responses: args.acks_on_responses,
             },
             std::io::BufWriter::new(file),
             crate::capture::writer::Format::Pcap,

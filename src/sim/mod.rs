@@ -270,7 +270,7 @@ impl Simulation {
         )
         .map_err(|e| e.to_string())?
         .with_shape(cfg.shape);
-        let body = workload_body(cfg.workload.body_size);
+        let body = workload_body(cfg.workload.body_size, cfg.workload.rich_body);
         let mut sim = Simulation {
             forward: Link::new(
                 cfg.forward.clone(),
@@ -818,11 +818,15 @@ impl Simulation {
 }
 
 /// The application body every simulated message carries (shared, not copied).
-fn workload_body(size: usize) -> AppBody {
-    let open = "<w:Submit xmlns:w=\"http://rmscope.example/Workload\">";
-    let close = "</w:Submit>";
-    let fill = size.saturating_sub(open.len() + close.len());
-    let xml = format!("{open}{}{close}", "x".repeat(fill));
+fn workload_body(size: usize, rich: bool) -> AppBody {
+    let xml = if rich {
+        rich_body(size)
+    } else {
+        let open = "<w:Submit xmlns:w=\"http://rmscope.example/Workload\">";
+        let close = "</w:Submit>";
+        let fill = size.saturating_sub(open.len() + close.len());
+        format!("{open}{}{close}", "x".repeat(fill))
+    };
     AppBody::new(
         ExpandedName {
             namespace: Some("http://rmscope.example/Workload".into()),
@@ -831,6 +835,40 @@ fn workload_body(size: usize) -> AppBody {
         xml.into_bytes().into(),
         Vec::new(),
     )
+}
+
+/// A body of about `size` bytes shaped as WCF's DataContractSerializer writes an order: the
+/// operation element, a data contract in its own namespace with `i:` (XMLSchema-instance) and
+/// array namespaces, then line items until the size is reached.
+fn rich_body(size: usize) -> String {
+    use std::fmt::Write;
+    let mut xml = String::with_capacity(size + 512);
+    xml.push_str(concat!(
+        "<w:Submit xmlns:w=\"http://rmscope.example/Workload\">",
+        "<w:order xmlns:a=\"http://schemas.datacontract.org/2004/07/Shop.Contracts\" ",
+        "xmlns:i=\"http://www.w3.org/2001/XMLSchema-instance\">",
+        "<a:Customer><a:Id>4711</a:Id><a:Name>Contoso Ltd.</a:Name>",
+        "<a:Address><a:Street>1 Microsoft Way</a:Street><a:City>Redmond</a:City>",
+        "<a:Country>US</a:Country></a:Address></a:Customer>",
+        "<a:Discount i:nil=\"true\"/>",
+        "<a:Lines xmlns:b=\"http://schemas.microsoft.com/2003/10/Serialization/Arrays\">",
+    ));
+    let close = "</a:Lines><a:Placed>2026-12-02T10:00:00Z</a:Placed></w:order></w:Submit>";
+    let mut n = 0u32;
+    while xml.len() + close.len() < size {
+        n += 1;
+        let _ = write!(
+            xml,
+            "<a:OrderLine><a:Sku>SKU-{n:05}</a:Sku><a:Quantity>{}</a:Quantity>\
+             <a:Price>{}.{:02}</a:Price><a:Tags><b:string>stock</b:string>\
+             <b:string>express</b:string></a:Tags></a:OrderLine>",
+            n % 7 + 1,
+            n * 3 % 100,
+            n * 17 % 100
+        );
+    }
+    xml.push_str(close);
+    xml
 }
 
 #[cfg(test)]

@@ -19,6 +19,10 @@ pub struct Workload {
     pub accept: bool,
     /// Close each sequence after its last message.
     pub close: bool,
+    /// Bodies shaped like a WCF data contract (dozens of elements in several namespaces)
+    /// instead of one text node: what captures of real services hold.
+    #[serde(default)]
+    pub rich_body: bool,
 }
 
 impl Default for Workload {
@@ -31,6 +35,7 @@ impl Default for Workload {
             consume_rate: None,
             accept: true,
             close: true,
+            rich_body: false,
         }
     }
 }

@@ -72,6 +72,11 @@ pub const FIELDS: &[(&str, &str, &str)] = &[
         "text",
         "method of an HTTP request without SOAP",
     ),
+    (
+        "http.request.uri",
+        "text",
+        "target of an HTTP request without SOAP (/svc?wsdl)",
+    ),
 ];
 
 /// A parsed filter.
@@ -464,6 +469,11 @@ fn get(t: &Timeline, i: u32, w: &Wire, f: Field) -> Got {
         "http.request.method" if w.kind == WireKind::Http => {
             crate::capture::http::method_name(w.fault).map_or(Got::Absent, |m| Got::Text(m.to_string()))
         }
+        "http.request.uri" if w.kind == WireKind::Http => t
+            .http_line(i)
+            .filter(|_| !w.flags.has(WireFlags::RESPONSE))
+            .and_then(|line| line.split(' ').nth(1))
+            .map_or(Got::Absent, |uri| Got::Text(uri.to_string())),
         _ => Got::Absent,
     }
 }

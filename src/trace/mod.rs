@@ -74,6 +74,15 @@ pub struct Timeline {
     /// index, in wire order. Empty for other sources.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub arrivals: Vec<(u32, Time)>,
+    /// Captures: what Wireshark's Info column says of an HTTP message without SOAP — the
+    /// request line ("GET /svc?wsdl HTTP/1.1"), or a response's status line when it has a body
+    /// ("HTTP/1.1 200 OK  (text/xml)") — by wire index, in wire order. An empty 202 is not
+    /// kept: its status in `Wire::number` says it all, and one-way HTTP has one per message.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub http_lines: Vec<(u32, Text)>,
+    /// Captures: pcapng packet comments, by frame number, in frame order.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub frame_comments: Vec<(u32, Text)>,
     #[serde(skip)]
     seq_by_id: HashMap<Text, SeqIdx>,
     #[serde(skip)]
@@ -310,6 +319,20 @@ impl Timeline {
         (self.wires.len() - 1) as u32
     }
 
+    /// Comments on the frames `first..=last` (a message spans them).
+    pub fn comments_between(&self, first: u32, last: u32) -> impl Iterator<Item = &(u32, Text)> {
+        let i = self.frame_comments.partition_point(|(f, _)| *f < first);
+        self.frame_comments[i..]
+            .iter()
+            .take_while(move |(f, _)| *f <= last)
+    }
+
+    /// The HTTP start line recorded for wire `w` (`http_lines`).
+    pub fn http_line(&self, w: u32) -> Option<&str> {
+        let i = self.http_lines.binary_search_by_key(&w, |(i, _)| *i).ok()?;
+        Some(&self.http_lines[i].1)
+    }
+
     /// 0 for the first copy of (sequence, number) on the wire, 1 for the next, ...
     fn copy_number(&mut self, seq: SeqIdx, number: u64) -> u16 {
         let c = self.copies.entry(seq).or_default();
@@ -411,15 +434,51 @@ impl Timeline {
 
     /// Which side of its sequence sent a wire message.
     pub fn side_of(&self, w: &Wire) -> Side {
-        match self.seq_info(w.seq).and_then(|s| s.source) {
-            Some(src) if src == w.from => Side::Source,
-            Some(_) => Side::Destination,
-            None => match w.kind {
-                WireKind::Ack | WireKind::CreateSequenceResponse | WireKind::CloseSequenceResponse => {
-                    Side::Destination
-                }
-                _ => Side::Source,
-            },
+        let seq = if w.seq.is_none() { w.ack_seq } else { w.seq };
+        self.side_for(w, seq)
+    }
+
+    /// Which side of sequence `seq` sent `w`, by what the message is: the source sends the
+    /// sequence's messages, AckRequested, Close and Terminate; the destination its responses and
+    /// acks (also an ack riding on a message of the other sequence). The role follows the RM
+    /// protocol, not the socket: an HTTP source that opens a new connection every few messages
+    /// has a new ephemeral port each time (issue 17). Only what could come from either side (a
+    /// fault) is placed by address — by host when the two sides are on different hosts.
+    pub fn side_for(&self, w: &Wire, seq: SeqIdx) -> Side {
+        if w.ack_seq == seq && w.seq != seq && !seq.is_none() {
+            return Side::Destination;
+        }
+        match w.kind {
+            WireKind::Data
+            | WireKind::LastMessage
+            | WireKind::AckRequested
+            | WireKind::CreateSequence
+            | WireKind::CloseSequence
+            | WireKind::TerminateSequence => return Side::Source,
+            WireKind::Ack
+            | WireKind::CreateSequenceResponse
+            | WireKind::CloseSequenceResponse
+            | WireKind::TerminateSequenceResponse => return Side::Destination,
+            _ => {}
+        }
+        let info = self.seq_info(seq);
+        let (Some(src), dst) = (info.and_then(|s| s.source), info.and_then(|s| s.destination)) else {
+            return Side::Source;
+        };
+        if src == w.from {
+            return Side::Source;
+        }
+        let host = |e: u16| {
+            self.endpoints
+                .get(e as usize)
+                .and_then(|n| n.parse::<std::net::SocketAddr>().ok())
+                .map(|a| a.ip())
+        };
+        let (hs, hd) = (host(src), dst.and_then(host));
+        if hs.is_some() && hs != hd && host(w.from) == hs {
+            Side::Source
+        } else {
+            Side::Destination
         }
     }
 }

@@ -321,7 +321,7 @@ impl DetailState {
                             row("Message number", w.number.to_string());
                             row("Copy", (w.attempt + 1).to_string());
                         }
-                        let info = d.info(w);
+                        let info = d.info(i);
                         if !info.is_empty() {
                             row("Info", info);
                         }

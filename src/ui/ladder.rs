@@ -79,7 +79,7 @@ pub fn lanes(d: &Dataset) -> Lanes {
 
 fn label(d: &Dataset, i: u32) -> String {
     let w = &d.timeline.wires[i as usize];
-    let info = d.info(w);
+    let info = d.info(i);
     if info.is_empty() {
         w.kind.label().to_string()
     } else {

@@ -289,7 +289,10 @@ impl Dataset {
     }
 
     /// The Info column: what a wire says, briefly.
-    pub fn info(&self, w: &Wire) -> String {
+    pub fn info(&self, index: u32) -> String {
+        let Some(w) = self.wire(index) else {
+            return String::new();
+        };
         let mut parts: Vec<String> = Vec::new();
         match w.kind {
             WireKind::Data | WireKind::LastMessage => {
@@ -310,6 +313,9 @@ impl Dataset {
                 w.fault_code()
                     .map_or("SOAP fault".into(), |c| format!("wsrm:{}", c.name())),
             ),
+            WireKind::Http if self.timeline.http_line(index).is_some() => {
+                parts.push(self.timeline.http_line(index).unwrap_or_default().to_string());
+            }
             WireKind::Http if w.flags.has(WireFlags::RESPONSE) && w.number > 0 => {
                 let status = w.number as u16;
                 let reason = http_reason(status);
@@ -465,7 +471,7 @@ impl Filter {
             Term::Word(x) => {
                 w.kind.label().to_ascii_lowercase().contains(x)
                     || d.sequence_name(w.seq).to_ascii_lowercase().contains(x)
-                    || d.info(w).to_ascii_lowercase().contains(x)
+                    || d.info(i).to_ascii_lowercase().contains(x)
             }
         })
     }
@@ -545,7 +551,7 @@ mod tests {
             let w = d.wire(i).unwrap();
             w.number == 5 || w.flags.has(WireFlags::HAS_ACK)
         }));
-        assert!(d.info(d.wire(five[1]).unwrap()).contains("copy 2"));
+        assert!(d.info(five[1]).contains("copy 2"));
         let acks = Filter::parse("kind:ack").unwrap().apply(&d);
         assert!(
             acks.iter()

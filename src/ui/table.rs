@@ -236,7 +236,7 @@ impl TableState {
                         ui.label(RichText::new(w.kind.label()).color(color));
                     });
                     row.col(|ui| {
-                        let mut info = d.info(w);
+                        let mut info = d.info(i);
                         if let Some(how) = d.loss_label(i) {
                             info.push_str(&format!("  [{how}]"));
                             ui.label(RichText::new(info).color(style::LOST));
@@ -266,6 +266,6 @@ pub fn describe(d: &Dataset, i: u32) -> String {
         d.endpoint(w.from),
         d.endpoint(w.to),
         w.kind.label(),
-        d.info(w)
+        d.info(i)
     )
 }

@@ -412,17 +412,24 @@ pub fn build(d: &Dataset, seq: SeqIdx, all_retransmissions: bool) -> PlotData {
     let ina = &mut out.inactivity;
     ina.timeout = d.inactivity_timeout.as_secs_f64();
     let info = tl.seq_info(seq);
+    // By RM role, not socket (issue 17): an HTTP source on a new ephemeral port per connection.
     let ends = [
-        (info.and_then(|s| s.source), "RM source"),
-        (info.and_then(|s| s.destination), "RM destination"),
+        (info.and_then(|s| s.source), "RM source", Side::Source),
+        (
+            info.and_then(|s| s.destination),
+            "RM destination",
+            Side::Destination,
+        ),
     ];
-    for (ep, role) in ends {
+    for (ep, role, side) in ends {
         let Some(ep) = ep else { continue };
         let mut arrivals: Vec<f64> = tl
             .wires
             .iter()
             .enumerate()
-            .filter(|(i, w)| w.to == ep && (w.seq == seq || w.ack_seq == seq) && !lost[*i])
+            .filter(|(i, w)| {
+                (w.seq == seq || w.ack_seq == seq) && !lost[*i] && tl.side_for(w, seq).peer() == side
+            })
             .map(|(i, _)| at(i))
             .collect();
         arrivals.sort_by(f64::total_cmp);
