@@ -606,7 +606,7 @@ fn wsdl_and_other_xml_are_normal_traffic() {
     assert_eq!(d.timeline.http_line(0), Some("GET /Service.svc?wsdl HTTP/1.1"));
     assert_eq!(d.timeline.http_line(1), Some("HTTP/1.1 200 OK  (text/xml)"));
     let ds = rmscope::ui::model::Dataset::new(
-        rmscope::ui::model::Origin::Capture(path.clone()),
+        rmscope::ui::model::Origin::Capture(vec![path.clone()]),
         d.timeline.clone(),
         d.findings.clone(),
         Some(d.stats.clone()),

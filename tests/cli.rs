@@ -525,3 +525,59 @@ fn inspect_summarises_message_security() {
         "{out}"
     );
 }
+
+/// Issue 17: `analyze a b …` reads a split capture as one, and a gzip file by its magic.
+#[test]
+fn analyze_reads_several_captures_and_gzip_as_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let pcap = dir.path().join("s.pcap");
+    let o = rmscope(&[
+        "simulate",
+        "--messages",
+        "30",
+        "--xml-rich",
+        "--body-size",
+        "2000",
+        "--reconnect-every",
+        "5",
+        "--acks-on-responses",
+        "--pcap",
+        pcap.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let one = stdout(&rmscope(&["analyze", pcap.to_str().unwrap()]));
+    assert!(
+        one.contains("messages         31 (31 transmissions, 0 retransmissions)"),
+        "{one}"
+    );
+    // The same file at "two capture points": one packet seen twice, no retransmission more.
+    let two = stdout(&rmscope(&[
+        "analyze",
+        pcap.to_str().unwrap(),
+        pcap.to_str().unwrap(),
+    ]));
+    assert!(two.contains("2 files merged by time"), "{two}");
+    assert!(two.contains("counted once"), "{two}");
+    let msgs = |s: &str| {
+        s.lines()
+            .find(|l| l.contains("  messages "))
+            .unwrap_or_default()
+            .to_string()
+    };
+    assert_eq!(msgs(&one), msgs(&two));
+    // gzip, whatever the name says.
+    let gz = dir.path().join("s.cap");
+    let mut e =
+        flate2::write::GzEncoder::new(std::fs::File::create(&gz).unwrap(), flate2::Compression::fast());
+    std::io::copy(&mut std::fs::File::open(&pcap).unwrap(), &mut e).unwrap();
+    e.finish().unwrap();
+    let zipped = stdout(&rmscope(&["analyze", gz.to_str().unwrap()]));
+    assert_eq!(msgs(&one), msgs(&zipped));
+    // A file that is not a capture among them: one line naming it.
+    let junk = dir.path().join("junk.pcap");
+    std::fs::write(&junk, b"junk junk junk junk junk").unwrap();
+    assert_one_line_error(
+        &rmscope(&["analyze", pcap.to_str().unwrap(), junk.to_str().unwrap()]),
+        "junk.pcap",
+    );
+}

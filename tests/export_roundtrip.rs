@@ -220,7 +220,7 @@ fn a_source_on_many_connections_is_one_source() {
     );
     // The plot's sawtooth: never above the longest silence.
     let d = rmscope::ui::model::Dataset::new(
-        rmscope::ui::model::Origin::Capture(path.clone()),
+        rmscope::ui::model::Origin::Capture(vec![path.clone()]),
         data.timeline,
         data.findings,
         Some(data.stats),

@@ -15,8 +15,9 @@ use std::time::Duration;
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
-    /// A pcap or pcapng capture, or one or more WCF message logs (.svclog) — the client's and
-    /// the service's, or rolled files of one process — merged into one timeline.
+    /// Capture files (pcap, pcapng, gzip-compressed either) — one, or several read as one: a
+    /// ring-buffer set or captures taken at two points, merged by time — or WCF message logs
+    /// (.svclog) of one or both ends, or one capture and the logs of the same session.
     #[arg(required = true, num_args = 1..)]
     pub files: Vec<PathBuf>,
     /// Print one JSON object.
@@ -32,8 +33,14 @@ pub struct Args {
 
 /// Reads and analyses a capture (shared by the CLI and the app).
 pub fn load(path: &std::path::Path, inactivity: Duration) -> Result<(CaptureData, Analysis), CliError> {
+    load_files(&[path.to_path_buf()], inactivity)
+}
+
+/// Reads and analyses several capture files as one capture.
+pub fn load_files(paths: &[PathBuf], inactivity: Duration) -> Result<(CaptureData, Analysis), CliError> {
     let cancel = AtomicBool::new(false);
-    let data = capture::read_file(path, &mut |_| {}, &cancel).map_err(|e| CliError(e.to_string()))?;
+    let data =
+        capture::read_files(paths, &mut |_| {}, &cancel, false).map_err(|e| CliError(e.to_string()))?;
     let analysis = analysis::analyze(
         &data.timeline,
         &analysis::Options {
@@ -72,14 +79,18 @@ pub fn run(args: &Args) -> Result<String, CliError> {
         let (data, analysis) = load_logs(&args.files, args.inactivity_timeout)?;
         return render_logs(&data, analysis, args.json, args.csv);
     }
-    let [file] = args.files.as_slice() else {
-        return Err(CliError(
-            "give one capture at a time (several files are read together only when they are message logs)"
-                .into(),
-        ));
+    // One capture, or several read as one (a ring-buffer set, or two capture points).
+    let (data, analysis) = load_files(&args.files, args.inactivity_timeout)?;
+    let name = match args.files.as_slice() {
+        [one] => one.clone(),
+        many => PathBuf::from(
+            many.iter()
+                .map(|p| p.display().to_string())
+                .collect::<Vec<_>>()
+                .join(" + "),
+        ),
     };
-    let (data, analysis) = load(file, args.inactivity_timeout)?;
-    render(file, &data, analysis, args.json, args.csv)
+    render(&name, &data, analysis, args.json, args.csv)
 }
 
 /// One capture and the message logs of the same session: the capture's summary, the logs'
@@ -353,12 +364,39 @@ fn text(
             st.skipped_not_tcp, st.skipped_link, st.skipped_fragments, st.skipped_malformed
         );
     }
-    sequences_text(&mut o, seqs, findings, t, "frame");
+    if st.frame_map.files.len() > 1 {
+        let _ = writeln!(
+            o,
+            "{} files merged by time; frames named file:frame{}",
+            st.frame_map.files.len(),
+            if st.duplicates > 0 {
+                format!(
+                    "; {} packets seen at two capture points counted once",
+                    st.duplicates
+                )
+            } else {
+                String::new()
+            }
+        );
+    }
+    sequences_text_named(&mut o, seqs, findings, t, "frame", &|f| st.frame_name(f));
     o
 }
 
 /// Per-sequence summaries and the findings, after a source's header lines.
 fn sequences_text(o: &mut String, seqs: &[SequenceSummary], findings: &[Finding], t: &Timeline, unit: &str) {
+    sequences_text_named(o, seqs, findings, t, unit, &|f| f.to_string())
+}
+
+/// `sequences_text` with frames named by `name` (`file:frame` for a capture of several files).
+fn sequences_text_named(
+    o: &mut String,
+    seqs: &[SequenceSummary],
+    findings: &[Finding],
+    t: &Timeline,
+    unit: &str,
+    name: &dyn Fn(u32) -> String,
+) {
     for s in seqs {
         let _ = writeln!(o);
         let _ = writeln!(
@@ -377,7 +415,8 @@ fn sequences_text(o: &mut String, seqs: &[SequenceSummary], findings: &[Finding]
         if let (Some(f), Some(rtt)) = (s.create_frame, s.handshake_rtt) {
             let _ = writeln!(
                 o,
-                "  handshake        CreateSequence in {unit} {f}, response after {:.3} ms",
+                "  handshake        CreateSequence in {unit} {}, response after {:.3} ms",
+                name(f),
                 rtt * 1e3
             );
         }
@@ -452,7 +491,7 @@ fn sequences_text(o: &mut String, seqs: &[SequenceSummary], findings: &[Finding]
                 o,
                 "  {:<5} {unit} {:>6}{seq}  {}",
                 f.severity.label(),
-                f.frame,
+                name(f.frame),
                 f.text
             );
         }

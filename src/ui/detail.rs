@@ -142,7 +142,7 @@ fn add_log_records(detail: &mut Detail, r: &LogRefs) {
 
 /// A captured message, with the log records of it when logs are attached.
 fn load_capture_with_logs(
-    path: &std::path::Path,
+    path: &[std::path::PathBuf],
     w: &Wire,
     logs: Option<&LogRefs>,
 ) -> Result<Detail, String> {
@@ -170,13 +170,13 @@ pub fn load(d: &Dataset, i: u32) -> Result<Detail, String> {
                 ..Detail::default()
             })
         }
-        Origin::Capture(path) => load_capture_with_logs(path, &w, log_refs(d, i).as_ref()),
+        Origin::Capture(paths) => load_capture_with_logs(paths, &w, log_refs(d, i).as_ref()),
         Origin::Logs(_) => load_log(&log_refs(d, i).ok_or("no such message")?),
     }
 }
 
-fn load_capture(path: &std::path::Path, w: &Wire) -> Result<Detail, String> {
-    let m = crate::capture::extract::read_message(path, w)?;
+fn load_capture(paths: &[std::path::PathBuf], w: &Wire) -> Result<Detail, String> {
+    let m = crate::capture::extract::read_message_from(paths, w)?;
     let (decoded, xml) = if let Some(why) = m.problem {
         (format!("Not decoded: {why}"), String::new())
     } else if m.body.is_empty() {
@@ -229,9 +229,9 @@ impl DetailState {
                         Ok(x) => Content::Ready(x),
                         Err(e) => Content::Failed(e),
                     },
-                    Origin::Capture(path) => {
+                    Origin::Capture(paths) => {
                         let (tx, rx) = mpsc::channel();
-                        let path = path.clone();
+                        let path = paths.clone();
                         let wire = d.wire(i).copied();
                         let logs = log_refs(d, i);
                         let ctx = wake.clone();
@@ -298,6 +298,20 @@ impl DetailState {
                             },
                             d.number_of(i).to_string(),
                         );
+                        // Several files read as one: where the frame is in its own file.
+                        if let Some(st) = d
+                            .stats
+                            .as_ref()
+                            .filter(|s| s.frame_map.files.len() > 1 && w.frame > 0)
+                        {
+                            row("In file", st.frame_name(w.frame));
+                        }
+                        let first = (crate::capture::reader::split_origin(w.origin).0)
+                            .max(1)
+                            .min(w.frame);
+                        for (f, c) in d.timeline.comments_between(first, w.frame) {
+                            row("Comment", format!("frame {f}: {c}"));
+                        }
                         row("Time", format!("{:.6} s", w.time.as_secs_f64()));
                         if let Some(at) = d.arrival(i) {
                             row(

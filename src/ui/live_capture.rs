@@ -91,7 +91,7 @@ impl CaptureWindow {
                     analysis_cost: Duration::ZERO,
                 });
                 Some(Dataset::new(
-                    Origin::Capture(path),
+                    Origin::Capture(vec![path]),
                     Timeline::new(),
                     Vec::new(),
                     Some(Default::default()),
@@ -142,7 +142,7 @@ impl CaptureWindow {
             self.running = None;
             self.error = error;
             *data = Some(Dataset::new(
-                Origin::Capture(path),
+                Origin::Capture(vec![path]),
                 d.timeline,
                 d.findings,
                 Some(d.stats),

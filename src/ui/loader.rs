@@ -22,7 +22,8 @@ impl Loader {
         Loader::start_many(&[path.to_path_buf()], wake)
     }
 
-    /// Reads message logs together when they all are logs; else the one capture.
+    /// Reads message logs together when they all are logs; one capture and its logs; else the
+    /// captures, as one.
     pub fn start_many(paths: &[PathBuf], wake: eframe::egui::Context) -> Loader {
         let path = paths.first().cloned().unwrap_or_default();
         let all = paths.to_vec();
@@ -30,13 +31,7 @@ impl Loader {
         let bytes = Arc::new(AtomicU64::new(0));
         let total = Arc::new(AtomicU64::new(0));
         let cancel = Arc::new(AtomicBool::new(false));
-        let (b, t, c, p, ps) = (
-            bytes.clone(),
-            total.clone(),
-            cancel.clone(),
-            path.clone(),
-            all.clone(),
-        );
+        let (b, t, c, ps) = (bytes.clone(), total.clone(), cancel.clone(), all.clone());
         std::thread::Builder::new()
             .name("rmscope-load".into())
             .spawn(move || {
@@ -58,7 +53,8 @@ impl Loader {
                     }
                 } else if logs > 0 && ps.len() - logs == 1 {
                     // One capture and the logs of the same session.
-                    let (caps, logs): (Vec<PathBuf>, Vec<PathBuf>) = ps.iter().cloned().partition(|p| !svclog::looks_like_log(p));
+                    let (caps, logs): (Vec<PathBuf>, Vec<PathBuf>) =
+                        ps.iter().cloned().partition(|p| !svclog::looks_like_log(p));
                     match capture::read_file_with(&caps[0], &mut progress, &c, true) {
                         Ok(cap) => match svclog::attach(&cap, &logs, &mut progress, &c) {
                             Ok(att) => Ok(Dataset::from_capture_and_logs(caps[0].clone(), cap, att)),
@@ -68,18 +64,19 @@ impl Loader {
                         Err(CaptureError::Cancelled) => Err("cancelled".to_string()),
                         Err(e) => Err(e.to_string()),
                     }
-                } else if ps.len() > 1 {
-                    Err("several files open together when all are WCF message logs (.svclog), or one capture and logs of the same session".to_string())
-                } else { match capture::read_file(&p, &mut progress, &c) {
-                    Ok(data) => Ok(Dataset::new(
-                        Origin::Capture(p.clone()),
-                        data.timeline,
-                        data.findings,
-                        Some(data.stats),
-                    )),
-                    Err(CaptureError::Cancelled) => Err("cancelled".to_string()),
-                    Err(e) => Err(e.to_string()),
-                } };
+                } else {
+                    match capture::read_files(&ps, &mut progress, &c, false) {
+                        // One capture, or several read as one (a ring-buffer set, two capture points).
+                        Ok(data) => Ok(Dataset::new(
+                            Origin::Capture(ps.clone()),
+                            data.timeline,
+                            data.findings,
+                            Some(data.stats),
+                        )),
+                        Err(CaptureError::Cancelled) => Err("cancelled".to_string()),
+                        Err(e) => Err(e.to_string()),
+                    }
+                };
                 let _ = tx.send(r);
                 wake.request_repaint();
             })

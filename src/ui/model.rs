@@ -10,7 +10,8 @@ use std::path::PathBuf;
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Origin {
     Live,
-    Capture(PathBuf),
+    /// One capture file, or several read as one (merged by time).
+    Capture(Vec<PathBuf>),
     /// WCF message logs read together (one or both ends, rolled files).
     Logs(Vec<PathBuf>),
 }
@@ -24,7 +25,7 @@ impl Origin {
         };
         match self {
             Origin::Live => "live".to_string(),
-            Origin::Capture(p) => name(p),
+            Origin::Capture(ps) => ps.iter().map(name).collect::<Vec<_>>().join(" + "),
             Origin::Logs(ps) => ps.iter().map(name).collect::<Vec<_>>().join(" + "),
         }
     }
@@ -151,7 +152,12 @@ impl Dataset {
     ) -> Self {
         let mut findings = cap.findings;
         findings.extend(logs.findings);
-        let mut d = Dataset::new(Origin::Capture(path), cap.timeline, findings, Some(cap.stats));
+        let mut d = Dataset::new(
+            Origin::Capture(vec![path]),
+            cap.timeline,
+            findings,
+            Some(cap.stats),
+        );
         d.log = Some(Box::new(LogInfo {
             paths: logs.paths,
             stats: logs.stats,
