@@ -300,6 +300,10 @@ impl HttpStream {
                 }
                 let _ = time;
                 self.reset_buffer();
+                // The stream is over: its buffers are given back.
+                self.buf = Buf::default();
+                self.body = Vec::new();
+                self.spans = VecDeque::new();
             }
         }
     }

@@ -232,7 +232,12 @@ impl Decoder {
             _ => 0,
         };
         if is_response && status < 200 {
-            return; // 100 Continue and friends: interim, not the answer.
+            // 100 Continue and friends: a row as in Wireshark, but interim, not the answer.
+            let w = self.timeline.add_plain(m.time, from, to, meta);
+            let plain = &mut self.timeline.wires[w as usize];
+            plain.number = u64::from(status);
+            plain.flags.set(WireFlags::RESPONSE);
+            return;
         }
         let content_type = m.content_type.as_deref();
         // WCF's binary encoding over HTTP: msbin1, or msbinsession1 (no session scope on HTTP:

@@ -258,6 +258,10 @@ impl Reassembler {
             && !self.ended
         {
             self.ended = true;
+            // Nothing more comes in order: the ring of recent bytes (64 KiB a direction, for
+            // comparing retransmitted data) is given back — a capture of thousands of short
+            // connections would otherwise keep one for each.
+            self.recent = Vec::new();
             sink(Chunk::End { frame, time });
         }
     }
@@ -273,6 +277,8 @@ impl Reassembler {
             self.skip(fin - self.offset, frame, time, sink);
         }
         self.check_end(frame, time, sink);
+        self.recent = Vec::new();
+        self.held_bytes = 0;
     }
 }
 

@@ -14,6 +14,8 @@ pub enum Input {
     Mapped {
         map: memmap2::Mmap,
         at: usize,
+        /// Pages before this were handed back (see `consume`).
+        released: usize,
     },
     Gzip {
         decoder: Box<MultiGzDecoder<File>>,
@@ -52,7 +54,11 @@ impl Input {
         let map = unsafe { memmap2::Mmap::map(&file)? };
         #[cfg(unix)]
         let _ = map.advise(memmap2::Advice::Sequential);
-        Ok(Input::Mapped { map, at: 0 })
+        Ok(Input::Mapped {
+            map,
+            at: 0,
+            released: 0,
+        })
     }
 
     pub fn compressed(&self) -> bool {
@@ -62,7 +68,7 @@ impl Input {
     /// What is there to parse now.
     pub fn window(&self) -> &[u8] {
         match self {
-            Input::Mapped { map, at } => &map[*at..],
+            Input::Mapped { map, at, .. } => &map[*at..],
             Input::Gzip { buf, at, .. } => &buf[*at..],
             Input::Empty => &[],
         }
@@ -71,7 +77,30 @@ impl Input {
     /// The parser used `n` bytes of the window.
     pub fn consume(&mut self, n: usize) {
         match self {
-            Input::Mapped { at, .. } | Input::Gzip { at, .. } => *at += n,
+            Input::Mapped { map, at, released } => {
+                *at += n;
+                // Pages read are resident and count as the process's memory until unmapped:
+                // behind the parser, every 8 MiB, they are handed back, so reading a 1 GB
+                // capture does not look (or act) like holding it.
+                const STEP: usize = 8 << 20;
+                let done = *at & !(STEP - 1);
+                if done > *released {
+                    // SAFETY: nothing before `at` is borrowed any more (packets are handed out
+                    // from `at` on, and the previous one is consumed before the next is read);
+                    // a read-only file mapping only drops its page-cache references, and a
+                    // later read of the range would fault the file's bytes in again.
+                    #[cfg(unix)]
+                    let _ = unsafe {
+                        map.unchecked_advise_range(
+                            memmap2::UncheckedAdvice::DontNeed,
+                            *released,
+                            done - *released,
+                        )
+                    };
+                    *released = done;
+                }
+            }
+            Input::Gzip { at, .. } => *at += n,
             Input::Empty => {}
         }
     }
@@ -85,6 +114,7 @@ impl Input {
             at,
             eof,
             failed,
+            ..
         } = self
         else {
             return Ok(false);
