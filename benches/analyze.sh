@@ -3,15 +3,12 @@
 # simulator's pcap export — SOAP over HTTP, and net.tcp (.NET Message Framing + binary XML with
 # a session dictionary) —, times `rmscope analyze` (best of 5, one core) and tshark's dissection
 # of the same file (HTTP+XML: `tshark -r FILE -Y xml`; net.tcp: its MC-NMF dissector, which
-# stops at the framing), and prints MB/s and the ratio. It also times libpcap alone walking the
-# file (examples/pcap_floor.rs: same open and read buffer, no decoding): no libpcap-based reader
-# can beat that, so tshark's time over it is the highest ratio any such reader could reach.
+# stops at the framing), and prints MB/s and the ratio.
 # Usage: benches/analyze.sh [BODY_SIZES...]   (default: 2048 8192 32768; FRAMINGS="http net.tcp")
 set -euo pipefail
 cd "$(dirname "$0")/.."
-cargo build --release --quiet --bin rmscope --example pcap_floor
+cargo build --release --quiet --bin rmscope
 r=target/release/rmscope
-floor=target/release/examples/pcap_floor
 mkdir -p bench-data
 if [ $# -gt 0 ]; then sizes=("$@"); else sizes=(2048 8192 32768); fi
 now() { date +%s.%N; }
@@ -24,8 +21,7 @@ best() { # best wall time of 5 runs of "$@", in seconds
   echo "$b"
 }
 framings=(${FRAMINGS:-http net.tcp})
-printf "%-8s %-7s %9s %11s %10s %11s %8s %10s %9s\n" framing body "file MB" "rmscope s" "MB/s" "tshark s" "ratio" \
-  "libpcap s" "ceiling"
+printf "%-8s %-7s %9s %11s %10s %11s %8s\n" framing body "file MB" "rmscope s" "MB/s" "tshark s" "ratio"
 for framing in "${framings[@]}"; do
 for size in "${sizes[@]}"; do
   f=bench-data/wsrm-$framing-$size.pcap
@@ -38,7 +34,6 @@ for size in "${sizes[@]}"; do
   mb=$(awk -v b="$(stat -c %s "$f")" 'BEGIN { print b / 1e6 }')
   pin=(); taskset -c 0 true 2>/dev/null && pin=(taskset -c 0)
   t=$(best "${pin[@]}" "$r" analyze "$f")
-  fl=$(best "${pin[@]}" "$floor" "$f")
   if command -v tshark > /dev/null; then
     if [ "$framing" = net.tcp ]; then ts_args=(-d tcp.port==808,mc-nmf -Y mc-nmf); else ts_args=(-Y xml); fi
     # tshark's MC-NMF reassembly slows down as the stream grows: give up after TSHARK_LIMIT
@@ -48,7 +43,7 @@ for size in "${sizes[@]}"; do
   else
     ts=nan
   fi
-  awk -v fr="$framing" -v z="$size" -v mb="$mb" -v t="$t" -v ts="$ts" -v fl="$fl" -v lim="${TSHARK_LIMIT:-300}" \
-    'BEGIN { ge = (ts >= lim) ? ">=" : "  "; printf "%-8s %-7s %9.1f %11.3f %10.0f %s%9.2f %s%5.1fx %10.3f %s%6.1fx\n", fr, z, mb, t, mb / t, ge, ts, ge, ts / t, fl, ge, ts / fl }'
+  awk -v fr="$framing" -v z="$size" -v mb="$mb" -v t="$t" -v ts="$ts" -v lim="${TSHARK_LIMIT:-300}" \
+    'BEGIN { ge = (ts >= lim) ? ">=" : "  "; printf "%-8s %-7s %9.1f %11.3f %10.0f %s%9.2f %s%5.1fx\n", fr, z, mb, t, mb / t, ge, ts, ge, ts / t }'
 done
 done
