@@ -11,7 +11,7 @@ use common::Link;
 use rmscope::analysis;
 use rmscope::capture::file::PacketReader;
 use rmscope::capture::{self, CaptureData, export, writer::Format};
-use rmscope::sim::{SimConfig, Simulation};
+use rmscope::sim::SimConfig;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
 
@@ -21,18 +21,8 @@ fn session_frames(dir: &Path) -> (PathBuf, Vec<(u64, Vec<u8>)>) {
     c.workload.messages = 40;
     c.forward.loss = 0.1;
     c.seed = 5;
-    let mut sim = Simulation::new(c).unwrap();
-    sim.run();
     let path = dir.join("session.pcap");
-    let file = std::fs::File::create(&path).unwrap();
-    export::write_session(
-        sim.timeline(),
-        sim.payloads(),
-        export::Framing::Http(sim.config().soap),
-        file,
-        Format::Pcap,
-    )
-    .unwrap();
+    common::simulated_http_pcap(c, export::HttpLayout::default(), &path);
     let mut r = PacketReader::open(&path).unwrap();
     let mut frames = Vec::new();
     while let Some(p) = r.next_packet().unwrap() {

@@ -1,6 +1,8 @@
 //! A live (simulated) session saved as a capture: reopening it gives the same per-sequence
 //! summary as the live run, and tshark reads it without malformed or bad-checksum packets.
 
+mod common;
+
 use rmscope::analysis::{self, SequenceSummary};
 use rmscope::capture::{self, export, writer::Format};
 use rmscope::netsim::LinkConfig;
@@ -168,25 +170,14 @@ fn a_source_on_many_connections_is_one_source() {
     c.workload.rich_body = true;
     c.workload.body_size = 3000;
     c.seed = 3;
-    let mut sim = Simulation::new(c).unwrap();
-    sim.run();
-    let live = analysis::analyze(sim.timeline(), &analysis::Options::default());
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("reconnects.pcap");
     let layout = export::HttpLayout {
         reconnect_every: 3,
         acks_on_responses: true,
     };
-    let file = std::fs::File::create(&path).unwrap();
-    export::write_session_with(
-        sim.timeline(),
-        sim.payloads(),
-        export::Framing::Http(sim.config().soap),
-        layout,
-        file,
-        Format::Pcap,
-    )
-    .unwrap();
+    let sim = common::simulated_http_pcap(c, layout, &path);
+    let live = analysis::analyze(sim.timeline(), &analysis::Options::default());
     let data = capture::read_file(&path, &mut |_| {}, &AtomicBool::new(false)).unwrap();
     assert!(data.findings.is_empty(), "{:?}", data.findings);
     assert!(data.stats.tcp_connections >= 20, "{}", data.stats.tcp_connections);

@@ -2,8 +2,10 @@
 //! for generated WCF-style ones, the frames where rmscope sees an HTTP request or response are
 //! the frames tshark shows as HTTP (`tshark -T fields -e frame.number -Y http`).
 
-use rmscope::capture::{self, export, writer::Format};
-use rmscope::sim::{SimConfig, Simulation};
+mod common;
+
+use rmscope::capture::{self, export};
+use rmscope::sim::SimConfig;
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -57,19 +59,8 @@ fn generated(dir: &Path) -> Vec<PathBuf> {
         c.workload.body_size = 6000;
         c.forward.loss = loss;
         c.seed = 11;
-        let mut sim = Simulation::new(c).unwrap();
-        sim.run();
         let path = dir.join(name);
-        let file = std::fs::File::create(&path).unwrap();
-        export::write_session_with(
-            sim.timeline(),
-            sim.payloads(),
-            export::Framing::Http(sim.config().soap),
-            layout,
-            file,
-            Format::Pcap,
-        )
-        .unwrap();
+        common::simulated_http_pcap(c, layout, &path);
         out.push(path);
     }
     out

@@ -165,9 +165,7 @@ impl Conn {
         for Dir { reasm, parser, .. } in dirs.iter_mut() {
             reasm.finish(frame, time, &mut |c| feed(dec, parser, shared, c));
             // A start too short to decide: what there is goes to the HTTP parser, which counts it.
-            for h in parser.sniff.take() {
-                deliver(dec, parser, shared, h.chunk());
-            }
+            release_held(dec, parser, shared);
         }
     }
 
@@ -493,18 +491,21 @@ fn feed(dec: &mut Decoder, p: &mut Parser, shared: &mut Shared, chunk: Chunk<'_>
                 }
                 Verdict::NotNmf => {}
             }
-            for h in p.sniff.take() {
-                deliver(dec, p, shared, h.chunk());
-            }
+            release_held(dec, p, shared);
             return;
         } else {
             // A gap or the end before the start decided: what was held goes first.
-            for h in p.sniff.take() {
-                deliver(dec, p, shared, h.chunk());
-            }
+            release_held(dec, p, shared);
         }
     }
     deliver(dec, p, shared, chunk);
+}
+
+/// Ends the sniffing of a direction: what it held goes to the parser chosen, in order.
+fn release_held(dec: &mut Decoder, p: &mut Parser, shared: &mut Shared) {
+    for h in p.sniff.take() {
+        deliver(dec, p, shared, h.chunk());
+    }
 }
 
 /// Hands a chunk to the parser the direction's first bytes chose.
@@ -631,25 +632,23 @@ impl StreamDecoder {
 
     /// A record of the file is damaged: what came before it is kept.
     pub fn damaged(&mut self, why: &str) {
-        self.dec.stats.truncated = true;
-        self.dec.findings.push(Finding::new(
-            Severity::Error,
-            self.frame,
-            self.last_time,
-            SeqIdx::NONE,
-            format!("capture file is damaged after frame {}: {why}", self.frame),
-        ));
+        self.file_stopped("is damaged", why);
     }
 
     /// The capture ended in the middle of a record.
     pub fn cut_short(&mut self, why: &str) {
+        self.file_stopped("is cut short", why);
+    }
+
+    /// The file stopped before its end (an error finding at the last frame read).
+    fn file_stopped(&mut self, how: &str, why: &str) {
         self.dec.stats.truncated = true;
         self.dec.findings.push(Finding::new(
             Severity::Error,
             self.frame,
             self.last_time,
             SeqIdx::NONE,
-            format!("capture file is cut short after frame {}: {why}", self.frame),
+            format!("capture file {how} after frame {}: {why}", self.frame),
         ));
     }
 

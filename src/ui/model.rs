@@ -319,8 +319,8 @@ impl Dataset {
                 w.fault_code()
                     .map_or("SOAP fault".into(), |c| format!("wsrm:{}", c.name())),
             ),
-            WireKind::Http if self.timeline.http_line(index).is_some() => {
-                parts.push(self.timeline.http_line(index).unwrap_or_default().to_string());
+            WireKind::Http if let Some(line) = self.timeline.http_line(index) => {
+                parts.push(line.to_string());
             }
             WireKind::Http if w.flags.has(WireFlags::RESPONSE) && w.number > 0 => {
                 let status = w.number as u16;

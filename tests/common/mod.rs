@@ -200,3 +200,27 @@ pub fn shared(sub: &str) -> Option<PathBuf> {
     eprintln!("skipped: {} is absent", dir.display());
     None
 }
+
+/// Runs `cfg` in the simulator and saves the session as an HTTP pcap at `path`, laid out as
+/// `layout` says (connections, responses).
+#[allow(dead_code)] // not every test file saves a simulated session
+pub fn simulated_http_pcap(
+    cfg: rmscope::sim::SimConfig,
+    layout: rmscope::capture::export::HttpLayout,
+    path: &Path,
+) -> rmscope::sim::Simulation {
+    use rmscope::capture::export;
+    let mut sim = rmscope::sim::Simulation::new(cfg).unwrap();
+    sim.run();
+    let file = std::fs::File::create(path).unwrap();
+    export::write_session_with(
+        sim.timeline(),
+        sim.payloads(),
+        export::Framing::Http(sim.config().soap),
+        layout,
+        file,
+        Format::Pcap,
+    )
+    .unwrap();
+    sim
+}
