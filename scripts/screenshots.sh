@@ -34,6 +34,26 @@ shot unordered 4 captures/unordered-reorder-1.1.pcap
 # A small screen: nothing overlaps (issue 18).
 SIZE=1280x720 shot ladder-1280x720 4 --view ladder captures/single-loss-2005.pcap
 SIZE=1280x720 shot sequence-1280x720 4 --view sequence captures/burst-loss-1.1.pcap
+# Zoomed with the keys (pointer on the plot): the axes stay labelled (issue 18).
+keys_shot() { # name keys args...   presses each key (xdotool names) with the pointer on the plot
+    local name=$1 keys=$2
+    shift 2
+    xvfb-run -a -s "-screen 0 1400x900x24" bash -c '
+        "$0" "${@:2}" >/dev/null 2>&1 &
+        pid=$!
+        sleep 4
+        w=$(xdotool search --sync --onlyvisible --name rmscope | head -1)
+        xdotool windowfocus --sync "$w" 2>/dev/null || true
+        xdotool mousemove 900 300; sleep 0.3; xdotool mousemove 905 305; sleep 0.5
+        for k in $1; do xdotool key --window "$w" "$k"; sleep 0.4; done
+        sleep 1
+        import -window root "'"$OUT/$name"'.png"
+        kill $pid; wait $pid 2>/dev/null || true
+    ' "$BIN" "$keys" "$@"
+    echo "wrote $OUT/$name.png"
+}
+keys_shot sequence-zoomed-out "minus minus" --view sequence captures/burst-loss-1.1.pcap
+keys_shot sequence-zoomed-in "equal equal equal equal equal equal" --view sequence captures/burst-loss-1.1.pcap
 # Message logs of both ends of a simulated session, merged.
 logs=$(mktemp -d)
 "$BIN" simulate --messages 40 --loss 0.05 --seed 3 --svclog "$logs" >/dev/null

@@ -194,7 +194,7 @@ impl CompareState {
         const B_FIRST: Color32 = Color32::from_rgb(60, 200, 200);
         const B_RETRANSMIT: Color32 = Color32::from_rgb(235, 80, 160);
         // The curves rise from the bottom left: the legend goes where they are not.
-        Plot::new("compare-plot")
+        super::plots::axis::readable(Plot::new("compare-plot"))
             .legend(Legend::default().position(Corner::RightBottom))
             // Inside the tab's scroll area: leave the scroll bar its room, or the plot is clipped.
             .width((ui.available_width() - ui.spacing().scroll.bar_width - 6.0).max(120.0))

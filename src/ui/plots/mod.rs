@@ -2,6 +2,7 @@
 //! with linked time axes. Data is reduced per pixel before egui_plot sees it, and the reduction
 //! is cached until the view or the data changes, so a million events stay interactive.
 
+pub mod axis;
 pub mod data;
 mod segments;
 
@@ -388,7 +389,7 @@ fn show_plot(ui: &mut egui::Ui, pd: &PlotData, cache: &mut Cache, f: &Frame<'_>,
     });
     let (ylo, yhi) = y_extent(pd, which);
     let (t0, t1) = (pd.t0, pd.t1.max(pd.t0 + 1e-3));
-    let mut plot = Plot::new(("rmscope-plot", which as usize))
+    let mut plot = axis::readable(Plot::new(("rmscope-plot", which as usize)))
         .height(f.height)
         .link_axis(f.link, [true, false])
         .link_cursor(f.link, [true, false])
