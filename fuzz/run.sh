@@ -19,5 +19,13 @@ esac
 if [ -n "$seeds" ] && [ -d "$seeds" ]; then
   find "$seeds" -name "$pattern" -exec cp -n {} "fuzz/corpus/$target/" \; 2>/dev/null || true
 fi
+# The capture reader also takes pcapng and gzip: seed both forms of each sample.
+if [ "$target" = capture ]; then
+  for f in captures/*.pcap; do
+    b=fuzz/corpus/capture/$(basename "$f" .pcap)
+    [ -f "$b.pcapng" ] || ! command -v editcap > /dev/null || editcap -F pcapng "$f" "$b.pcapng"
+    [ -f "$b.pcap.gz" ] || gzip -c "$f" > "$b.pcap.gz"
+  done
+fi
 RUSTC_BOOTSTRAP=1 cargo fuzz run --sanitizer none "$target" "fuzz/corpus/$target" -- \
   -max_total_time="$secs" -rss_limit_mb=2048 -timeout=10 -max_len=262144 -print_final_stats=1

@@ -7,8 +7,9 @@ build=(gcc libc6-dev pkg-config libpcap-dev)
 # eframe (glow on X11/Wayland) and the rfd file dialog at run time.
 run=(libxcursor1 libxi6 libxkbcommon-x11-0 libegl1 libgl1 libgl1-mesa-dri zenity)
 # Headless GUI tests (egui_kittest renders with wgpu on Mesa's lavapipe), screenshots, tshark.
+# `time` (GNU time) gives the benchmarks their peak RSS.
 test=(libxcursor1 libxi6 libxkbcommon-x11-0 libegl1 libgl1 libgl1-mesa-dri libvulkan1
-      mesa-vulkan-drivers xvfb xauth imagemagick xdotool tshark)
+      mesa-vulkan-drivers xvfb xauth imagemagick xdotool tshark time)
 
 want=("${build[@]}")
 case "${1:-build}" in

@@ -1,5 +1,5 @@
-//! Any bytes as a capture file through the whole pipeline (libpcap → TCP → HTTP → SOAP →
-//! WS-RM → analysis): no panic, no hang, bounded memory.
+//! Any bytes as a capture file through the whole pipeline (pcap / pcapng / gzip reader → TCP →
+//! HTTP or net.tcp → SOAP → WS-RM → analysis): no panic, no hang, bounded memory.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -7,10 +7,13 @@ use rmscope::{analysis, capture};
 use std::sync::atomic::AtomicBool;
 
 fuzz_target!(|data: &[u8]| {
-    // libpcap reads files: hand it one on tmpfs.
+    // The reader maps a file: hand it one on tmpfs.
     let path = std::env::temp_dir().join(format!("rmscope-fuzz-{}.pcap", std::process::id()));
     std::fs::write(&path, data).expect("temp file");
-    if let Ok(d) = capture::read_file(&path, &mut |_| {}, &AtomicBool::new(false)) {
+    // Odd lengths decode on a worker thread too: both paths see every input shape.
+    let workers = data.len() % 2;
+    let read = capture::read_files_on(&[path.clone()], &mut |_| {}, &AtomicBool::new(false), false, workers);
+    if let Ok(d) = read {
         let a = analysis::analyze(&d.timeline, &analysis::Options::default());
         assert!(a.sequences.len() <= d.timeline.sequences.len());
     }

@@ -16,7 +16,7 @@ const MAX_HEAD: usize = 64 * 1024;
 pub const MAX_BODY: usize = 32 * 1024 * 1024;
 const MAX_HEADERS: usize = 96;
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Start {
     /// One of the methods a message start is recognised by (`METHODS`).
     Request {
@@ -682,7 +682,7 @@ mod tests {
                     time: Time::ZERO,
                     skip: 0,
                 },
-                &mut |m| msgs.push((m.start.clone(), m.body.to_vec(), m.first_frame, m.last_frame)),
+                &mut |m| msgs.push((m.start, m.body.to_vec(), m.first_frame, m.last_frame)),
                 &mut |p| probs.push(p),
             );
         }

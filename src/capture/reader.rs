@@ -5,6 +5,8 @@ use super::extract::{self, Extracted};
 use super::http::{HttpStream, Message, Problem, Start};
 use super::nmf::{self, NmfStream};
 use super::packet::{self, Skip};
+use super::parallel::{Op, Pipeline};
+use super::prepare::{Parts, Prepared, prepare, trim_start};
 use super::sniff::{Sniffer, Verdict};
 use super::tcp::{Anomaly, Chunk, Reassembler};
 use crate::analysis::{Finding, Severity};
@@ -147,6 +149,8 @@ struct Dir {
 /// What both directions of a connection share.
 #[derive(Default)]
 struct Shared {
+    /// The connection's index in `StreamDecoder::conns`.
+    id: usize,
     requests: VecDeque<Pending>,
     /// The connection speaks .NET Message Framing, with this encoding (the initiator's preamble).
     nmf: Option<nmf::Encoding>,
@@ -189,6 +193,18 @@ struct Decoder {
     found: Option<Extracted>,
     /// Each envelope's fingerprint by wire, when the capture is to be matched with message logs.
     fingerprints: Option<Vec<(u32, u64)>>,
+    /// Envelopes decoded on worker threads; timeline operations wait here in frame order.
+    parallel: Option<Pipeline>,
+}
+
+/// A net.tcp envelope, decoded, on its way to the timeline.
+pub(super) struct NmfEnvelope {
+    meta: WireMeta,
+    time: Time,
+    from: u16,
+    to: u16,
+    /// None: an encoding rmscope does not decode; Err: why it did not decode.
+    decoded: Option<Result<wsrm::Envelope, String>>,
 }
 
 fn endpoint_name(a: &SocketAddr) -> String {
@@ -197,7 +213,11 @@ fn endpoint_name(a: &SocketAddr) -> String {
 
 impl Decoder {
     fn finding(&mut self, severity: Severity, frame: u32, time: Time, seq: SeqIdx, text: String) {
-        self.findings.push(Finding::new(severity, frame, time, seq, text));
+        let f = Finding::new(severity, frame, time, seq, text);
+        match self.parallel.as_mut() {
+            Some(par) => par.finding(f),
+            None => self.findings.push(f),
+        }
     }
 
     /// A decoded SOAP envelope onto the timeline, counted.
@@ -213,86 +233,53 @@ impl Decoder {
         wire
     }
 
-    /// One complete HTTP message from `dir` of a connection.
-    fn on_message(&mut self, m: Message<'_>, from: u16, to: u16, requests: &mut VecDeque<Pending>) {
-        self.stats.http_messages += 1;
-        let meta = WireMeta {
-            size: m.wire_len as u32,
-            frame: m.last_frame,
-            origin: origin(m.first_frame, m.first_offset),
-        };
-        if self.want == Some(meta.origin) {
+    /// One complete HTTP message from `dir` of a connection: decoded here, or handed to the
+    /// workers when decoding runs in parallel (then it reaches the timeline in frame order).
+    fn on_message(&mut self, m: Message<'_>, from: u16, to: u16, shared: &mut Shared) {
+        if self.want == Some(origin(m.first_frame, m.first_offset)) {
             self.found = Some(extract::from_http(&m));
         }
-        let is_response = matches!(m.start, Start::Response { .. });
-        let status = match m.start {
-            Start::Response { status } => status,
-            _ => 0,
-        };
+        if let Some(par) = self.parallel.as_mut() {
+            par.message(m, shared.id, from, to);
+            return;
+        }
+        let p = prepare(&Parts::of(&m), &self.opts);
+        self.apply(p, from, to, &mut shared.requests);
+    }
+
+    /// A decoded HTTP message onto the timeline, paired with its request.
+    fn apply(&mut self, p: Prepared, from: u16, to: u16, requests: &mut VecDeque<Pending>) {
+        self.stats.http_messages += 1;
+        let meta = p.meta;
+        let (is_response, status) = (p.is_response(), p.status());
         if is_response && status < 200 {
             // 100 Continue and friends: a row as in Wireshark, but interim, not the answer.
-            let w = self.timeline.add_plain(m.time, from, to, meta);
+            let w = self.timeline.add_plain(p.time, from, to, meta);
             let plain = &mut self.timeline.wires[w as usize];
             plain.number = u64::from(status);
             plain.flags.set(WireFlags::RESPONSE);
             return;
         }
-        let content_type = m.content_type.as_deref();
-        // WCF's binary encoding over HTTP: msbin1, or msbinsession1 (no session scope on HTTP:
-        // each body starts a dictionary of its own).
-        let binary = content_type.and_then(binary::content_type_session);
-        let body = if binary.is_some() {
-            m.body
-        } else {
-            trim_start(m.body)
-        };
-        let looks_xml = body.first() == Some(&b'<')
-            || content_type.is_some_and(|c| {
-                let c = c.to_ascii_lowercase();
-                c.contains("xml") || c.contains("soap")
-            });
-        let envelope = if !body.is_empty() && looks_xml {
-            let decoded = match binary {
-                Some(session) => {
-                    let mut s = binary::Session::new();
-                    binary::decode_binary(body, session.then_some(&mut s), &self.opts)
-                }
-                None => wsrm::decode_with(body, &self.opts),
-            };
-            match decoded {
-                Ok(d) => Some(d.envelope),
-                // A WSDL, a schema or any other XML is normal traffic: shown as XML, no warning.
-                Err(_) if !claims_soap(&m, binary.is_some(), body) => None,
-                Err(e) => {
-                    self.finding(
-                        Severity::Warn,
-                        m.last_frame,
-                        m.time,
-                        SeqIdx::NONE,
-                        format!("HTTP body does not decode as SOAP: {e}"),
-                    );
-                    None
-                }
-            }
-        } else {
-            None
-        };
-        let wire = match &envelope {
-            Some(env) => self.add_envelope(m.time, from, to, env, meta),
+        if let Some(why) = p.not_soap {
+            self.finding(
+                Severity::Warn,
+                p.last_frame,
+                p.time,
+                SeqIdx::NONE,
+                format!("HTTP body does not decode as SOAP: {why}"),
+            );
+        }
+        let wire = match &p.envelope {
+            Some(env) => self.add_envelope(p.time, from, to, env, meta),
             None => {
                 // What Wireshark's Info says of it: the status, or the method.
-                let w = self.timeline.add_plain(m.time, from, to, meta);
+                let w = self.timeline.add_plain(p.time, from, to, meta);
                 let plain = &mut self.timeline.wires[w as usize];
-                match m.start {
+                match p.start {
                     Start::Response { status } => plain.number = u64::from(status),
                     Start::Request { method } => plain.fault = super::http::method_code(method),
                 }
-                if !is_response || !m.body.is_empty() {
-                    let mut line = super::http::start_line(m.head);
-                    if let Some(ct) = content_type.filter(|_| !m.body.is_empty()) {
-                        let ct = ct.split(';').next().unwrap_or(ct).trim();
-                        line = format!("{line}  ({ct})");
-                    }
+                if let Some(line) = p.line {
                     self.timeline.http_lines.push((w, line.into()));
                 }
                 w
@@ -301,7 +288,7 @@ impl Decoder {
         if is_response {
             self.timeline.wires[wire as usize].flags.set(WireFlags::RESPONSE);
             if let Some(req) = requests.pop_front() {
-                self.pair(req, wire, status, envelope.as_ref(), m.last_frame, m.time);
+                self.pair(req, wire, status, p.envelope.as_ref(), p.last_frame, p.time);
             }
         } else {
             let w = &self.timeline.wires[wire as usize];
@@ -364,9 +351,10 @@ impl Decoder {
         }
     }
 
-    /// One net.tcp envelope, decoded by the encoding its preamble named.
+    /// One net.tcp envelope, decoded by the encoding its preamble named. Decoded here, in
+    /// order (a binary session's dictionary grows envelope by envelope); when decoding runs in
+    /// parallel, it reaches the timeline in frame order with the HTTP messages.
     fn on_envelope(&mut self, e: nmf::Envelope<'_>, session: &mut binary::Session, dir: Direction) {
-        let Direction { from, to, initiator } = dir;
         self.stats.nmf_envelopes += 1;
         let meta = WireMeta {
             size: e.wire_len as u32,
@@ -375,37 +363,58 @@ impl Decoder {
         };
         if self.want == Some(meta.origin) {
             // Before decoding: that adds this envelope's StringTable to the session.
-            self.found = Some(extract::from_envelope(&e, session, initiator));
+            self.found = Some(extract::from_envelope(&e, session, dir.initiator));
         }
         let decoded = match e.encoding {
-            nmf::Encoding::Text => wsrm::decode_with(trim_start(e.payload), &self.opts),
-            nmf::Encoding::Binary => binary::decode_binary(e.payload, None, &self.opts),
-            nmf::Encoding::BinarySession => binary::decode_binary(e.payload, Some(session), &self.opts),
-            nmf::Encoding::Unsupported => {
+            nmf::Encoding::Text => Some(wsrm::decode_with(trim_start(e.payload), &self.opts)),
+            nmf::Encoding::Binary => Some(binary::decode_binary(e.payload, None, &self.opts)),
+            nmf::Encoding::BinarySession => Some(binary::decode_binary(e.payload, Some(session), &self.opts)),
+            nmf::Encoding::Unsupported => None,
+        };
+        let env = NmfEnvelope {
+            meta,
+            time: e.time,
+            from: dir.from,
+            to: dir.to,
+            decoded: decoded.map(|d| d.map(|d| d.envelope).map_err(|e| e.to_string())),
+        };
+        match self.parallel.as_mut() {
+            Some(par) => par.envelope(env),
+            None => self.apply_envelope(env),
+        }
+    }
+
+    fn apply_envelope(&mut self, e: NmfEnvelope) {
+        let NmfEnvelope {
+            meta,
+            time,
+            from,
+            to,
+            decoded,
+        } = e;
+        match decoded {
+            None => {
                 self.finding(
                     Severity::Note,
-                    e.last_frame,
-                    e.time,
+                    meta.frame,
+                    time,
                     SeqIdx::NONE,
                     "net.tcp envelope in a compressed or unknown encoding: not decoded".into(),
                 );
-                self.timeline.add_plain(e.time, from, to, meta);
-                return;
+                self.timeline.add_plain(time, from, to, meta);
             }
-        };
-        match decoded {
-            Ok(d) => {
-                self.add_envelope(e.time, from, to, &d.envelope, meta);
+            Some(Ok(env)) => {
+                self.add_envelope(time, from, to, &env, meta);
             }
-            Err(err) => {
+            Some(Err(err)) => {
                 self.finding(
                     Severity::Warn,
-                    e.last_frame,
-                    e.time,
+                    meta.frame,
+                    time,
                     SeqIdx::NONE,
                     format!("net.tcp envelope does not decode: {err}"),
                 );
-                self.timeline.add_plain(e.time, from, to, meta);
+                self.timeline.add_plain(time, from, to, meta);
             }
         }
     }
@@ -424,48 +433,6 @@ struct Direction {
     from: u16,
     to: u16,
     initiator: bool,
-}
-
-/// Whether an HTTP message says it carries SOAP: a SOAP content type (application/soap+xml),
-/// a SOAPAction header, WCF's binary encoding, or a root element named Envelope. Only then is a
-/// body that does not decode worth a warning.
-fn claims_soap(m: &Message<'_>, binary: bool, body: &[u8]) -> bool {
-    binary
-        || m.soap_action.is_some()
-        || m.content_type
-            .as_deref()
-            .is_some_and(|c| c.to_ascii_lowercase().contains("soap"))
-        || root_is_envelope(body)
-}
-
-/// The first element's local name is `Envelope` (past the XML declaration, comments and
-/// doctype; looks at the first 4 KiB only).
-fn root_is_envelope(body: &[u8]) -> bool {
-    let head = &body[..body.len().min(4096)];
-    let mut at = 0;
-    while let Some(lt) = head[at..].iter().position(|&b| b == b'<') {
-        let tag = &head[at + lt + 1..];
-        match tag.first() {
-            Some(b'?' | b'!') => at += lt + 1,
-            Some(_) => {
-                let name_len = tag
-                    .iter()
-                    .position(|&b| b.is_ascii_whitespace() || b == b'>' || b == b'/')
-                    .unwrap_or(tag.len());
-                let name = &tag[..name_len];
-                let local = name.rsplit(|&b| b == b':').next().unwrap_or(name);
-                return local == b"Envelope";
-            }
-            None => return false,
-        }
-    }
-    false
-}
-
-fn trim_start(b: &[u8]) -> &[u8] {
-    let b = b.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(b);
-    let n = b.iter().take_while(|c| c.is_ascii_whitespace()).count();
-    &b[n..]
 }
 
 /// Feeds one reassembled chunk of a direction to its parser: HTTP, or .NET Message Framing when
@@ -545,9 +512,8 @@ fn deliver(dec: &mut Decoder, p: &mut Parser, shared: &mut Shared, chunk: Chunk<
         return;
     }
     let mut problems = Vec::new();
-    let requests = &mut shared.requests;
     p.http
-        .feed(chunk, &mut |m| dec.on_message(m, from, to, requests), &mut |p| {
+        .feed(chunk, &mut |m| dec.on_message(m, from, to, shared), &mut |p| {
             problems.push(p)
         });
     for p in problems {
@@ -585,6 +551,7 @@ impl StreamDecoder {
             want: None,
             found: None,
             fingerprints: None,
+            parallel: None,
         };
         if !packet::supported(link) {
             dec.findings.push(Finding::new(
@@ -642,6 +609,7 @@ impl StreamDecoder {
 
     /// The file stopped before its end (an error finding at the last frame read).
     fn file_stopped(&mut self, how: &str, why: &str) {
+        self.settle(true);
         self.dec.stats.truncated = true;
         self.dec.findings.push(Finding::new(
             Severity::Error,
@@ -717,7 +685,10 @@ impl StreamDecoder {
                 conns.push(Conn {
                     a,
                     dirs: [dir(ea, eb), dir(eb, ea)],
-                    shared: Shared::default(),
+                    shared: Shared {
+                        id: conns.len(),
+                        ..Shared::default()
+                    },
                 });
                 self.by_key.insert(key, conns.len() - 1);
                 dec.stats.tcp_connections = conns.len() as u64;
@@ -753,16 +724,45 @@ impl StreamDecoder {
         let anomalies: Vec<Anomaly> = reasm.anomalies.drain(..).collect();
         for a in anomalies {
             let Anomaly::OverlapMismatch { frame, len } = a;
-            dec.findings.push(Finding::new(
+            dec.finding(
                 Severity::Warn,
                 frame,
                 time,
                 SeqIdx::NONE,
                 format!("retransmitted TCP data differs from the first copy ({len} bytes); the first copy was used"),
-            ));
+            );
         }
         if seg.rst {
             conn.finish(dec, frame, time);
+        }
+        self.settle(false);
+    }
+
+    /// Decode envelopes on `workers` threads besides this one (0: all on this thread). For a
+    /// whole file: the timeline then lags the frames pushed until `finish`.
+    pub fn decode_in_parallel(&mut self, workers: usize) {
+        if workers > 0 && self.dec.want.is_none() {
+            self.dec.parallel = Some(Pipeline::new(workers, &self.dec.opts));
+        }
+    }
+
+    /// Applies the batches whose envelopes are back (`all`: every batch, waiting for them).
+    fn settle(&mut self, all: bool) {
+        while let Some(batch) = self.dec.parallel.as_mut().and_then(|p| p.poll(all)) {
+            // Applying runs the single-thread code: what it finds goes straight to the findings.
+            let pipeline = self.dec.parallel.take();
+            let mut prepared = batch.prepared.into_iter();
+            for op in batch.ops {
+                match op {
+                    Op::Finding(f) => self.dec.findings.push(f),
+                    Op::Message { conn, from, to } => {
+                        let p = prepared.next().expect("a decoded message per message operation");
+                        self.dec.apply(p, from, to, &mut self.conns[conn].shared.requests);
+                    }
+                    Op::Envelope(e) => self.dec.apply_envelope(*e),
+                }
+            }
+            self.dec.parallel = pipeline;
         }
     }
 
@@ -792,6 +792,8 @@ impl StreamDecoder {
     /// The end of the capture: flushes what is still held and counts the connections.
     pub fn finish(mut self) -> CaptureData {
         self.flush();
+        self.settle(true);
+        self.dec.parallel = None;
         let dec = &mut self.dec;
         dec.stats.start_ns = self.start.unwrap_or(0);
         dec.stats.tcp_connections = self.conns.len() as u64;
@@ -836,12 +838,27 @@ pub fn read_file_with(
     read_files(&[path.to_path_buf()], progress, cancel, fingerprints)
 }
 
-/// Several capture files as one capture, merged by time (one file: as it is).
+/// Several capture files as one capture, merged by time (one file: as it is), decoded on every
+/// core the process may use.
 pub fn read_files(
     paths: &[std::path::PathBuf],
     progress: &mut dyn FnMut(Progress),
     cancel: &AtomicBool,
     fingerprints: bool,
+) -> Result<CaptureData, CaptureError> {
+    // The reader thread is one of them (affinity and cgroup limits are respected).
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    read_files_on(paths, progress, cancel, fingerprints, cores - 1)
+}
+
+/// `read_files` with envelopes decoded on `workers` threads besides the reader (0: one thread
+/// does everything); the result is the same for any number.
+pub fn read_files_on(
+    paths: &[std::path::PathBuf],
+    progress: &mut dyn FnMut(Progress),
+    cancel: &AtomicBool,
+    fingerprints: bool,
+    workers: usize,
 ) -> Result<CaptureData, CaptureError> {
     let mut total = 0;
     for path in paths {
@@ -854,6 +871,7 @@ pub fn read_files(
     if fingerprints {
         dec.keep_fingerprints();
     }
+    dec.decode_in_parallel(workers);
     let mut comments = Vec::new();
     loop {
         if dec.frames().is_multiple_of(4096) {
