@@ -1,6 +1,6 @@
 use clap::Parser;
 use clap::error::ErrorKind;
-use rmscope::cli::{Cli, Command, analyze, capture, inspect, simulate};
+use rmscope::cli::{Cli, Command, analyze, capture, inspect, profile, simulate};
 use std::io::Write;
 use std::process::ExitCode;
 
@@ -23,6 +23,7 @@ fn main() -> ExitCode {
     let result = match &cli.command {
         Some(Command::Inspect(args)) => inspect::run(args),
         Some(Command::Analyze(args)) => analyze::run(args),
+        Some(Command::Profile(args)) => profile::run(args),
         Some(Command::Simulate(args)) => simulate::run(args),
         Some(Command::Capture(args)) => capture::run(args),
         #[cfg(feature = "gui")]

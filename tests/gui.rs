@@ -1042,3 +1042,33 @@ fn a_b_compare_fits_a_small_window_and_says_why_a_run_faulted() {
     settle(&mut h, "the capture", |a| a.showing_capture && a.loader.is_none());
     assert!(h.state().compare.result.is_none());
 }
+
+#[test]
+fn a_capture_shows_its_own_profile_in_place_of_the_live_settings() {
+    let mut h = harness(fast());
+    h.input_mut()
+        .dropped_files
+        .push(std::sync::Arc::new(Dropped(sample("flow-control.pcap"))));
+    settle(&mut h, "the dropped capture", |a| {
+        a.showing_capture && a.loader.is_none()
+    });
+    frames(&mut h);
+    assert!(h.query_by_label("Recorded session").is_some());
+    assert!(h.query_by_label("maxTransferWindowSize").is_some());
+    // The capture's acks advertise BufferRemaining 8 at most: WCF's default window.
+    assert!(h.query_by_label("8 (likely)").is_some());
+    assert!(
+        h.query_by_label("true").is_some(),
+        "flowControlEnabled from BufferRemaining"
+    );
+    assert!(
+        h.query_by_label_contains("Apply (restart live)").is_none(),
+        "the live form is not shown"
+    );
+    // Back to the live session: its settings again.
+    h.get_by_label("Live").click();
+    frames(&mut h);
+    assert!(!h.state().showing_capture);
+    assert!(h.query_by_label_contains("Apply (restart live)").is_some());
+    assert!(h.query_by_label("Recorded session").is_none());
+}

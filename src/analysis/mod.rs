@@ -1,6 +1,7 @@
 //! Analysis of a timeline (live or captured): per-sequence summaries and expert findings.
 
 mod finding;
+pub mod profile;
 mod sequence;
 pub mod stall;
 

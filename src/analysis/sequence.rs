@@ -349,18 +349,26 @@ pub(super) fn summarise(
             format!("sequence {id} never terminated (no TerminateSequence seen)"),
         );
     }
-    if !latencies.is_empty() {
-        latencies.sort_by(|a, b| a.total_cmp(b));
-        let pick = |q: f64| latencies[((latencies.len() - 1) as f64 * q).round() as usize];
-        s.ack_latency = Some(LatencyStats {
-            count: latencies.len() as u64,
-            min: latencies[0],
+    s.ack_latency = LatencyStats::of(latencies);
+    s
+}
+
+impl LatencyStats {
+    /// Min, median, 95th percentile and max of `samples` (seconds); None when there are none.
+    pub fn of(mut samples: Vec<f64>) -> Option<LatencyStats> {
+        if samples.is_empty() {
+            return None;
+        }
+        samples.sort_by(|a, b| a.total_cmp(b));
+        let pick = |q: f64| samples[((samples.len() - 1) as f64 * q).round() as usize];
+        Some(LatencyStats {
+            count: samples.len() as u64,
+            min: samples[0],
             median: pick(0.5),
             p95: pick(0.95),
-            max: latencies[latencies.len() - 1],
-        });
+            max: samples[samples.len() - 1],
+        })
     }
-    s
 }
 
 /// "3, 5-7" (at most 10 items).

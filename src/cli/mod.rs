@@ -3,6 +3,7 @@
 pub mod analyze;
 pub mod capture;
 pub mod inspect;
+pub mod profile;
 pub mod simulate;
 
 use clap::{Parser, Subcommand};
@@ -74,6 +75,8 @@ pub enum Command {
     Inspect(inspect::Args),
     /// Analyse a pcap/pcapng capture: per-sequence summary and expert findings.
     Analyze(analyze::Args),
+    /// Profile recorded sequences: link, workload and the settings the traffic shows.
+    Profile(profile::Args),
     /// Run the embedded RM source + destination over a seeded lossy link in virtual time.
     Simulate(Box<simulate::Args>),
     /// Capture WS-RM traffic from a network interface for a while and analyse it.

@@ -111,6 +111,8 @@ pub struct App {
     pub errors: Vec<String>,
     pub notice: Option<String>,
     pub dialogs: Dialogs,
+    /// The left panel while a recording is on screen.
+    profile: super::profile_panel::ProfilePanel,
     /// The preset the live session runs, for its "what to watch" line.
     pub running_preset: Option<&'static presets::Preset>,
     theme: egui::ThemePreference,
@@ -335,6 +337,7 @@ impl App {
             errors: Vec::new(),
             notice: None,
             dialogs: Dialogs::with_in_app(p.in_app_dialogs),
+            profile: Default::default(),
             running_preset,
             theme: p.theme,
             recent: p.recent,
@@ -1525,6 +1528,16 @@ impl App {
                 .default_size((w * 0.24).clamp(200.0, 330.0))
                 .size_range(180.0..=(w * 0.4).max(200.0))
                 .show(ui, |ui| {
+                    // A recording's own settings, as far as its traffic shows them; the live
+                    // session's form does nothing for it (while an interface is captured, the
+                    // pair is usually what runs on it: its form stays).
+                    let recording = self.showing_capture && self.live_capture.running.is_none();
+                    if let (Some(d), true) = (&self.capture, recording) {
+                        egui::ScrollArea::vertical()
+                            .id_salt("profile-scroll")
+                            .show(ui, |ui| self.profile.ui(ui, d, self.plots.seq));
+                        return;
+                    }
                     let action = egui::ScrollArea::vertical()
                         .id_salt("settings-scroll")
                         .show(ui, |ui| self.form.ui(ui))

@@ -12,6 +12,7 @@ pub mod live_source;
 pub mod loader;
 pub mod model;
 pub mod plots;
+pub mod profile_panel;
 pub mod saver;
 pub mod settings_form;
 pub mod style;

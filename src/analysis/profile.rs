@@ -1,0 +1,404 @@
+//! A recorded sequence's profile: the link it ran on, what the application sent, and the RM
+//! source's `<reliableSession>` settings as far as the traffic shows them — each with its
+//! evidence and how sure the inference is. Reads only the timeline and the sequence's summary.
+
+use super::{LatencyStats, SequenceSummary};
+use crate::ranges::Ranges;
+use crate::trace::{SeqIdx, Side, Timeline, WireFlags, WireKind};
+use rustc_hash::FxHashMap;
+use serde::Serialize;
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Profile {
+    pub sequence: String,
+    pub link: Link,
+    pub workload: Workload,
+    pub settings: Vec<Inferred>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Link {
+    /// Round trips (s): the handshake, and every ack that answered an AckRequested — WCF's
+    /// destination answers one at once instead of waiting for acknowledgementInterval (as the
+    /// engine's destination does: `engine/destination.rs`, after ReliableInputSessionChannel).
+    pub rtt: Option<LatencyStats>,
+    /// Copies on the wire, first copies and retransmissions of the sequence's messages.
+    pub transmissions: u64,
+    pub retransmissions: u64,
+    /// Copies the destination never acknowledged before the next copy went out: the source's
+    /// side of the loss (first copies lost, or their acks).
+    pub unacknowledged_copies: u64,
+    /// Retransmissions of a message an ack already covered when the copy was sent (the
+    /// source had not seen that ack yet): resent for nothing.
+    pub spurious_retransmissions: u64,
+    /// Application messages acknowledged per second, first send to last ack.
+    pub goodput: f64,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Workload {
+    pub messages: u64,
+    /// Envelope sizes of the application messages' first copies (bytes).
+    pub mean_size: f64,
+    pub max_size: u32,
+    /// Application messages first sent per second, first to last.
+    pub send_rate: f64,
+    /// Longest time without a message of the sequence (s).
+    pub longest_idle: f64,
+}
+
+/// How sure an inferred setting is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Certainty {
+    /// The traffic says so.
+    Exact,
+    /// The most likely value; the evidence says why.
+    Likely,
+    /// The setting is at least this.
+    AtLeast,
+    /// An estimate from timings.
+    Estimate,
+    /// The traffic does not show it.
+    Unknown,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Inferred {
+    /// The `<reliableSession>` attribute.
+    pub setting: &'static str,
+    pub value: String,
+    pub certainty: Certainty,
+    pub evidence: String,
+}
+
+fn inferred(setting: &'static str, value: String, certainty: Certainty, evidence: String) -> Inferred {
+    Inferred {
+        setting,
+        value,
+        certainty,
+        evidence,
+    }
+}
+
+/// What one pass over the sequence's wires measures.
+#[derive(Default)]
+struct Walk {
+    rtt: Vec<f64>,
+    /// Ack delays not asked for: from the earliest copy that got through of the messages an ack
+    /// newly covers, to the ack.
+    unasked: Vec<f64>,
+    unacknowledged: u64,
+    spurious: u64,
+    copies: FxHashMap<u64, u32>,
+    sizes: (u64, u64, u32),
+    max_buffer: Option<u32>,
+    last_ack: f64,
+    acks: u64,
+    /// Acks that rode on an HTTP response (the request-reply pair under one-way over HTTP).
+    acks_on_responses: u64,
+    /// Acks that rode on a message of another sequence (a session's return sequence).
+    piggybacked: u64,
+    first_send: Option<f64>,
+    last_first_send: f64,
+}
+
+fn walk(t: &Timeline, seq: SeqIdx) -> Walk {
+    let mut m = Walk::default();
+    let mut acked = Ranges::default();
+    // Per message number: (first send, last copy, whether a copy asked for an ack).
+    let mut sent: FxHashMap<u64, (f64, f64, bool)> = FxHashMap::default();
+    // The latest copy that asked for an ack and is not covered yet: (number, time).
+    let mut asked: Option<(u64, f64)> = None;
+    for w in &t.wires {
+        let time = w.time.as_secs_f64();
+        if w.seq == seq && w.kind.is_sequenced() && t.side_for(w, seq) == Side::Source {
+            let n = w.number;
+            let copy = m.copies.entry(n).or_insert(0);
+            *copy += 1;
+            let ask = w.flags.has(WireFlags::ACK_REQUESTED);
+            match sent.get_mut(&n) {
+                Some(e) => {
+                    if acked.contains(n) {
+                        m.spurious += 1;
+                    } else {
+                        m.unacknowledged += 1;
+                    }
+                    e.1 = time;
+                    e.2 |= ask;
+                }
+                None => {
+                    sent.insert(n, (time, time, ask));
+                    m.first_send.get_or_insert(time);
+                    // The application's messages: 2005/02's empty LastMessage is the channel's.
+                    if w.kind == WireKind::Data {
+                        m.last_first_send = time;
+                        m.sizes.0 += 1;
+                        m.sizes.1 += u64::from(w.size);
+                        m.sizes.2 = m.sizes.2.max(w.size);
+                    }
+                }
+            }
+            if ask {
+                asked = Some((n, time));
+            }
+        }
+        if w.kind == WireKind::AckRequested && w.seq == seq {
+            // A standalone AckRequested: the ack answering it is a round trip too.
+            asked = Some((u64::MAX, time));
+        }
+        if w.ack_seq == seq && w.flags.has(WireFlags::HAS_ACK) && !w.flags.has(WireFlags::NACK) {
+            if let Some(b) = w.buffer_remaining() {
+                m.max_buffer = Some(m.max_buffer.map_or(b, |x| x.max(b)));
+            }
+            let mut earliest_new: Option<f64> = None;
+            let mut answers = false;
+            for r in t.ack_ranges(w) {
+                let (lo, hi) = (r.lower.get(), r.upper.get());
+                for n in lo..=hi.min(lo.saturating_add(100_000)) {
+                    if acked.contains(n) {
+                        continue;
+                    }
+                    // WCF's ack timer starts when the destination receives a message it has
+                    // not acknowledged: the copy that got through, the last one sent.
+                    if let Some(&(_, last, _)) = sent.get(&n) {
+                        earliest_new = Some(earliest_new.map_or(last, |e: f64| e.min(last)));
+                    }
+                    if asked.is_some_and(|(a, _)| a == n) {
+                        answers = true;
+                    }
+                }
+                acked.insert_range(lo, hi);
+            }
+            if let Some((n, at)) = asked
+                && (answers || (n == u64::MAX && time >= at))
+            {
+                m.rtt.push(time - at);
+                asked = None;
+            } else if let Some(first) = earliest_new
+                && w.kind == WireKind::Ack
+            {
+                // Only standalone acks: one riding on a reply or callback went when that did.
+                m.unasked.push(time - first);
+            }
+            m.last_ack = time;
+            m.acks += 1;
+            if w.flags.has(WireFlags::RESPONSE) {
+                m.acks_on_responses += 1;
+            }
+            if w.seq != seq && !w.seq.is_none() {
+                m.piggybacked += 1;
+            }
+        }
+    }
+    m
+}
+
+fn median(v: Vec<f64>) -> Option<f64> {
+    LatencyStats::of(v).map(|s| s.median)
+}
+
+/// The profile of sequence `s` of timeline `t`.
+pub fn profile(t: &Timeline, s: &SequenceSummary) -> Profile {
+    let m = walk(t, s.index);
+    let mut rtt = m.rtt.clone();
+    rtt.extend(s.handshake_rtt);
+    let rtt_stats = LatencyStats::of(rtt);
+    let first = m.first_send.unwrap_or(s.first_time);
+    let span = (m.last_ack - first).max(1e-9);
+    let link = Link {
+        rtt: rtt_stats.clone(),
+        transmissions: s.transmissions,
+        retransmissions: s.retransmissions,
+        unacknowledged_copies: m.unacknowledged,
+        spurious_retransmissions: m.spurious,
+        goodput: if m.last_ack > first {
+            s.messages as f64 / span
+        } else {
+            0.0
+        },
+    };
+    let (count, total, max_size) = m.sizes;
+    let send_span = m.last_first_send - first;
+    let workload = Workload {
+        messages: s.messages,
+        mean_size: if count > 0 {
+            total as f64 / count as f64
+        } else {
+            0.0
+        },
+        max_size,
+        send_rate: if send_span > 0.0 {
+            (count.saturating_sub(1)) as f64 / send_span
+        } else {
+            0.0
+        },
+        longest_idle: s.longest_silence,
+    };
+    let mut settings = Vec::new();
+    settings.push(match s.version {
+        Some("2005/02") => inferred(
+            "reliableMessagingVersion",
+            "WSReliableMessagingFebruary2005".into(),
+            Certainty::Exact,
+            "the WS-RM 2005/02 namespace".into(),
+        ),
+        Some("1.1") => inferred(
+            "reliableMessagingVersion",
+            "WSReliableMessaging11".into(),
+            Certainty::Exact,
+            "the WS-RM 1.1 namespace".into(),
+        ),
+        _ => inferred(
+            "reliableMessagingVersion",
+            "?".into(),
+            Certainty::Unknown,
+            "no WS-RM header seen".into(),
+        ),
+    });
+    // WCF's destination writes netrm:BufferRemaining only with flow control on (as the
+    // engine's acks: `engine/messages.rs`, after WsrmUtilities).
+    settings.push(match m.max_buffer {
+        Some(_) => inferred(
+            "flowControlEnabled",
+            "true".into(),
+            Certainty::Exact,
+            "acks carry netrm:BufferRemaining".into(),
+        ),
+        None if s.acks > 0 => inferred(
+            "flowControlEnabled",
+            "false".into(),
+            Certainty::Likely,
+            format!("none of the {} acks carries netrm:BufferRemaining", s.acks),
+        ),
+        None => inferred(
+            "flowControlEnabled",
+            "?".into(),
+            Certainty::Unknown,
+            "no ack seen".into(),
+        ),
+    });
+    // BufferRemaining is maxTransferWindowSize less what the destination holds for the
+    // application (ReliableInputSessionChannel: MaxTransferWindowSize − EnqueuedCount), so its
+    // ceiling is the window; the source never has more than the window in flight.
+    settings.push(match m.max_buffer {
+        Some(b) if b >= s.max_in_flight && b > 0 => inferred(
+            "maxTransferWindowSize",
+            b.to_string(),
+            Certainty::Likely,
+            format!(
+                "BufferRemaining's ceiling is {b}; at most {} in flight",
+                s.max_in_flight
+            ),
+        ),
+        _ => inferred(
+            "maxTransferWindowSize",
+            s.max_in_flight.to_string(),
+            Certainty::AtLeast,
+            format!("at most {} messages in flight", s.max_in_flight),
+        ),
+    });
+    // A few immediate acks (a duplicate, the last message, a full window) say nothing of the
+    // timer: an estimate needs several samples.
+    const MIN_SAMPLES: usize = 3;
+    let enough = m.unasked.len() >= MIN_SAMPLES;
+    let interval = median(m.unasked.clone())
+        .filter(|_| enough)
+        .map(|d| (d - rtt_stats.as_ref().map_or(0.0, |r| r.median)).max(0.0));
+    // Over request-reply every request is answered with an ack at once and the interval is
+    // unused (ReliableInputSessionChannelOverReply.ProcessMessage).
+    let replies = m.acks > 0 && m.acks_on_responses == m.acks;
+    settings.push(match interval {
+        _ if replies => inferred(
+            "acknowledgementInterval",
+            "?".into(),
+            Certainty::Unknown,
+            "every ack rides on the HTTP response to a request (request-reply: the interval is unused)"
+                .into(),
+        ),
+        Some(d) => inferred(
+            "acknowledgementInterval",
+            format!("{:.0} ms", d * 1e3),
+            Certainty::Estimate,
+            format!(
+                "median delay of the {} standalone acks not asked for, less the median round trip",
+                m.unasked.len()
+            ),
+        ),
+        None => inferred(
+            "acknowledgementInterval",
+            "?".into(),
+            Certainty::Unknown,
+            format!(
+                "{} standalone acks came without an AckRequested; {MIN_SAMPLES} are needed",
+                m.unasked.len()
+            ),
+        ),
+    });
+    let most_copies = m.copies.values().copied().max().unwrap_or(0);
+    settings.push(if s.faults > 0 && most_copies > 1 {
+        inferred(
+            "maxRetryCount",
+            (most_copies - 1).to_string(),
+            Certainty::Likely,
+            format!(
+                "the most retransmissions of one message is {}, and the sequence faulted",
+                most_copies - 1
+            ),
+        )
+    } else {
+        inferred(
+            "maxRetryCount",
+            most_copies.saturating_sub(1).max(1).to_string(),
+            Certainty::AtLeast,
+            format!(
+                "the most retransmissions of one message is {} with no fault",
+                most_copies.saturating_sub(1)
+            ),
+        )
+    });
+    settings.push(inferred(
+        "inactivityTimeout",
+        format!("{:.3} s", s.longest_silence),
+        Certainty::AtLeast,
+        format!(
+            "the longest silence, {:.3} s, did not fault the session",
+            s.longest_silence
+        ),
+    ));
+    settings.push(inferred(
+        "session shape",
+        if m.acks == 0 {
+            "?".into()
+        } else if m.piggybacked > 0 {
+            "two sequences (request-reply or duplex)".into()
+        } else if replies {
+            "one-way over HTTP request-reply".into()
+        } else if m.acks_on_responses > 0 {
+            "mixed".into()
+        } else {
+            "one-way over a duplex channel".into()
+        },
+        if m.acks == 0 {
+            Certainty::Unknown
+        } else {
+            Certainty::Likely
+        },
+        format!(
+            "of {} acks, {} ride on HTTP responses and {} on messages of another sequence",
+            m.acks, m.acks_on_responses, m.piggybacked
+        ),
+    ));
+    settings.push(inferred(
+        "ordered",
+        "?".into(),
+        Certainty::Unknown,
+        "delivery order is the destination's business: not on the wire".into(),
+    ));
+    Profile {
+        sequence: s.id.clone(),
+        link,
+        workload,
+        settings,
+    }
+}
