@@ -149,7 +149,7 @@ fn acks_on_http_responses_hide_the_interval() {
 
 #[test]
 fn real_wcf_logs_profile_as_their_sources_say() {
-    let Some(dir) = common::shared("fixtures/wcf-svclog") else {
+    let Some(dir) = common::shared("wcf-svclog") else {
         return;
     };
     // SOURCES.md: a duplex net.tcp session (two sequences, WCF's defaults, a real resend of
