@@ -227,3 +227,89 @@ fn cli_profile_says_what_is_wrong_in_one_line() {
     assert!(text.contains("maxTransferWindowSize     8"), "{text}");
     assert!(text.contains("round trip"), "{text}");
 }
+
+/// `rmscope simulate ARGS --pcap FILE`, then `rmscope profile --json FILE`.
+fn simulate_and_profile(dir: &Path, args: &[&str]) -> serde_json::Value {
+    let bin = env!("CARGO_BIN_EXE_rmscope");
+    let pcap = dir.join("run.pcap");
+    let out = Command::new(bin)
+        .arg("simulate")
+        .args(args)
+        .arg("--pcap")
+        .arg(&pcap)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = Command::new(bin)
+        .args(["profile", "--json"])
+        .arg(&pcap)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+fn json_setting(p: &serde_json::Value, name: &str) -> (String, String) {
+    let s = p[0]["settings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["setting"] == name)
+        .unwrap();
+    (
+        s["value"].as_str().unwrap().into(),
+        s["certainty"].as_str().unwrap().into(),
+    )
+}
+
+#[test]
+fn keep_alive_polls_give_inactivity_timeout_and_retry_count() {
+    let dir = tempfile::tempdir().unwrap();
+    // Idle between messages (one every 3.3 s): the source polls inactivityTimeout/2 = 1 s
+    // after the last activity, each poll answered.
+    let p = simulate_and_profile(
+        dir.path(),
+        &[
+            "--messages",
+            "6",
+            "--rate",
+            "0.3",
+            "--inactivity-timeout",
+            "2s",
+            "--loss",
+            "0",
+            "--delay",
+            "5ms",
+        ],
+    );
+    assert_eq!(
+        json_setting(&p, "inactivityTimeout"),
+        ("2.0 s".into(), "estimate".into())
+    );
+    // Polls nobody answers repeat every inactivityTimeout/(2·maxRetryCount) = 0.25 s until the
+    // session faults on inactivity.
+    let p = simulate_and_profile(
+        dir.path(),
+        &[
+            "--messages",
+            "6",
+            "--rate",
+            "0.3",
+            "--inactivity-timeout",
+            "2s",
+            "--max-retry-count",
+            "4",
+            "--loss",
+            "0.3",
+            "--seed",
+            "2",
+            "--delay",
+            "5ms",
+        ],
+    );
+    assert_eq!(
+        json_setting(&p, "inactivityTimeout"),
+        ("2.0 s".into(), "estimate".into())
+    );
+    assert_eq!(json_setting(&p, "maxRetryCount"), ("4".into(), "estimate".into()));
+}

@@ -99,6 +99,10 @@ struct Walk {
     acks_on_responses: u64,
     /// Acks that rode on a message of another sequence (a session's return sequence).
     piggybacked: u64,
+    /// Standalone AckRequested polls: after activity (the first poll of an idle spell), and
+    /// after a poll nothing answered (the repeats).
+    first_polls: Vec<f64>,
+    repeat_polls: Vec<f64>,
     first_send: Option<f64>,
     last_first_send: f64,
 }
@@ -110,8 +114,28 @@ fn walk(t: &Timeline, seq: SeqIdx) -> Walk {
     let mut sent: FxHashMap<u64, (f64, f64, bool)> = FxHashMap::default();
     // The latest copy that asked for an ack and is not covered yet: (number, time).
     let mut asked: Option<(u64, f64)> = None;
+    // For the keep-alive polls: the last thing the source sent and received for the sequence,
+    // the last poll, and the destination's last BufferRemaining.
+    let (mut last_local, mut last_remote, mut last_poll) = (None::<f64>, None::<f64>, None::<f64>);
+    let mut last_buffer: Option<u32> = None;
     for w in &t.wires {
         let time = w.time.as_secs_f64();
+        let mine = w.seq == seq || w.ack_seq == seq;
+        if mine && t.side_for(w, seq) == Side::Destination {
+            last_remote = Some(time);
+        }
+        if w.kind == WireKind::AckRequested && w.seq == seq {
+            poll(&mut m, time, last_local, last_remote, last_poll, last_buffer);
+            last_poll = Some(time);
+        }
+        if mine && t.side_for(w, seq) == Side::Source {
+            last_local = Some(time);
+        }
+        if w.ack_seq == seq
+            && let Some(b) = w.buffer_remaining()
+        {
+            last_buffer = Some(b);
+        }
         if w.seq == seq && w.kind.is_sequenced() && t.side_for(w, seq) == Side::Source {
             let n = w.number;
             let copy = m.copies.entry(n).or_insert(0);
@@ -192,6 +216,32 @@ fn walk(t: &Timeline, seq: SeqIdx) -> Walk {
         }
     }
     m
+}
+
+/// A standalone AckRequested from the source: WCF's keep-alive poll. The client polls
+/// inactivityTimeout/2 after the later of its last send and the last message it received, then,
+/// while nothing answers, every inactivityTimeout/(2·maxRetryCount); with the destination's
+/// quota at 0 it polls faster (the engine's `poll_interval`, after ClientReliableSession's
+/// GetPollingInterval and CalculateKeepAliveInterval). A quota-0 spell is not sampled.
+fn poll(
+    m: &mut Walk,
+    time: f64,
+    local: Option<f64>,
+    remote: Option<f64>,
+    prev: Option<f64>,
+    buffer: Option<u32>,
+) {
+    let since = match (local, remote) {
+        (Some(a), Some(b)) => a.max(b),
+        (Some(a), None) | (None, Some(a)) => a,
+        (None, None) => return,
+    };
+    let answered = prev.is_none_or(|p| remote.is_some_and(|r| r > p));
+    if !answered {
+        m.repeat_polls.push(time - since);
+    } else if buffer != Some(0) {
+        m.first_polls.push(time - since);
+    }
 }
 
 fn median(v: Vec<f64>) -> Option<f64> {
@@ -335,8 +385,33 @@ pub fn profile(t: &Timeline, s: &SequenceSummary) -> Profile {
             ),
         ),
     });
+    // Keep-alive polls give inactivityTimeout (twice the first poll's delay) and, when polls
+    // went unanswered, maxRetryCount (inactivityTimeout / 2 / the repeat delay).
+    let polls = m.first_polls.len();
+    // Two first polls, or one and its repeats, make the pattern.
+    let inactivity = median(m.first_polls.clone())
+        .filter(|_| polls >= 2 || !m.repeat_polls.is_empty())
+        .map(|d| 2.0 * d)
+        .filter(|&it| it >= s.longest_silence);
+    let retry_from_polls = inactivity
+        .zip(median(m.repeat_polls.clone()))
+        .and_then(|(it, d)| {
+            let n = (it / 2.0 / d).round();
+            (n >= 1.0 && d > 0.0).then_some(n as u32)
+        });
     let most_copies = m.copies.values().copied().max().unwrap_or(0);
-    settings.push(if s.faults > 0 && most_copies > 1 {
+    settings.push(if let Some(n) = retry_from_polls.filter(|&n| n + 1 >= most_copies) {
+        inferred(
+            "maxRetryCount",
+            n.to_string(),
+            Certainty::Estimate,
+            format!(
+                "{} keep-alive polls went unanswered and were repeated after a median {:.3} s = inactivityTimeout / 2 / maxRetryCount",
+                m.repeat_polls.len(),
+                median(m.repeat_polls.clone()).unwrap_or(0.0)
+            ),
+        )
+    } else if s.faults > 0 && most_copies > 1 {
         inferred(
             "maxRetryCount",
             (most_copies - 1).to_string(),
@@ -357,15 +432,23 @@ pub fn profile(t: &Timeline, s: &SequenceSummary) -> Profile {
             ),
         )
     });
-    settings.push(inferred(
-        "inactivityTimeout",
-        format!("{:.3} s", s.longest_silence),
-        Certainty::AtLeast,
-        format!(
-            "the longest silence, {:.3} s, did not fault the session",
-            s.longest_silence
+    settings.push(match inactivity {
+        Some(it) => inferred(
+            "inactivityTimeout",
+            format!("{it:.1} s"),
+            Certainty::Estimate,
+            format!(
+                "{polls} keep-alive AckRequested polls came a median {:.3} s after the last activity: inactivityTimeout / 2",
+                it / 2.0
+            ),
         ),
-    ));
+        None => inferred(
+            "inactivityTimeout",
+            format!("{:.3} s", s.longest_silence),
+            Certainty::AtLeast,
+            format!("the longest silence, {:.3} s, did not fault the session", s.longest_silence),
+        ),
+    });
     settings.push(inferred(
         "session shape",
         if m.acks == 0 {
