@@ -91,7 +91,10 @@ struct Walk {
     unacknowledged: u64,
     spurious: u64,
     copies: FxHashMap<u64, u32>,
-    sizes: (u64, u64, u32),
+    /// The application messages' first copies: how many, their bytes, the largest.
+    data_count: u64,
+    data_bytes: u64,
+    data_max: u32,
     max_buffer: Option<u32>,
     last_ack: f64,
     acks: u64,
@@ -119,16 +122,21 @@ fn walk(t: &Timeline, seq: SeqIdx) -> Walk {
     let (mut last_local, mut last_remote, mut last_poll) = (None::<f64>, None::<f64>, None::<f64>);
     let mut last_buffer: Option<u32> = None;
     for w in &t.wires {
+        if w.seq != seq && w.ack_seq != seq {
+            continue;
+        }
         let time = w.time.as_secs_f64();
-        let mine = w.seq == seq || w.ack_seq == seq;
-        if mine && t.side_for(w, seq) == Side::Destination {
+        let side = t.side_for(w, seq);
+        if side == Side::Destination {
             last_remote = Some(time);
         }
         if w.kind == WireKind::AckRequested && w.seq == seq {
             poll(&mut m, time, last_local, last_remote, last_poll, last_buffer);
             last_poll = Some(time);
+            // A standalone AckRequested: the ack answering it is a round trip too.
+            asked = Some((u64::MAX, time));
         }
-        if mine && t.side_for(w, seq) == Side::Source {
+        if side == Side::Source {
             last_local = Some(time);
         }
         if w.ack_seq == seq
@@ -136,7 +144,7 @@ fn walk(t: &Timeline, seq: SeqIdx) -> Walk {
         {
             last_buffer = Some(b);
         }
-        if w.seq == seq && w.kind.is_sequenced() && t.side_for(w, seq) == Side::Source {
+        if w.seq == seq && w.kind.is_sequenced() && side == Side::Source {
             let n = w.number;
             let copy = m.copies.entry(n).or_insert(0);
             *copy += 1;
@@ -157,19 +165,15 @@ fn walk(t: &Timeline, seq: SeqIdx) -> Walk {
                     // The application's messages: 2005/02's empty LastMessage is the channel's.
                     if w.kind == WireKind::Data {
                         m.last_first_send = time;
-                        m.sizes.0 += 1;
-                        m.sizes.1 += u64::from(w.size);
-                        m.sizes.2 = m.sizes.2.max(w.size);
+                        m.data_count += 1;
+                        m.data_bytes += u64::from(w.size);
+                        m.data_max = m.data_max.max(w.size);
                     }
                 }
             }
             if ask {
                 asked = Some((n, time));
             }
-        }
-        if w.kind == WireKind::AckRequested && w.seq == seq {
-            // A standalone AckRequested: the ack answering it is a round trip too.
-            asked = Some((u64::MAX, time));
         }
         if w.ack_seq == seq && w.flags.has(WireFlags::HAS_ACK) && !w.flags.has(WireFlags::NACK) {
             if let Some(b) = w.buffer_remaining() {
@@ -179,17 +183,18 @@ fn walk(t: &Timeline, seq: SeqIdx) -> Walk {
             let mut answers = false;
             for r in t.ack_ranges(w) {
                 let (lo, hi) = (r.lower.get(), r.upper.get());
-                for n in lo..=hi.min(lo.saturating_add(100_000)) {
-                    if acked.contains(n) {
-                        continue;
-                    }
-                    // WCF's ack timer starts when the destination receives a message it has
-                    // not acknowledged: the copy that got through, the last one sent.
-                    if let Some(&(_, last, _)) = sent.get(&n) {
-                        earliest_new = Some(earliest_new.map_or(last, |e: f64| e.min(last)));
-                    }
-                    if asked.is_some_and(|(a, _)| a == n) {
-                        answers = true;
+                // Only the numbers this ack newly covers: each is visited once in the whole
+                // walk, however often later acks repeat the ranges.
+                for (a, b) in uncovered(&acked, lo, hi) {
+                    for n in a..=b.min(a.saturating_add(100_000)) {
+                        // WCF's ack timer starts when the destination receives a message it
+                        // has not acknowledged: the copy that got through, the last one sent.
+                        if let Some(&(_, last, _)) = sent.get(&n) {
+                            earliest_new = Some(earliest_new.map_or(last, |e: f64| e.min(last)));
+                        }
+                        if asked.is_some_and(|(x, _)| x == n) {
+                            answers = true;
+                        }
                     }
                 }
                 acked.insert_range(lo, hi);
@@ -218,6 +223,29 @@ fn walk(t: &Timeline, seq: SeqIdx) -> Walk {
     m
 }
 
+/// The parts of `lo..=hi` that `acked` does not hold yet.
+fn uncovered(acked: &Ranges, lo: u64, hi: u64) -> Vec<(u64, u64)> {
+    let mut gaps = Vec::new();
+    let mut next = lo;
+    for (a, b) in acked.iter() {
+        if b < next {
+            continue;
+        }
+        if a > hi {
+            break;
+        }
+        if a > next {
+            gaps.push((next, a - 1));
+        }
+        next = b.saturating_add(1);
+        if next > hi || b == u64::MAX {
+            return gaps;
+        }
+    }
+    gaps.push((next, hi));
+    gaps
+}
+
 /// A standalone AckRequested from the source: WCF's keep-alive poll. The client polls
 /// inactivityTimeout/2 after the later of its last send and the last message it received, then,
 /// while nothing answers, every inactivityTimeout/(2·maxRetryCount); with the destination's
@@ -244,14 +272,14 @@ fn poll(
     }
 }
 
-fn median(v: Vec<f64>) -> Option<f64> {
-    LatencyStats::of(v).map(|s| s.median)
+fn median(v: &[f64]) -> Option<f64> {
+    LatencyStats::of(v.to_vec()).map(|s| s.median)
 }
 
 /// The profile of sequence `s` of timeline `t`.
 pub fn profile(t: &Timeline, s: &SequenceSummary) -> Profile {
-    let m = walk(t, s.index);
-    let mut rtt = m.rtt.clone();
+    let mut m = walk(t, s.index);
+    let mut rtt = std::mem::take(&mut m.rtt);
     rtt.extend(s.handshake_rtt);
     let rtt_stats = LatencyStats::of(rtt);
     let first = m.first_send.unwrap_or(s.first_time);
@@ -268,7 +296,7 @@ pub fn profile(t: &Timeline, s: &SequenceSummary) -> Profile {
             0.0
         },
     };
-    let (count, total, max_size) = m.sizes;
+    let (count, total, max_size) = (m.data_count, m.data_bytes, m.data_max);
     let send_span = m.last_first_send - first;
     let workload = Workload {
         messages: s.messages,
@@ -352,7 +380,7 @@ pub fn profile(t: &Timeline, s: &SequenceSummary) -> Profile {
     // timer: an estimate needs several samples.
     const MIN_SAMPLES: usize = 3;
     let enough = m.unasked.len() >= MIN_SAMPLES;
-    let interval = median(m.unasked.clone())
+    let interval = median(&m.unasked)
         .filter(|_| enough)
         .map(|d| (d - rtt_stats.as_ref().map_or(0.0, |r| r.median)).max(0.0));
     // Over request-reply every request is answered with an ack at once and the interval is
@@ -389,16 +417,15 @@ pub fn profile(t: &Timeline, s: &SequenceSummary) -> Profile {
     // went unanswered, maxRetryCount (inactivityTimeout / 2 / the repeat delay).
     let polls = m.first_polls.len();
     // Two first polls, or one and its repeats, make the pattern.
-    let inactivity = median(m.first_polls.clone())
+    let inactivity = median(&m.first_polls)
         .filter(|_| polls >= 2 || !m.repeat_polls.is_empty())
         .map(|d| 2.0 * d)
         .filter(|&it| it >= s.longest_silence);
-    let retry_from_polls = inactivity
-        .zip(median(m.repeat_polls.clone()))
-        .and_then(|(it, d)| {
-            let n = (it / 2.0 / d).round();
-            (n >= 1.0 && d > 0.0).then_some(n as u32)
-        });
+    let repeat = median(&m.repeat_polls);
+    let retry_from_polls = inactivity.zip(repeat).and_then(|(it, d)| {
+        let n = (it / 2.0 / d).round();
+        (n >= 1.0 && d > 0.0).then_some(n as u32)
+    });
     let most_copies = m.copies.values().copied().max().unwrap_or(0);
     settings.push(if let Some(n) = retry_from_polls.filter(|&n| n + 1 >= most_copies) {
         inferred(
@@ -408,7 +435,7 @@ pub fn profile(t: &Timeline, s: &SequenceSummary) -> Profile {
             format!(
                 "{} keep-alive polls went unanswered and were repeated after a median {:.3} s = inactivityTimeout / 2 / maxRetryCount",
                 m.repeat_polls.len(),
-                median(m.repeat_polls.clone()).unwrap_or(0.0)
+                repeat.unwrap_or(0.0)
             ),
         )
     } else if s.faults > 0 && most_copies > 1 {
