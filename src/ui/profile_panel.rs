@@ -7,28 +7,29 @@ use crate::analysis::profile::{self, Certainty, Profile};
 use crate::trace::SeqIdx;
 use eframe::egui::{self, RichText};
 
-/// Each sequence's profile.
-type Profiles = Vec<(SeqIdx, Profile)>;
-
 #[derive(Default)]
 pub struct ProfilePanel {
-    /// Profiles of the dataset `(id, version)`.
-    cache: Option<((u64, u64), Profiles)>,
+    /// The profile shown, for (dataset id, version, sequence): computed once, on this thread,
+    /// for the one sequence on screen.
+    cache: Option<((u64, u64, SeqIdx), Option<Profile>)>,
+}
+
+/// One `name  value` row of a grid; the value's response, for a tooltip.
+fn row(ui: &mut egui::Ui, name: &str, value: String) -> egui::Response {
+    ui.label(name);
+    let r = ui.label(value);
+    ui.end_row();
+    r
 }
 
 impl ProfilePanel {
-    fn profiles(&mut self, d: &Dataset) -> &[(SeqIdx, Profile)] {
-        let key = (d.id, d.version);
+    fn profile(&mut self, d: &Dataset, seq: SeqIdx) -> Option<&Profile> {
+        let key = (d.id, d.version, seq);
         if self.cache.as_ref().is_none_or(|(k, _)| *k != key) {
-            let list = d
-                .analysis
-                .sequences
-                .iter()
-                .map(|s| (s.index, profile::profile(&d.timeline, s)))
-                .collect();
-            self.cache = Some((key, list));
+            let s = d.analysis.sequences.iter().find(|s| s.index == seq);
+            self.cache = Some((key, s.map(|s| profile::profile(&d.timeline, s))));
         }
-        &self.cache.as_ref().expect("just filled").1
+        self.cache.as_ref().and_then(|(_, p)| p.as_ref())
     }
 
     /// `seq`: the sequence on the plots (`NONE`: the busiest, as the plots pick).
@@ -45,9 +46,12 @@ impl ProfilePanel {
             .iter()
             .max_by_key(|s| s.messages)
             .map(|s| s.index);
-        let want = if seq.is_none() { busiest } else { Some(seq) };
-        let profiles = self.profiles(d);
-        let Some((_, p)) = profiles.iter().find(|(i, _)| Some(*i) == want) else {
+        let want = if seq.is_none() {
+            busiest.unwrap_or(seq)
+        } else {
+            seq
+        };
+        let Some(p) = self.profile(d, want) else {
             ui.label("No WS-RM sequence in this recording.");
             return;
         };
@@ -58,7 +62,6 @@ impl ProfilePanel {
         ui.strong("Settings");
         egui::Grid::new("profile-settings").striped(true).show(ui, |ui| {
             for s in &p.settings {
-                ui.label(s.setting);
                 let how = match s.certainty {
                     Certainty::Exact => "",
                     Certainty::Likely => " (likely)",
@@ -66,16 +69,14 @@ impl ProfilePanel {
                     Certainty::Estimate => " (estimate)",
                     Certainty::Unknown => " (not shown)",
                 };
-                ui.label(format!("{}{how}", s.value)).on_hover_text(&s.evidence);
-                ui.end_row();
+                row(ui, s.setting, format!("{}{how}", s.value)).on_hover_text(&s.evidence);
             }
         });
         ui.add_space(6.0);
         ui.strong("Link");
         let l = &p.link;
         egui::Grid::new("profile-link").striped(true).show(ui, |ui| {
-            ui.label("round trip");
-            ui.label(match &l.rtt {
+            let rtt = match &l.rtt {
                 Some(r) => format!(
                     "median {:.1} ms (min {:.1}, 95% {:.1}; {} samples)",
                     r.median * 1e3,
@@ -84,43 +85,36 @@ impl ProfilePanel {
                     r.count
                 ),
                 None => "not measured".into(),
-            })
-            .on_hover_text("From the handshake and every ack that answered an AckRequested at once");
-            ui.end_row();
-            ui.label("copies");
-            ui.label(format!(
-                "{} ({} retransmitted)",
-                l.transmissions, l.retransmissions
-            ));
-            ui.end_row();
-            ui.label("resent, not acknowledged");
-            ui.label(l.unacknowledged_copies.to_string())
-                .on_hover_text("Retransmissions of copies no ack covered yet: lost messages or lost acks");
-            ui.end_row();
-            ui.label("resent for nothing");
-            ui.label(l.spurious_retransmissions.to_string())
+            };
+            row(ui, "round trip", rtt)
+                .on_hover_text("From the handshake and every ack that answered an AckRequested at once");
+            row(
+                ui,
+                "copies",
+                format!("{} ({} retransmitted)", l.transmissions, l.retransmissions),
+            );
+            row(
+                ui,
+                "resent, not acknowledged",
+                l.unacknowledged_copies.to_string(),
+            )
+            .on_hover_text("Retransmissions of copies no ack covered yet: lost messages or lost acks");
+            row(ui, "resent for nothing", l.spurious_retransmissions.to_string())
                 .on_hover_text("Retransmissions of messages an ack already covered");
-            ui.end_row();
-            ui.label("goodput");
-            ui.label(format!("{:.1} msg/s", l.goodput));
-            ui.end_row();
+            row(ui, "goodput", format!("{:.1} msg/s", l.goodput));
         });
         ui.add_space(6.0);
         ui.strong("Workload");
         let w = &p.workload;
         egui::Grid::new("profile-workload").striped(true).show(ui, |ui| {
-            ui.label("messages");
-            ui.label(w.messages.to_string());
-            ui.end_row();
-            ui.label("size");
-            ui.label(format!("mean {:.0} B, max {} B", w.mean_size, w.max_size));
-            ui.end_row();
-            ui.label("send rate");
-            ui.label(format!("{:.1} msg/s", w.send_rate));
-            ui.end_row();
-            ui.label("longest idle");
-            ui.label(format!("{:.3} s", w.longest_idle));
-            ui.end_row();
+            row(ui, "messages", w.messages.to_string());
+            row(
+                ui,
+                "size",
+                format!("mean {:.0} B, max {} B", w.mean_size, w.max_size),
+            );
+            row(ui, "send rate", format!("{:.1} msg/s", w.send_rate));
+            row(ui, "longest idle", format!("{:.3} s", w.longest_idle));
         });
     }
 }
