@@ -265,48 +265,30 @@ fn json_setting(p: &serde_json::Value, name: &str) -> (String, String) {
 #[test]
 fn keep_alive_polls_give_inactivity_timeout_and_retry_count() {
     let dir = tempfile::tempdir().unwrap();
-    // Idle between messages (one every 3.3 s): the source polls inactivityTimeout/2 = 1 s
-    // after the last activity, each poll answered.
-    let p = simulate_and_profile(
-        dir.path(),
-        &[
+    // One message every 3.3 s: idle spells longer than inactivityTimeout/2 = 1 s.
+    let idle = |extra: &[&str]| {
+        let mut args = vec![
             "--messages",
             "6",
             "--rate",
             "0.3",
             "--inactivity-timeout",
             "2s",
-            "--loss",
-            "0",
             "--delay",
             "5ms",
-        ],
-    );
+        ];
+        args.extend_from_slice(extra);
+        simulate_and_profile(dir.path(), &args)
+    };
+    // The source polls 1 s after the last activity, each poll answered.
+    let p = idle(&["--loss", "0"]);
     assert_eq!(
         json_setting(&p, "inactivityTimeout"),
         ("2.0 s".into(), "estimate".into())
     );
     // Polls nobody answers repeat every inactivityTimeout/(2·maxRetryCount) = 0.25 s until the
     // session faults on inactivity.
-    let p = simulate_and_profile(
-        dir.path(),
-        &[
-            "--messages",
-            "6",
-            "--rate",
-            "0.3",
-            "--inactivity-timeout",
-            "2s",
-            "--max-retry-count",
-            "4",
-            "--loss",
-            "0.3",
-            "--seed",
-            "2",
-            "--delay",
-            "5ms",
-        ],
-    );
+    let p = idle(&["--max-retry-count", "4", "--loss", "0.3", "--seed", "2"]);
     assert_eq!(
         json_setting(&p, "inactivityTimeout"),
         ("2.0 s".into(), "estimate".into())
