@@ -5,7 +5,7 @@
 //! batch's envelopes are back, so the timeline is the one the single-thread path builds.
 
 use super::http::{Message, Start};
-use super::prepare::{Parts, Prepared, prepare};
+use super::prepare::{Prepared, prepare};
 use super::reader::NmfEnvelope;
 use crate::analysis::Finding;
 use crate::trace::Time;
@@ -36,7 +36,7 @@ pub(super) enum Op {
 struct Job {
     start: Start,
     content_type: Option<String>,
-    soap_action: bool,
+    soap_action: Option<String>,
     head: Vec<u8>,
     body: Vec<u8>,
     wire_len: usize,
@@ -47,11 +47,12 @@ struct Job {
 }
 
 impl Job {
-    fn parts(&self) -> Parts<'_> {
-        Parts {
+    /// The message again, borrowing the copied bytes.
+    fn message(&mut self) -> Message<'_> {
+        Message {
             start: self.start,
-            content_type: self.content_type.as_deref(),
-            soap_action: self.soap_action,
+            content_type: self.content_type.take(),
+            soap_action: self.soap_action.take(),
             head: &self.head,
             body: &self.body,
             wire_len: self.wire_len,
@@ -96,9 +97,9 @@ impl Pipeline {
                 let thread = std::thread::Builder::new()
                     .name(format!("rmscope-decode-{i}"))
                     .spawn(move || {
-                        for batch in jobs_rx {
+                        for mut batch in jobs_rx {
                             let out: Vec<Prepared> =
-                                batch.iter().map(|j| prepare(&j.parts(), &opts)).collect();
+                                batch.iter_mut().map(|j| prepare(&j.message(), &opts)).collect();
                             if done_tx.send(out).is_err() {
                                 break;
                             }
@@ -134,7 +135,7 @@ impl Pipeline {
         self.jobs.push(Job {
             start: m.start,
             content_type: m.content_type,
-            soap_action: m.soap_action.is_some(),
+            soap_action: m.soap_action,
             head: m.head.to_vec(),
             body: m.body.to_vec(),
             wire_len: m.wire_len,

@@ -35,40 +35,8 @@ impl Prepared {
     }
 }
 
-/// The parts of an HTTP message decoding looks at, borrowed from a [`Message`] or from a copy
-/// of one made for a worker.
-pub struct Parts<'a> {
-    pub start: Start,
-    pub content_type: Option<&'a str>,
-    pub soap_action: bool,
-    pub head: &'a [u8],
-    pub body: &'a [u8],
-    pub wire_len: usize,
-    pub first_frame: u32,
-    pub first_offset: u32,
-    pub last_frame: u32,
-    pub time: Time,
-}
-
-impl<'a> Parts<'a> {
-    pub fn of(m: &'a Message<'a>) -> Parts<'a> {
-        Parts {
-            start: m.start,
-            content_type: m.content_type.as_deref(),
-            soap_action: m.soap_action.is_some(),
-            head: m.head,
-            body: m.body,
-            wire_len: m.wire_len,
-            first_frame: m.first_frame,
-            first_offset: m.first_offset,
-            last_frame: m.last_frame,
-            time: m.time,
-        }
-    }
-}
-
 /// Decodes the message's body as a SOAP envelope when it looks like one.
-pub fn prepare(m: &Parts<'_>, opts: &wsrm::Options) -> Prepared {
+pub fn prepare(m: &Message<'_>, opts: &wsrm::Options) -> Prepared {
     let meta = WireMeta {
         size: m.wire_len as u32,
         frame: m.last_frame,
@@ -86,7 +54,7 @@ pub fn prepare(m: &Parts<'_>, opts: &wsrm::Options) -> Prepared {
     if p.is_response() && p.status() < 200 {
         return p; // 100 Continue and friends: interim, no body to decode
     }
-    let content_type = m.content_type;
+    let content_type = m.content_type.as_deref();
     // WCF's binary encoding over HTTP: msbin1, or msbinsession1 (no session scope on HTTP:
     // each body starts a dictionary of its own).
     let binary = content_type.and_then(binary::content_type_session);
@@ -129,10 +97,11 @@ pub fn prepare(m: &Parts<'_>, opts: &wsrm::Options) -> Prepared {
 /// Whether an HTTP message says it carries SOAP: a SOAP content type (application/soap+xml),
 /// a SOAPAction header, WCF's binary encoding, or a root element named Envelope. Only then is a
 /// body that does not decode worth a warning.
-fn claims_soap(m: &Parts<'_>, binary: bool, body: &[u8]) -> bool {
+fn claims_soap(m: &Message<'_>, binary: bool, body: &[u8]) -> bool {
     binary
-        || m.soap_action
+        || m.soap_action.is_some()
         || m.content_type
+            .as_deref()
             .is_some_and(|c| c.to_ascii_lowercase().contains("soap"))
         || root_is_envelope(body)
 }

@@ -6,7 +6,7 @@ use super::http::{HttpStream, Message, Problem, Start};
 use super::nmf::{self, NmfStream};
 use super::packet::{self, Skip};
 use super::parallel::{Op, Pipeline};
-use super::prepare::{Parts, Prepared, prepare, trim_start};
+use super::prepare::{Prepared, prepare, trim_start};
 use super::sniff::{Sniffer, Verdict};
 use super::tcp::{Anomaly, Chunk, Reassembler};
 use crate::analysis::{Finding, Severity};
@@ -243,7 +243,7 @@ impl Decoder {
             par.message(m, shared.id, from, to);
             return;
         }
-        let p = prepare(&Parts::of(&m), &self.opts);
+        let p = prepare(&m, &self.opts);
         self.apply(p, from, to, &mut shared.requests);
     }
 
