@@ -109,11 +109,23 @@ pub struct Args {
     /// real SOAP/HTTP on 127.0.0.1 (real time; the link's impairments still apply).
     #[arg(long, default_value = "simulated", value_parser = ["simulated", "http"])]
     pub transport: String,
-    /// The WCF channel pair: one-way (over a duplex channel, as net.tcp) or one-way-http (over
-    /// request-reply: every message answered with an ack). Default: one-way-http with
-    /// --transport http, else one-way.
-    #[arg(long, value_parser = ["one-way", "one-way-http"])]
+    /// The WCF channel pair: one-way (over a duplex channel, as net.tcp), one-way-http (over
+    /// request-reply: every message answered with an ack), request-reply (wsHttpBinding: the
+    /// client offers a reply sequence, each request answered by its reply) or duplex
+    /// (netTcpBinding: both ends source and destination, acks riding on messages). Default:
+    /// one-way-http with --transport http, else one-way.
+    #[arg(long, value_parser = ["one-way", "one-way-http", "request-reply", "duplex"])]
     pub shape: Option<String>,
+    /// Calls are one-way even on a shape with a return sequence (default there: two-way, each
+    /// call waiting for its reply).
+    #[arg(long)]
+    pub one_way_calls: bool,
+    /// How long the service's operation runs before replying (two-way calls), e.g. 20ms.
+    #[arg(long, default_value = "0s", value_parser = parse_duration)]
+    pub service_time: Duration,
+    /// Reply body size in bytes (two-way calls).
+    #[arg(long, default_value_t = 256)]
+    pub reply_size: usize,
     /// Port of the RM destination's HTTP endpoint (--transport http; 0: any free port).
     #[arg(long, default_value_t = 0)]
     pub port: u16,
@@ -293,6 +305,9 @@ pub fn build_config(args: &Args) -> Result<SimConfig, CliError> {
     cfg.workload.rate = args.rate;
     cfg.workload.body_size = args.body_size;
     cfg.workload.rich_body = args.xml_rich;
+    cfg.workload.two_way = cfg.shape.offers() && !args.one_way_calls;
+    cfg.workload.service_time = args.service_time;
+    cfg.workload.reply_size = args.reply_size;
     cfg.workload.consume_rate = args.consume_rate;
     cfg.workload.accept = !args.no_accept;
     cfg.time_limit = args.time_limit;

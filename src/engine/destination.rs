@@ -25,6 +25,26 @@ pub enum DestinationState {
     Faulted(FaultCause),
 }
 
+/// How this destination's acknowledgements leave: decided by the session shape and by which
+/// end the destination is on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AckPolicy {
+    /// Acks are messages of their own: at once when asked, else after acknowledgementInterval
+    /// (ReliableInputSessionChannelOverDuplex).
+    Standalone,
+    /// Every request is answered at once by an ack on its HTTP response
+    /// (ReliableInputSessionChannelOverReply).
+    EveryRequest,
+    /// Duplex: an ack rides on the next message of the other sequence when there is one; an
+    /// immediate ack waits until the message was dispatched and is skipped if one rode out
+    /// meanwhile (ReliableDuplexSessionChannel.ProcessDuplexMessage, AddPendingAcknowledgements).
+    Piggyback,
+    /// Request-reply: the owner stamps the current ack on what it sends (the client on its
+    /// requests, the service on its replies); the destination never sends one itself
+    /// (ReliableRequestSessionChannel.OnConnectionSend, ReliableReplySessionChannel.PrepareReply).
+    Owner,
+}
+
 pub struct Destination {
     settings: Settings,
     dialect: Dialect,
@@ -53,6 +73,17 @@ pub struct Destination {
     /// Emit buffer, delivery and timer events (off: only open/close/fault).
     pub detailed_events: bool,
     shape: Shape,
+    policy: AckPolicy,
+    /// Whether this destination runs the session's inactivity timer (false when the other
+    /// half of its endpoint does: WCF keeps one timer per session, ChannelReliableSession).
+    session_timer: bool,
+    /// Bumped by every ack sent, on its own or riding (ReliableDuplexSessionChannel.ackVersion,
+    /// starting at 1).
+    ack_version: u64,
+    /// Piggyback: immediate acks owed once the message is dispatched, each with the ack version
+    /// when its message was enqueued (0: always owed — a duplicate or a bare AckRequested).
+    deferred: Vec<u64>,
+    in_order_only: bool,
 }
 
 impl Destination {
@@ -76,6 +107,11 @@ impl Destination {
             events: VecDeque::new(),
             detailed_events: true,
             shape: Shape::default(),
+            policy: AckPolicy::Standalone,
+            session_timer: true,
+            ack_version: 1,
+            deferred: Vec::new(),
+            in_order_only: false,
         };
         // ServerReliableSession.Open starts the inactivity timer when the channel is created.
         d.timers
@@ -85,7 +121,82 @@ impl Destination {
 
     pub fn with_shape(mut self, shape: Shape) -> Self {
         self.shape = shape;
+        self.policy = match shape {
+            Shape::OneWayOverDuplex => AckPolicy::Standalone,
+            Shape::OneWayOverRequest => AckPolicy::EveryRequest,
+            Shape::Duplex => AckPolicy::Piggyback,
+            Shape::RequestReply => AckPolicy::Owner,
+        };
         self
+    }
+
+    /// The half of an endpoint whose other half runs the session timer (the client's return
+    /// sequence): no inactivity timer of its own.
+    pub fn without_session_timer(mut self) -> Self {
+        self.session_timer = false;
+        self.timers.clear(Timer::Inactivity);
+        self
+    }
+
+    /// Something arrived for the session (either of its sequences): restart the inactivity
+    /// timer (ChannelReliableSession.OnRemoteActivity).
+    pub fn note_activity(&mut self, now: Time) {
+        if self.session_timer && !self.is_finished() {
+            self.timers
+                .set(Timer::Inactivity, now + self.settings.inactivity_timeout);
+        }
+    }
+
+    /// The last message number is known and everything up to it arrived (2005/02 LastMessage
+    /// or 1.1 close): the sequence is complete.
+    pub fn all_added(&self) -> bool {
+        self.last_known && (self.last == 0 || self.ranges.is_exactly_one_to(self.last))
+    }
+
+    /// Piggyback: the ack for messages not yet acknowledged, to ride on an outgoing message
+    /// of the other sequence; cancels the acknowledgement timer (AddPendingAcknowledgements).
+    pub fn take_pending_ack(&mut self, now: Time) -> Option<SequenceAcknowledgement> {
+        if self.pending_acks == 0 || self.is_finished() {
+            return None;
+        }
+        self.pending_acks = 0;
+        self.ack_version += 1;
+        if self.timers.get(Timer::Acknowledgement).is_some() {
+            self.timers.clear(Timer::Acknowledgement);
+            self.emit(
+                now,
+                EventKind::TimerStopped {
+                    timer: Timer::Acknowledgement,
+                },
+            );
+        }
+        Some(self.ack_header())
+    }
+
+    /// Piggyback: sends the immediate acks still owed after the dispatch, unless an ack rode
+    /// out since their message was enqueued (ProcessDuplexMessage: oldAckVersion check).
+    pub fn send_deferred_acks(&mut self, now: Time) {
+        for old in std::mem::take(&mut self.deferred) {
+            if old != 0 && old != self.ack_version || self.is_finished() {
+                continue;
+            }
+            self.send_ack(now);
+        }
+    }
+
+    /// Only the next number in order is accepted; an early one is dropped unacknowledged
+    /// (the request-reply service: DeliveryStrategy with isEnqueueInOrder).
+    pub fn set_in_order_only(&mut self) {
+        self.in_order_only = true;
+    }
+
+    pub fn policy(&self) -> AckPolicy {
+        self.policy
+    }
+
+    /// Whether anything has arrived (an ack would name at least one message).
+    pub fn has_received(&self) -> bool {
+        !self.ranges.is_empty()
     }
 
     pub fn identifier(&self) -> &Text {
@@ -162,6 +273,7 @@ impl Destination {
     /// Binder.Send come before Dispatch; the InputQueue counts an item until a reader takes it).
     fn send_ack(&mut self, now: Time) {
         self.pending_acks = 0;
+        self.ack_version += 1;
         self.timers.clear(Timer::Acknowledgement);
         let ack = self.ack_header();
         self.buffer_event(now);
@@ -188,9 +300,11 @@ impl Destination {
             return;
         }
         // Any valid message restarts the inactivity timer (OnRemoteActivity).
-        self.timers
-            .set(Timer::Inactivity, now + self.settings.inactivity_timeout);
+        self.note_activity(now);
         let mut ack_now = env.ack_requested.iter().any(|a| a.identifier == self.id);
+        // The ack version when the message was enqueued; 0 when nothing was (a bare
+        // AckRequested, a duplicate): such an immediate ack is always owed.
+        let mut enqueued_at = 0;
         if let Some(seq) = env.sequence.as_ref().filter(|s| s.identifier == self.id) {
             let number = seq.message_number.get();
             let is_last = seq.last_message || env.rm_action() == Some(RmAction::LastMessage);
@@ -198,9 +312,13 @@ impl Destination {
                 Body::Application(app) => Some(app.clone()),
                 _ => None,
             };
+            let pending_before = self.pending_acks;
             match self.on_sequence_message(now, number, is_last, body) {
                 Some(now_please) => ack_now |= now_please,
                 None => return,
+            }
+            if self.pending_acks > pending_before {
+                enqueued_at = self.ack_version;
             }
         }
         match &env.body {
@@ -236,10 +354,17 @@ impl Destination {
         // dispatched (ReliableInputSessionChannelOverReply.ProcessMessage: `message == null`
         // ⇒ CreateAcknowledgmentMessage, then context.Reply); acknowledgementInterval is unused.
         let window_full = self.pending_acks >= self.settings.max_transfer_window_size;
-        let replies = !self.shape.destination_can_push();
-        if ack_now || self.last_known || window_full || replies {
-            self.send_ack(now);
-        } else if self.pending_acks > 0 && self.timers.get(Timer::Acknowledgement).is_none() {
+        let immediate = ack_now || self.last_known || window_full;
+        match self.policy {
+            AckPolicy::Owner => return,
+            AckPolicy::EveryRequest => return self.send_ack(now),
+            AckPolicy::Standalone if immediate => return self.send_ack(now),
+            AckPolicy::Piggyback if immediate => self.deferred.push(enqueued_at),
+            AckPolicy::Standalone | AckPolicy::Piggyback => {}
+        }
+        // Duplex arms the timer for an immediate ack too (startTimer = tryAckNow || pending).
+        let arm = self.pending_acks > 0 || (immediate && self.policy == AckPolicy::Piggyback);
+        if arm && self.timers.get(Timer::Acknowledgement).is_none() {
             // The timer is not restarted by later messages (acknowledgementScheduled).
             let at = now + self.settings.acknowledgement_interval;
             self.timers.set(Timer::Acknowledgement, at);
@@ -358,7 +483,9 @@ impl Destination {
         if self.enqueued() as u64 >= quota {
             return false;
         }
-        if self.settings.ordered {
+        if self.settings.ordered && self.in_order_only {
+            number == self.next
+        } else if self.settings.ordered {
             (self.ready.len() as u64).saturating_add(number - self.next.min(number)) < quota
         } else {
             self.ranges.len_after_insert(number) <= MAX_SEQUENCE_RANGES

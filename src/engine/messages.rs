@@ -36,6 +36,32 @@ impl Dialect {
         e
     }
 
+    /// Adds the Offer of a return sequence to a CreateSequence: the identifier, and in 1.1
+    /// its Endpoint and IncompleteSequenceBehavior (CreateSequence.OnWriteBodyContents).
+    pub fn offer(&self, cs: &mut Envelope, id: Text, endpoint: &Text, ordered: bool) {
+        if let Body::CreateSequence(body) = &mut cs.body {
+            let v11 = self.rm == RmVersion::V1_1;
+            body.offer = Some(Offer {
+                identifier: id,
+                endpoint: v11.then(|| EndpointReference::new(endpoint.clone())),
+                expires: None,
+                incomplete_sequence_behavior: v11.then_some(if ordered {
+                    IncompleteSequenceBehavior::DiscardFollowingFirstGap
+                } else {
+                    IncompleteSequenceBehavior::NoDiscard
+                }),
+            });
+        }
+    }
+
+    /// Accepts the offer in a CreateSequenceResponse: Accept/AcksTo is the address the
+    /// CreateSequence was sent to (WsrmUtilities.CreateCreateSequenceResponse).
+    pub fn accept(&self, csr: &mut Envelope, acks_to: &Text) {
+        if let Body::CreateSequenceResponse(body) = &mut csr.body {
+            body.accept = Some(EndpointReference::new(acks_to.clone()));
+        }
+    }
+
     /// 1.1 responses always say how an incomplete sequence is treated: DiscardFollowingFirstGap
     /// when ordered, else NoDiscard (CreateSequenceResponse.OnWriteBodyContents).
     pub fn create_sequence_response(

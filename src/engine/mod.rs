@@ -8,19 +8,20 @@ mod destination;
 mod event;
 mod listener;
 pub mod messages;
+pub mod replies;
 pub mod rtt;
 pub mod settings;
 mod shape;
 mod source;
 pub mod transmission;
 
-pub use destination::{Destination, DestinationState, MAX_SEQUENCE_RANGES};
+pub use destination::{AckPolicy, Destination, DestinationState, MAX_SEQUENCE_RANGES};
 pub use event::{EngineEvent, SendError};
 pub use listener::Listener;
 pub use messages::Dialect;
 pub use settings::{BindingTimeouts, Settings, SettingsError};
 pub use shape::Shape;
-pub use source::{Sent, Source, SourceConfig, SourceState};
+pub use source::{Sent, Source, SourceConfig, SourceState, UNKNOWN_INITIATION_TIME};
 
 use crate::trace::{Time, Timer};
 use std::time::Duration;

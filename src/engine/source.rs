@@ -2,6 +2,7 @@
 //! retransmission rules, keeps the session alive, and closes it. Pure state machine: time
 //! arrives as an argument, envelopes leave through `poll_transmit`.
 
+use super::destination::{AckPolicy, Destination};
 use super::event::{EngineEvent, SendError};
 use super::messages::{Dialect, uuid_urn};
 use super::settings::{BindingTimeouts, Settings, SettingsError, timespan};
@@ -12,6 +13,7 @@ use crate::trace::{EventKind, FaultCause, Time, Timer};
 use crate::wsrm::*;
 use rand::{Rng, SeedableRng};
 use rand_pcg::Pcg64Mcg;
+use rustc_hash::FxHashMap as HashMap;
 use std::collections::VecDeque;
 use std::time::Duration;
 
@@ -67,7 +69,8 @@ enum Outgoing {
 /// waitQueue: InternalAdd enqueues a WaitQueueAdder when CanAdd fails).
 #[derive(Clone, Debug)]
 enum Waiting {
-    App(AppBody),
+    /// An application message; a duplex reply names the request it answers.
+    App(AppBody, Option<Text>),
     /// 2005/02's LastMessage (AddLast).
     Last,
 }
@@ -116,7 +119,20 @@ pub struct Source {
     last: u64,
     /// Emit window, timer and RTT events (off: only open/close/fault).
     detailed_events: bool,
+    /// The return sequence offered in CreateSequence (request-reply, duplex).
+    offer_id: Option<Text>,
+    /// The destination half of the offered sequence, once the service accepted it.
+    inbound: Option<Destination>,
+    /// The service's half of an offered duplex sequence: no keep-alive polls and no inactivity
+    /// timer of its own (the server never polls; its input half runs the session's one timer).
+    service: bool,
+    /// Request-reply: the number of each outstanding request, by its MessageId.
+    requests: HashMap<Text, u64>,
 }
+
+/// WCF's server never measures a round trip before its first send: its output sequence starts
+/// from 2 s (ReliableMessagingConstants.UnknownInitiationTime).
+pub const UNKNOWN_INITIATION_TIME: Duration = Duration::from_secs(2);
 
 impl Source {
     pub fn new(settings: Settings, cfg: SourceConfig) -> Result<Source, SettingsError> {
@@ -141,12 +157,61 @@ impl Source {
             poll: Poll::Idle,
             last: 0,
             detailed_events: true,
+            offer_id: None,
+            inbound: None,
+            service: false,
+            requests: HashMap::default(),
         })
+    }
+
+    /// The service's half of a duplex session: the sequence the client offered, open from
+    /// the start (ServerReliableDuplexSessionChannel: the output connection exists once the
+    /// CreateSequence is accepted; it never sends a CreateSequence of its own).
+    pub fn accepted_offer(
+        settings: Settings,
+        cfg: SourceConfig,
+        id: Text,
+        now: Time,
+    ) -> Result<Source, SettingsError> {
+        let mut s = Source::new(settings, cfg)?;
+        s.service = true;
+        s.id = Some(id);
+        let mut tx = Transmission::new(
+            s.settings.max_transfer_window_size,
+            UNKNOWN_INITIATION_TIME,
+            s.settings.flow_control_enabled,
+        );
+        tx.set_request_acks(s.cfg.shape.requests_acks());
+        s.tx = Some(tx);
+        s.state = SourceState::Open;
+        s.emit(now, EventKind::Opened);
+        s.window_event(now);
+        Ok(s)
+    }
+
+    /// The offered return sequence's identifier, once offered.
+    pub fn offered_identifier(&self) -> Option<&Text> {
+        self.offer_id.as_ref()
+    }
+
+    /// The return sequence's destination half (replies, callbacks), once accepted.
+    pub fn inbound(&self) -> Option<&Destination> {
+        self.inbound.as_ref()
+    }
+
+    /// The application takes the next reply or callback of the return sequence.
+    pub fn receive(&mut self, now: Time) -> Option<(u64, AppBody)> {
+        let got = self.inbound.as_mut()?.receive(now);
+        self.take_inbound_output(now, true);
+        got
     }
 
     /// Turns window, timer and RTT events on or off (open/close/fault always come).
     pub fn set_detailed_events(&mut self, on: bool) {
         self.detailed_events = on;
+        if let Some(d) = &mut self.inbound {
+            d.detailed_events = on;
+        }
     }
 
     pub fn state(&self) -> &SourceState {
@@ -173,8 +238,22 @@ impl Source {
             .as_ref()
             .map(|t| (t.cwnd, t.in_flight(), t.ssthresh, t.quota))
     }
+    /// Done: the sequence closed or faulted, and over duplex the return sequence ended too
+    /// (the client's Close waits for the service's TerminateSequence:
+    /// ReliableDuplexSessionChannel.OnClose → ReliableInputConnection.Close).
     pub fn is_finished(&self) -> bool {
+        self.output_finished() && !self.inbound_alive()
+    }
+
+    fn output_finished(&self) -> bool {
         matches!(self.state, SourceState::Closed | SourceState::Faulted(_))
+    }
+
+    /// A duplex return sequence still running after this side's own sequence closed.
+    fn inbound_alive(&self) -> bool {
+        self.cfg.shape == Shape::Duplex
+            && self.state == SourceState::Closed
+            && self.inbound.as_ref().is_some_and(|d| !d.is_finished())
     }
 
     fn emit(&mut self, time: Time, kind: EventKind) {
@@ -215,10 +294,19 @@ impl Source {
         }
         self.state = SourceState::Opening;
         let mid = self.message_id();
-        let cs = self
+        let mut cs = self
             .cfg
             .dialect
             .create_sequence(&self.cfg.to, mid.clone(), &self.cfg.reply_to);
+        if self.cfg.shape.offers() {
+            // A fresh UniqueId per channel (ReliableChannelFactory.OnCreateChannel).
+            let offered = self.message_id();
+            let ordered = self.settings.ordered;
+            self.cfg
+                .dialect
+                .offer(&mut cs, offered.clone(), &self.cfg.reply_to, ordered);
+            self.offer_id = Some(offered);
+        }
         self.start_request(now, cs, mid, self.cfg.timeouts.open);
     }
 
@@ -250,6 +338,11 @@ impl Source {
     /// Hands one application message to the channel: into the window when it fits and nobody
     /// waits before it, else into the wait queue (TransmissionStrategy.InternalAdd, CanAdd).
     pub fn send(&mut self, now: Time, body: AppBody) -> Result<Sent, SendError> {
+        self.check_can_send()?;
+        Ok(self.offer(now, Waiting::App(body, None)))
+    }
+
+    fn check_can_send(&self) -> Result<(), SendError> {
         match (&self.state, &self.close) {
             (SourceState::Open, None) => {}
             (SourceState::Open, Some(_)) => return Err(SendError::Closing),
@@ -259,7 +352,14 @@ impl Source {
         if self.tx.is_none() || self.id.is_none() {
             return Err(SendError::NotOpen);
         }
-        Ok(self.offer(now, Waiting::App(body)))
+        Ok(())
+    }
+
+    /// A duplex reply: an application message on the return sequence naming the request it
+    /// answers (RelatesTo; the RM layer does not correlate, ServiceModel does).
+    pub fn send_reply(&mut self, now: Time, body: AppBody, request: Option<Text>) -> Result<Sent, SendError> {
+        self.check_can_send()?;
+        Ok(self.offer(now, Waiting::App(body, request)))
     }
 
     /// CanAdd: room in the window, quota left, and nobody in the wait queue.
@@ -269,7 +369,7 @@ impl Source {
             Sent::Now(self.add_to_window(now, item))
         } else {
             let deadline = match item {
-                Waiting::App(_) => Some(now + self.cfg.timeouts.send),
+                Waiting::App(..) => Some(now + self.cfg.timeouts.send),
                 Waiting::Last => None,
             };
             self.waiting.push_back((item, deadline));
@@ -284,11 +384,17 @@ impl Source {
         let id = self.id.as_ref().expect("open");
         let number = tx.next_number();
         let ack_requested = tx.next_needs_ack_request();
-        let env = match item {
-            Waiting::App(body) => {
-                self.cfg
-                    .dialect
-                    .data(&self.cfg.to, &self.cfg.action, id, number, ack_requested, body)
+        let mut env = match item {
+            Waiting::App(body, relates_to) => {
+                let mut env =
+                    self.cfg
+                        .dialect
+                        .data(&self.cfg.to, &self.cfg.action, id, number, ack_requested, body);
+                env.addressing.relates_to = relates_to.map(|m| RelatesTo {
+                    message_id: m,
+                    relationship: None,
+                });
+                env
             }
             Waiting::Last => {
                 self.last = number;
@@ -298,6 +404,15 @@ impl Source {
                     .last_message(&self.cfg.to, id, number, ack_requested)
             }
         };
+        if self.cfg.shape.offers() && !self.service {
+            // A two-way call: MessageId and ReplyTo, so that the reply can name it.
+            let mid = self.message_id();
+            env.addressing.reply_to = Some(EndpointReference::new(self.cfg.reply_to.clone()));
+            if self.cfg.shape == Shape::RequestReply {
+                self.requests.insert(mid.clone(), number);
+            }
+            env.addressing.message_id = Some(mid);
+        }
         self.enqueue(now, env);
         number
     }
@@ -468,6 +583,19 @@ impl Source {
         self.close_deadline = None;
         self.waiting.clear();
         self.timers = Timers::default();
+        if self.inbound_alive() && !self.service {
+            // The session lives on until the return sequence ends: its one timer keeps running.
+            self.timers
+                .set(Timer::Inactivity, now + self.settings.inactivity_timeout);
+        } else if let (SourceState::Faulted(_), Some(d)) = (&self.state, self.inbound.as_mut()) {
+            // One session: a fault ends the return sequence too, without a message of its own.
+            d.state = super::DestinationState::Faulted(FaultCause::Remote);
+        }
+    }
+
+    /// The other half of the session faulted: this one ends with it, sending nothing.
+    pub(crate) fn fail(&mut self, now: Time, cause: FaultCause) {
+        self.fault(now, cause, RmFault::SequenceTerminated, None);
     }
 
     /// Faults the session; optionally tells the destination (SequenceTerminated etc.).
@@ -488,7 +616,7 @@ impl Source {
 
     /// Re-arms the keep-alive poll after the source sent something (OnLocalActivity).
     fn local_activity(&mut self, now: Time) {
-        if matches!(self.state, SourceState::Open | SourceState::Closing) {
+        if !self.service && matches!(self.state, SourceState::Open | SourceState::Closing) {
             let at = now + self.poll_interval();
             self.timers.set(Timer::KeepAlive, at);
         }
@@ -497,6 +625,14 @@ impl Source {
     /// Something arrived for this sequence: restart the inactivity timer and the poll
     /// (ChannelReliableSession.OnRemoteActivity / ClientReliableSession.OnRemoteActivity).
     fn remote_activity(&mut self, now: Time) {
+        if self.service {
+            return;
+        }
+        if self.inbound_alive() {
+            self.timers
+                .set(Timer::Inactivity, now + self.settings.inactivity_timeout);
+            return;
+        }
         if !matches!(self.state, SourceState::Open | SourceState::Closing) {
             return;
         }
@@ -537,14 +673,49 @@ impl Source {
             matches!(&env.body, Body::CloseSequenceResponse { identifier } if ours(identifier));
         let is_terminate_response =
             matches!(&env.body, Body::TerminateSequenceResponse { identifier } if ours(identifier));
-        if ack.is_none() && !is_close_response && !is_terminate_response {
+        let for_inbound = self
+            .inbound
+            .as_ref()
+            .is_some_and(|d| names_sequence(&env, d.identifier()));
+        if ack.is_none() && !is_close_response && !is_terminate_response && !for_inbound {
             return;
         }
         self.remote_activity(now);
-        if let Some(ack) = ack {
-            self.on_ack(now, &ack);
+        // The return sequence first: a reply's ack may end this sequence, and what follows
+        // (TerminateSequence) must already acknowledge the reply.
+        if for_inbound && let Some(d) = self.inbound.as_mut() {
+            d.handle_incoming(now, env.clone());
+            // An immediate ack is built after the dispatch hands the message to the waiting
+            // caller (ProcessDuplexMessage: Dispatch, then tryAckNow): at `receive`.
+            self.take_inbound_output(now, false);
+            let Some(d) = self.inbound.as_ref() else { return };
+            if let super::DestinationState::Faulted(_) = d.state
+                && !self.output_finished()
+            {
+                // The return sequence's fault is the session's.
+                self.emit(
+                    now,
+                    EventKind::Fault {
+                        code: RmFault::SequenceTerminated,
+                        cause: FaultCause::Remote,
+                    },
+                );
+                self.finish(now, SourceState::Faulted(FaultCause::Remote));
+            }
         }
         if self.is_finished() {
+            return;
+        }
+        if let Some(ack) = ack
+            && !self.output_finished()
+        {
+            if self.cfg.shape == Shape::RequestReply {
+                self.on_reply_ack(now, &env, &ack);
+            } else {
+                self.on_ack(now, &ack);
+            }
+        }
+        if self.output_finished() && !self.inbound_alive() {
             return;
         }
         if is_close_response && matches!(self.close, Some(Closing::CloseSent(_))) {
@@ -552,6 +723,39 @@ impl Source {
         } else if is_terminate_response && matches!(self.close, Some(Closing::TerminateSent(_))) {
             self.finish(now, SourceState::Closed);
         }
+    }
+
+    /// Request-reply: a request counts as transferred only when its own reply arrives with an
+    /// ack naming it; other numbers in the ack are only checked (ReliableOutputConnection
+    /// .ProcessTransferred(Int64, ...): "state may not align with acks").
+    fn on_reply_ack(&mut self, now: Time, env: &Envelope, ack: &SequenceAcknowledgement) {
+        let Some(tx) = self.tx.as_ref() else { return };
+        if tx.is_invalid(ack.content.ranges()) {
+            let reason = FaultCause::InvalidAcknowledgement.text().to_string();
+            self.fault(
+                now,
+                FaultCause::InvalidAcknowledgement,
+                RmFault::InvalidAcknowledgement,
+                Some((FaultCode::Sender, reason)),
+            );
+            return;
+        }
+        let request = env
+            .addressing
+            .relates_to
+            .as_ref()
+            .and_then(|r| self.requests.remove(&r.message_id));
+        let Some(number) = request else { return };
+        if !ack.content.ranges().iter().any(|r| r.contains(number)) {
+            return;
+        }
+        let own = SequenceAcknowledgement {
+            identifier: ack.identifier.clone(),
+            content: AckContent::Ranges(vec![AckRange::new(number, number).expect("number ≥ 1")]),
+            final_ack: ack.final_ack,
+            buffer_remaining: ack.buffer_remaining,
+        };
+        self.on_ack(now, &own);
     }
 
     fn on_create_sequence_response(&mut self, now: Time, env: &Envelope, id: Text) {
@@ -563,6 +767,29 @@ impl Source {
         }
         // RTT₀ = the measured CreateSequence round trip, retries included (ClientReliableSession.Open).
         let rtt0 = now.since(self.request_started);
+        if let Some(offered) = self.offer_id.clone() {
+            let accept = match &env.body {
+                Body::CreateSequenceResponse(csr) => csr.accept.is_some(),
+                _ => false,
+            };
+            if !accept {
+                // ClientReliableSession.ProcessCreateSequenceResponse: CSResponseWithoutOffer.
+                self.id = Some(id);
+                self.fault(now, FaultCause::OfferRefused, RmFault::SequenceTerminated, None);
+                return;
+            }
+            let mut d = Destination::new(
+                now,
+                self.settings.clone(),
+                self.cfg.dialect.clone(),
+                offered,
+                self.cfg.to.clone(),
+            )
+            .with_shape(self.cfg.shape)
+            .without_session_timer();
+            d.detailed_events = self.detailed_events;
+            self.inbound = Some(d);
+        }
         self.id = Some(id);
         let mut tx = Transmission::new(
             self.settings.max_transfer_window_size,
@@ -711,6 +938,7 @@ impl Source {
     fn on_fault(&mut self, now: Time, f: Fault) {
         if let (Some(theirs), Some(ours)) = (&f.identifier, &self.id)
             && theirs != ours
+            && Some(theirs) != self.offer_id.as_ref()
         {
             // A fault for another sequence over this session faults it, sending nothing
             // (ChannelReliableSession.ProcessInfo: WrongIdentifierFault → OnLocalFault).
@@ -790,6 +1018,24 @@ impl Source {
                 Timer::Acknowledgement => {}
             }
         }
+        if let Some(d) = self.inbound.as_mut()
+            && d.poll_timeout().is_some_and(|t| t <= now)
+        {
+            d.handle_timeout(now);
+            self.take_inbound_output(now, true);
+        }
+    }
+
+    /// What the return sequence built (acks sent at once, close responses, faults) joins this
+    /// endpoint's queue in the order it was built: one connection, one order.
+    fn take_inbound_output(&mut self, now: Time, with_owed_acks: bool) {
+        let Some(d) = self.inbound.as_mut() else { return };
+        if with_owed_acks {
+            d.send_deferred_acks(now);
+        }
+        while let Some(env) = d.poll_transmit(now) {
+            self.out.push_back(Outgoing::Envelope(Box::new(env)));
+        }
     }
 
     /// Only the oldest unacknowledged message is resent; window := 1, timeout doubles
@@ -841,18 +1087,46 @@ impl Source {
         self.arm_handshake(now);
     }
 
-    pub fn poll_transmit(&mut self, _now: Time) -> Option<Envelope> {
+    pub fn poll_transmit(&mut self, now: Time) -> Option<Envelope> {
         while let Some(next) = self.out.pop_front() {
-            match next {
-                Outgoing::Envelope(e) => return Some(*e),
-                Outgoing::Buffered(n) => {
-                    if let Some(slot) = self.tx.as_ref().and_then(|t| t.slot(n)) {
-                        return Some(slot.envelope.clone());
-                    }
-                }
-            }
+            let mut env = match next {
+                Outgoing::Envelope(e) => *e,
+                Outgoing::Buffered(n) => match self.tx.as_ref().and_then(|t| t.slot(n)) {
+                    Some(slot) => slot.envelope.clone(),
+                    None => continue,
+                },
+            };
+            self.stamp_return_ack(&mut env, now);
+            return Some(env);
         }
-        None
+        // What the return sequence sends on its own: acks owed after the dispatch, close
+        // responses, faults.
+        let d = self.inbound.as_mut()?;
+        d.send_deferred_acks(now);
+        d.poll_transmit(now)
+    }
+
+    /// Puts the return sequence's ack on a message leaving this sequence: over duplex on
+    /// sequenced messages while acks are pending (AddPendingAcknowledgements); a request-reply
+    /// client on every request once a reply arrived, without BufferRemaining
+    /// (ReliableRequestSessionChannel.OnConnectionSend / AddAcknowledgementHeader).
+    fn stamp_return_ack(&mut self, env: &mut Envelope, now: Time) {
+        let Some(d) = self.inbound.as_mut() else { return };
+        let ack = match d.policy() {
+            AckPolicy::Piggyback if env.sequence.is_some() => d.take_pending_ack(now),
+            AckPolicy::Owner if d.has_received() => {
+                let mut ack = d.ack_header();
+                ack.buffer_remaining = None;
+                let closing = matches!(
+                    self.close,
+                    Some(Closing::CloseSent(_) | Closing::TerminateSent(_))
+                );
+                ack.final_ack = closing && self.settings.reliable_messaging_version == RmVersion::V1_1;
+                Some(ack)
+            }
+            _ => None,
+        };
+        env.acks.extend(ack);
     }
 
     pub fn poll_timeout(&self) -> Option<Time> {
@@ -861,7 +1135,8 @@ impl Source {
         // FIFO with one sendTimeout: the first deadline is the earliest.
         let send = self.waiting.iter().find_map(|(_, d)| *d);
         let mut next = self.timers.next();
-        for t in [close, send].into_iter().flatten() {
+        let inbound = self.inbound.as_ref().and_then(|d| d.poll_timeout());
+        for t in [close, send, inbound].into_iter().flatten() {
             next = Some(next.map_or(t, |n| n.min(t)));
         }
         next
@@ -880,6 +1155,21 @@ impl Source {
     }
 
     pub fn poll_event(&mut self) -> Option<EngineEvent> {
-        self.events.pop_front()
+        if let Some(e) = self.events.pop_front() {
+            return Some(e);
+        }
+        self.inbound.as_mut()?.poll_event()
     }
+}
+
+/// Whether a message is for a sequence as its destination sees it: a message of it, an
+/// AckRequested, its close or terminate, or a fault naming it.
+pub(crate) fn names_sequence(env: &Envelope, id: &Text) -> bool {
+    env.sequence.as_ref().is_some_and(|s| s.identifier == *id)
+        || env.ack_requested.iter().any(|a| a.identifier == *id)
+        || match &env.body {
+            Body::CloseSequence(e) | Body::TerminateSequence(e) => e.identifier == *id,
+            Body::Fault(f) => f.identifier.as_ref() == Some(id),
+            _ => false,
+        }
 }

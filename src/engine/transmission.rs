@@ -167,7 +167,7 @@ impl Transmission {
     /// ProcessAcknowledgement: an ack for a number never sent is invalid; one that says less
     /// than an earlier ack (a range below what slid out, or a SACKed message missing) while
     /// also saying something new is inconsistent. Both fault with InvalidAcknowledgement.
-    fn is_invalid(&self, ranges: &[AckRange]) -> bool {
+    pub(crate) fn is_invalid(&self, ranges: &[AckRange]) -> bool {
         let last_sent = self.last_sent();
         let last_acked = self.window_start - 1;
         let ws = self.window_start;

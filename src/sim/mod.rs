@@ -92,7 +92,20 @@ impl SimConfig {
         self.backward
             .validate()
             .map_err(|e| format!("backward link: {e}"))?;
-        self.workload.validate()
+        self.workload.validate()?;
+        if self.workload.two_way && !self.shape.offers() {
+            return Err(format!(
+                "two-way calls need a shape with a return sequence (request-reply or duplex), not {}",
+                self.shape.name()
+            ));
+        }
+        if self.shape.offers() && matches!(self.transport, Transport::Http { .. }) {
+            return Err(format!(
+                "the {} shape runs on the simulated link only (live HTTP carries one-way sessions)",
+                self.shape.name()
+            ));
+        }
+        Ok(())
     }
 }
 
@@ -151,6 +164,10 @@ struct Sender {
     next_send: Time,
     /// Transmissions seen per message number (index = number), for attempt counts.
     attempts: Vec<u16>,
+    /// Two-way calls sent and not yet answered.
+    outstanding: u64,
+    /// Replies received, by reply number (to count any handed over twice).
+    replies: Ranges,
 }
 
 #[derive(Default)]
@@ -187,6 +204,11 @@ pub struct Simulation {
     outbox: Vec<Outgoing>,
     /// Messages handed to the transport and not yet delivered or given up.
     external_pending: usize,
+    /// Replies the service's operations will make: (due, order, session, request number).
+    owed_replies: BinaryHeap<Reverse<(Time, u64, Text, u64)>>,
+    reply_body: AppBody,
+    /// Transmissions of each service-side sequence message (for attempt counts).
+    service_attempts: HashMap<(Text, u64), u16>,
 }
 
 /// At most this many bytes of encoded envelopes are kept for export and the detail view.
@@ -259,6 +281,8 @@ impl Simulation {
                 sent: 0,
                 next_send: Time::ZERO,
                 attempts: Vec::new(),
+                outstanding: 0,
+                replies: Ranges::new(),
             });
         }
         let listener_endpoint = timeline.endpoint("RM destination");
@@ -269,8 +293,11 @@ impl Simulation {
             derive_seed(identity, 1),
         )
         .map_err(|e| e.to_string())?
-        .with_shape(cfg.shape);
+        .with_shape(cfg.shape)
+        .with_two_way(cfg.workload.two_way)
+        .with_timeouts(cfg.timeouts.clone());
         let body = workload_body(cfg.workload.body_size, cfg.workload.rich_body);
+        let reply_body = workload_body(cfg.workload.reply_size, cfg.workload.rich_body);
         let mut sim = Simulation {
             forward: Link::new(
                 cfg.forward.clone(),
@@ -303,6 +330,9 @@ impl Simulation {
             external,
             outbox: Vec::new(),
             external_pending: 0,
+            owed_replies: BinaryHeap::new(),
+            reply_body,
+            service_attempts: HashMap::default(),
         };
         let detailed = sim.cfg.record;
         sim.listener.set_detailed_events(detailed);
@@ -375,6 +405,7 @@ impl Simulation {
             }
         }
         consider(self.listener.poll_timeout());
+        consider(self.owed_replies.peek().map(|r| r.0.0.max(self.now)));
         if self.cfg.workload.consume_rate.is_some() && self.listener.has_ready() {
             consider(Some(self.next_consume.max(self.now)));
         }
@@ -423,6 +454,7 @@ impl Simulation {
         if self.listener.poll_timeout().is_some_and(|t| t <= now) {
             self.listener.handle_timeout(now);
         }
+        self.make_replies();
         self.run_applications();
         self.flush();
         if self.finished_at.is_none() && self.senders.iter().all(|s| s.engine.is_finished()) {
@@ -538,11 +570,29 @@ impl Simulation {
         let now = self.now;
         let w = &self.cfg.workload;
         for s in &mut self.senders {
-            while s.sent < w.messages && s.engine.can_send() && (w.rate.is_none() || s.next_send <= now) {
+            // Replies and callbacks reach the calling application.
+            while let Some((number, _)) = s.engine.receive(now) {
+                if s.replies.insert(number) {
+                    self.report.replies += 1;
+                } else {
+                    self.report.replies_twice += 1;
+                }
+                s.outstanding = s.outstanding.saturating_sub(1);
+            }
+            // A synchronous proxy: the next call waits for the reply to the last.
+            let idle = |s: &Sender| !w.two_way || s.outstanding == 0;
+            while s.sent < w.messages
+                && s.engine.can_send()
+                && idle(s)
+                && (w.rate.is_none() || s.next_send <= now)
+            {
                 if s.engine.send(now, self.body.clone()).is_err() {
                     break;
                 }
                 s.sent += 1;
+                if w.two_way {
+                    s.outstanding += 1;
+                }
                 if let Some(rate) = w.rate {
                     s.next_send = s.next_send.max(now) + Duration::from_secs_f64(1.0 / rate);
                 }
@@ -551,6 +601,7 @@ impl Simulation {
             if w.close
                 && s.sent >= w.messages
                 && s.engine.blocked_sends() == 0
+                && idle(s)
                 && *s.engine.state() == SourceState::Open
             {
                 s.engine.close(now);
@@ -573,6 +624,7 @@ impl Simulation {
             let Some((id, number, _)) = self.listener.receive(now) else {
                 break;
             };
+            let reply_to = w.two_way.then(|| id.clone());
             let d = self.deliveries.entry(id).or_default();
             if !d.seen.insert(number) {
                 self.report.delivered_twice += 1;
@@ -586,6 +638,22 @@ impl Simulation {
             if let Some(rate) = w.consume_rate {
                 self.next_consume = self.next_consume.max(now) + Duration::from_secs_f64(1.0 / rate);
             }
+            if let Some(id) = reply_to {
+                self.order += 1;
+                let due = now + w.service_time;
+                self.owed_replies.push(Reverse((due, self.order, id, number)));
+            }
+        }
+        self.make_replies();
+    }
+
+    /// The service's operations that finished by now reply (at once, inside the dispatch, when
+    /// the service time is zero — as a WCF operation running on the receive thread does).
+    fn make_replies(&mut self) {
+        let now = self.now;
+        while self.owed_replies.peek().is_some_and(|r| r.0.0 <= now) {
+            let Reverse((_, _, id, number)) = self.owed_replies.pop().expect("peeked");
+            let _ = self.listener.reply(now, &id, number, self.reply_body.clone());
         }
     }
 
@@ -665,6 +733,22 @@ impl Simulation {
                 self.report.transmissions += 1;
                 if attempt > 0 {
                     self.report.retransmissions += 1;
+                }
+            }
+            None if env.sequence.is_some() => {
+                let seq = env.sequence.as_ref().expect("checked");
+                let n = self
+                    .service_attempts
+                    .entry((seq.identifier.clone(), number))
+                    .or_default();
+                attempt = *n;
+                *n = n.saturating_add(1);
+                self.report.reply_transmissions += 1;
+                if attempt > 0 {
+                    self.report.reply_retransmissions += 1;
+                }
+                if !env.acks.is_empty() {
+                    self.report.acks += 1;
                 }
             }
             None if !env.acks.is_empty() => self.report.acks += 1,

@@ -46,6 +46,18 @@ pub struct Report {
     pub goodput_bytes: f64,
     /// Whether every source closed or faulted before the time limit.
     pub finished: bool,
+    /// Replies (request-reply, duplex) handed to the calling application: distinct, and a
+    /// second time (must be 0).
+    #[serde(default)]
+    pub replies: u64,
+    #[serde(default)]
+    pub replies_twice: u64,
+    /// Messages of the return sequence the service put on the wire, and how many of those
+    /// were copies sent again (resent replies, duplex retransmissions).
+    #[serde(default)]
+    pub reply_transmissions: u64,
+    #[serde(default)]
+    pub reply_retransmissions: u64,
 }
 
 impl Report {
@@ -89,6 +101,15 @@ impl Report {
             self.goodput_bytes,
             self.faults.len()
         );
+        if self.reply_transmissions > 0 {
+            s.push_str(&format!(
+                "replies              {}\n\
+                 replies twice        {}\n\
+                 reply transmissions  {}\n\
+                 reply resends        {}\n",
+                self.replies, self.replies_twice, self.reply_transmissions, self.reply_retransmissions
+            ));
+        }
         for f in &self.faults {
             s.push_str(&format!(
                 "  {:.3} s  {} {:?}: {}\n",

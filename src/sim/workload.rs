@@ -1,6 +1,7 @@
 //! What the applications on both ends do during a simulated session.
 
 use serde::Serialize;
+use std::time::Duration;
 
 #[derive(Clone, Debug, PartialEq, Serialize, serde::Deserialize)]
 pub struct Workload {
@@ -23,6 +24,20 @@ pub struct Workload {
     /// instead of one text node: what captures of real services hold.
     #[serde(default)]
     pub rich_body: bool,
+    /// Two-way operations: each call waits for its reply before the next (a synchronous
+    /// proxy). Needs a shape with a return sequence (request-reply, duplex).
+    #[serde(default)]
+    pub two_way: bool,
+    /// How long the service's operation runs before it replies.
+    #[serde(default)]
+    pub service_time: Duration,
+    /// Reply body size in bytes.
+    #[serde(default = "default_reply_size")]
+    pub reply_size: usize,
+}
+
+fn default_reply_size() -> usize {
+    256
 }
 
 impl Default for Workload {
@@ -36,6 +51,9 @@ impl Default for Workload {
             accept: true,
             close: true,
             rich_body: false,
+            two_way: false,
+            service_time: Duration::ZERO,
+            reply_size: default_reply_size(),
         }
     }
 }
@@ -52,8 +70,11 @@ impl Workload {
                 return Err(format!("{name} must be greater than 0"));
             }
         }
-        if self.body_size > 16 * 1024 * 1024 {
-            return Err("body size must be at most 16 MiB".into());
+        if self.body_size > 16 * 1024 * 1024 || self.reply_size > 16 * 1024 * 1024 {
+            return Err("body and reply sizes must be at most 16 MiB".into());
+        }
+        if self.service_time > Duration::from_secs(86_400) {
+            return Err("service time must be at most a day".into());
         }
         Ok(())
     }

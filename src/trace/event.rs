@@ -80,6 +80,9 @@ pub enum FaultCause {
     Aborted,
     /// The peer sent a WS-RM fault.
     Remote,
+    /// The CreateSequenceResponse did not accept the offered return sequence
+    /// (ClientReliableSession.ProcessCreateSequenceResponse: CSResponseWithoutOffer).
+    OfferRefused,
 }
 
 impl FaultCause {
@@ -113,6 +116,9 @@ impl FaultCause {
                 "The remote endpoint has sent an fault message with an unexpected sequence identifier over a session. The fault may be intended for a different session. The reliable session was faulted."
             }
             FaultCause::Remote => "The sequence has been terminated by the remote endpoint.",
+            FaultCause::OfferRefused => {
+                "The CreateSequenceResponse does not accept the offered sequence (no Accept), so the return sequence cannot be established."
+            }
         }
     }
 }

@@ -1,0 +1,352 @@
+//! The session shapes with a return sequence — request-reply (wsHttpBinding) and duplex
+//! (netTcpBinding) — message by message at exact virtual times derived from WCF's code, and
+//! compared with the real WCF logs in ../shared/fixtures/wcf-svclog.
+
+mod common;
+
+use rmscope::engine::Shape;
+use rmscope::netsim::{DropRule, LinkConfig};
+use rmscope::sim::{Report, SimConfig, Simulation};
+use rmscope::svclog;
+use rmscope::trace::*;
+use rmscope::wsrm::{self, Body};
+use std::sync::atomic::AtomicBool;
+use std::time::Duration;
+
+/// `calls` two-way calls over a 10 ms link each way, 2005/02 defaults.
+fn config(shape: Shape, calls: u64, service_ms: u64) -> SimConfig {
+    let mut c = SimConfig {
+        shape,
+        through_codec: true,
+        ..SimConfig::default()
+    };
+    c.workload.messages = calls;
+    c.workload.two_way = true;
+    c.workload.service_time = Duration::from_millis(service_ms);
+    c.forward = LinkConfig {
+        delay: Duration::from_millis(10),
+        ..LinkConfig::default()
+    };
+    c.backward = c.forward.clone();
+    c
+}
+
+struct Run {
+    report: Report,
+    timeline: Timeline,
+    envelopes: Vec<wsrm::Envelope>,
+}
+
+fn run(c: SimConfig) -> Run {
+    let mut sim = Simulation::new(c).expect("valid config");
+    let report = sim.run();
+    let envelopes = sim
+        .payloads()
+        .iter()
+        .map(|b| wsrm::decode(b).expect("the engine's envelopes decode"))
+        .collect();
+    Run {
+        report,
+        timeline: sim.take_timeline(),
+        envelopes,
+    }
+}
+
+/// One line per WS-RM message: what it is and the RM headers riding on it, sequences named
+/// S1 (the client's: the first to carry a message) and S2 (the other).
+fn pattern(t: &Timeline) -> Vec<String> {
+    let mut named: Vec<SeqIdx> = Vec::new();
+    for w in &t.wires {
+        if w.kind.is_sequenced() && !named.contains(&w.seq) {
+            named.push(w.seq);
+        }
+    }
+    let name = |s: SeqIdx| match named.iter().position(|x| *x == s) {
+        Some(i) => format!("S{}", i + 1),
+        None => "S?".into(),
+    };
+    let mut out = Vec::new();
+    for w in &t.wires {
+        let mut line = match w.kind {
+            WireKind::Security | WireKind::OtherSoap | WireKind::Http => continue,
+            WireKind::Data | WireKind::LastMessage => {
+                format!("{} {}#{}", w.kind.label(), name(w.seq), w.number)
+            }
+            WireKind::TerminateSequence | WireKind::CloseSequence => {
+                format!("{} {}", w.kind.label(), name(w.seq))
+            }
+            k => k.label().to_string(),
+        };
+        if w.flags.has(WireFlags::ACK_REQUESTED) {
+            line.push_str(" AckRequested");
+        }
+        if w.flags.has(WireFlags::HAS_ACK) {
+            let ranges: Vec<String> = t
+                .ack_ranges(w)
+                .iter()
+                .map(|r| format!("{}-{}", r.lower.get(), r.upper.get()))
+                .collect();
+            line.push_str(&format!(" ack {} {}", name(w.ack_seq), ranges.join(",")));
+            if let Some(br) = w.buffer_remaining() {
+                line.push_str(&format!(" BR{br}"));
+            }
+        }
+        out.push(line);
+    }
+    out
+}
+
+/// (ms, pattern line) of every wire, for exact-time assertions.
+fn timed(t: &Timeline) -> Vec<(f64, String)> {
+    let lines = pattern(t);
+    let rm: Vec<&Wire> = t
+        .wires
+        .iter()
+        .filter(|w| !matches!(w.kind, WireKind::Security | WireKind::OtherSoap | WireKind::Http))
+        .collect();
+    rm.iter()
+        .zip(lines)
+        .map(|(w, l)| (w.time.as_nanos() as f64 / 1e6, l))
+        .collect()
+}
+
+fn assert_timed(actual: &[(f64, String)], expected: &[(f64, &str)]) {
+    let a: Vec<(f64, &str)> = actual.iter().map(|(t, l)| (*t, l.as_str())).collect();
+    assert_eq!(a.len(), expected.len(), "{a:#?}");
+    for (got, want) in a.iter().zip(expected) {
+        assert!(
+            (got.0 - want.0).abs() < 1e-6 && got.1 == want.1,
+            "got {got:?}, WCF: {want:?}\nall: {a:#?}"
+        );
+    }
+}
+
+#[test]
+fn request_reply_offers_replies_carry_the_ack_and_close_is_last_message_then_terminate_both() {
+    let r = run(config(Shape::RequestReply, 3, 5));
+    // CS at 0 → CSR at 10 → client at 20. Each request: 10 ms there, 5 ms of service time, the
+    // reply 10 ms back (ReliableReplySessionChannel: the reply carries the ack of requests, no
+    // AckRequested; ReliableRequestSessionChannel: requests carry no AckRequested and, once a
+    // reply arrived, the ack of replies without BufferRemaining). Close (2005/02): the
+    // LastMessage request is held and answered by the reply sequence's LastMessage at close;
+    // TerminateSequence is answered by the reply sequence's TerminateSequence
+    // (ProcessTerminateSequenceFeb2005).
+    assert_timed(
+        &timed(&r.timeline),
+        &[
+            (0.0, "CreateSequence"),
+            (10.0, "CreateSequenceResponse"),
+            (20.0, "Message S1#1"),
+            (35.0, "Message S2#1 ack S1 1-1 BR8"),
+            (45.0, "Message S1#2 ack S2 1-1"),
+            (60.0, "Message S2#2 ack S1 1-2 BR8"),
+            (70.0, "Message S1#3 ack S2 1-2"),
+            (85.0, "Message S2#3 ack S1 1-3 BR8"),
+            (95.0, "LastMessage S1#4 ack S2 1-3"),
+            (105.0, "LastMessage S2#4 ack S1 1-4 BR8"),
+            (115.0, "TerminateSequence S1 ack S2 1-4"),
+            (125.0, "TerminateSequence S2 ack S1 1-4 BR8"),
+        ],
+    );
+    // The offer and its acceptance; every reply names its request.
+    let Body::CreateSequence(cs) = &r.envelopes[0].body else {
+        panic!("first is CreateSequence")
+    };
+    let offered = cs.offer.as_ref().expect("an Offer").identifier.clone();
+    let Body::CreateSequenceResponse(csr) = &r.envelopes[1].body else {
+        panic!("second is the response")
+    };
+    assert!(csr.accept.is_some(), "the response accepts the offer");
+    for pair in r.envelopes[2..8].chunks(2) {
+        let (request, reply) = (&pair[0], &pair[1]);
+        assert_eq!(reply.sequence.as_ref().unwrap().identifier, offered);
+        assert_eq!(
+            reply.addressing.relates_to.as_ref().map(|x| &x.message_id),
+            request.addressing.message_id.as_ref()
+        );
+    }
+    assert_eq!((r.report.delivered, r.report.replies), (3, 3));
+    assert_eq!((r.report.delivered_twice, r.report.replies_twice), (0, 0));
+    // The client's RTT samples include the service time: request #1 left at 20 ms, its reply
+    // came at 45 ms (TransmissionStrategy.UpdateStats from the last attempt to the reply).
+    let first_sample = r.timeline.events.iter().filter_map(|e| match e.kind {
+        EventKind::Rtt { sample_us, .. } if e.side == Side::Source => Some(sample_us),
+        _ => None,
+    });
+    assert_eq!(first_sample.take(2).collect::<Vec<_>>(), [20_000, 25_000]);
+    assert!(
+        r.report.finished && r.report.faults.is_empty(),
+        "{:?}",
+        r.report.faults
+    );
+}
+
+#[test]
+fn request_reply_a_resent_request_gets_the_kept_reply_and_a_lost_reply_is_fetched_by_the_resend() {
+    // Reply #1 lost: the client resends request #1 at its RTO (the service never sends on its
+    // own); the service answers with the kept reply, same reply number, fresh acks.
+    let mut c = config(Shape::RequestReply, 2, 0);
+    c.backward_script = vec![DropRule::Message {
+        number: 1,
+        attempt: 0,
+    }];
+    let r = run(c);
+    let t = timed(&r.timeline);
+    let replies: Vec<&(f64, String)> = t.iter().filter(|(_, l)| l.starts_with("Message S2#1")).collect();
+    assert_eq!(replies.len(), 2, "{t:#?}");
+    // RTO₀ = max(400 ms + R, 3R) with R = 20 ms: 420 ms after the send at 20 ms.
+    let resend = t
+        .iter()
+        .filter(|(_, l)| l.starts_with("Message S1#1"))
+        .nth(1)
+        .unwrap();
+    assert!((resend.0 - 440.0).abs() < 1e-6, "{resend:?}");
+    assert!((replies[1].0 - 450.0).abs() < 1e-6, "{:?}", replies[1]);
+    assert_eq!((r.report.replies, r.report.replies_twice), (2, 0));
+    assert_eq!(r.report.reply_retransmissions, 1);
+    assert!(r.report.finished && r.report.faults.is_empty());
+}
+
+#[test]
+fn duplex_acks_ride_on_the_other_sequence_and_both_sequences_close_in_wcfs_order() {
+    let r = run(config(Shape::Duplex, 3, 0));
+    // Request #1 fills the client's first window of 1: AckRequested. The service's operation
+    // runs inside the dispatch, so its reply #1 (the first of its own window: AckRequested)
+    // takes the pending ack and the immediate one is not sent (ProcessDuplexMessage:
+    // oldAckVersion ≠ ackVersion). The client acks reply #1's AckRequested at once, before its
+    // next call; later acks ride on the next message. Close: LastMessage S1, the service's
+    // standalone ack (last known), its LastMessage S2, TerminateSequence S1, the client's ack
+    // of S2, TerminateSequence S2.
+    assert_timed(
+        &timed(&r.timeline),
+        &[
+            (0.0, "CreateSequence"),
+            (10.0, "CreateSequenceResponse"),
+            (20.0, "Message S1#1 AckRequested"),
+            (30.0, "Message S2#1 AckRequested ack S1 1-1 BR8"),
+            (40.0, "Ack ack S2 1-1 BR8"),
+            (40.0, "Message S1#2"),
+            (50.0, "Message S2#2 ack S1 1-2 BR8"),
+            (60.0, "Message S1#3 ack S2 1-2 BR8"),
+            (70.0, "Message S2#3 ack S1 1-3 BR8"),
+            (80.0, "LastMessage S1#4 ack S2 1-3 BR8"),
+            (90.0, "Ack ack S1 1-4 BR8"),
+            (90.0, "LastMessage S2#4"),
+            (100.0, "TerminateSequence S1"),
+            (100.0, "Ack ack S2 1-4 BR8"),
+            (110.0, "TerminateSequence S2"),
+        ],
+    );
+    assert_eq!((r.report.delivered, r.report.replies), (3, 3));
+    assert!(
+        r.report.finished && r.report.faults.is_empty(),
+        "{:?}",
+        r.report.faults
+    );
+    // The client's Close returned once the service's TerminateSequence arrived.
+    assert!(
+        (r.report.completion_time - 0.120).abs() < 1e-9,
+        "{}",
+        r.report.completion_time
+    );
+}
+
+#[test]
+fn duplex_a_resent_request_is_answered_by_a_standalone_ack_and_the_service_resends_its_own() {
+    // Reply #1 lost. The client resends request #1 at 440 ms (RTO₀ 420 ms); the service holds
+    // it already: a duplicate, answered at once by a standalone ack — the reply is not resent
+    // for it. The service's own sequence retransmits reply #1 at its first RTO, 6 s after it
+    // left: it never measured a round trip, so RTT₀ = 2 s (UnknownInitiationTime) and
+    // RTO₀ = max(400 ms + 2 s, 3 × 2 s).
+    let mut c = config(Shape::Duplex, 1, 0);
+    c.backward_script = vec![DropRule::Message {
+        number: 1,
+        attempt: 0,
+    }];
+    let r = run(c);
+    let t = timed(&r.timeline);
+    let at = |line: &str| -> Vec<f64> { t.iter().filter(|(_, l)| l == line).map(|(ms, _)| *ms).collect() };
+    assert_eq!(at("Message S1#1 AckRequested"), [20.0, 440.0], "{t:#?}");
+    assert_eq!(at("Ack ack S1 1-1 BR8"), [450.0], "{t:#?}");
+    let replies: Vec<f64> = t
+        .iter()
+        .filter(|(_, l)| l.starts_with("Message S2#1"))
+        .map(|(ms, _)| *ms)
+        .collect();
+    assert_eq!(replies, [30.0, 6030.0], "{t:#?}");
+    assert_eq!((r.report.replies, r.report.reply_retransmissions), (1, 1));
+    assert!(r.report.finished && r.report.faults.is_empty());
+}
+
+#[test]
+fn a_listener_of_a_shape_with_a_return_sequence_refuses_a_create_sequence_without_offer() {
+    use rmscope::engine::{Dialect, Listener, Settings};
+    let d = Dialect {
+        soap: wsrm::SoapVersion::V1_2,
+        rm: wsrm::RmVersion::Feb2005,
+        wsa: wsrm::AddressingVersion::V1_0,
+    };
+    let mut l = Listener::new(Settings::default(), d.clone(), "http://svc".into(), 1)
+        .unwrap()
+        .with_shape(Shape::Duplex);
+    let cs = d.create_sequence(&"http://svc".into(), "urn:uuid:m".into(), &"http://client".into());
+    l.handle_incoming(Time::ZERO, cs);
+    let f = l.poll_transmit(Time::ZERO).expect("a fault");
+    let Body::Fault(f) = &f.body else { panic!("{f:?}") };
+    assert_eq!(f.rm_fault, Some(wsrm::RmFault::CreateSequenceRefused));
+    assert!(l.sessions().is_empty());
+}
+
+#[test]
+fn two_way_calls_need_a_shape_with_a_return_sequence() {
+    let mut c = config(Shape::OneWayOverDuplex, 1, 0);
+    c.workload.two_way = true;
+    let e = Simulation::new(c).err().expect("refused");
+    assert!(e.contains("two-way calls need"), "{e}");
+}
+
+/// The real logs' RM pattern, security exchanges left out.
+fn logged_pattern(file: &str) -> Option<(Vec<String>, Timeline)> {
+    let dir = common::shared("wcf-svclog")?;
+    let d = svclog::read_files(&[dir.join(file)], &mut |_| {}, &AtomicBool::new(false)).unwrap();
+    Some((pattern(&d.timeline), d.timeline))
+}
+
+#[test]
+fn a_simulated_duplex_session_matches_the_real_wcf_net_tcp_log_message_by_message() {
+    let Some((mut logged, t)) = logged_pattern("wcf-svclog-nettcp-rm10-secureconv-messages.svclog") else {
+        return;
+    };
+    // The log's one retransmission: request #1 again (the client was late taking reply #1),
+    // answered by a standalone ack, not by the reply. Taken out here, checked as it is.
+    let resend = t
+        .wires
+        .iter()
+        .filter(|w| !matches!(w.kind, WireKind::Security))
+        .position(|w| w.attempt == 1)
+        .expect("the log holds a resend");
+    let taken: Vec<String> = logged.drain(resend..resend + 2).collect();
+    assert_eq!(taken, ["Message S1#1 AckRequested", "Ack ack S1 1-1 BR8"]);
+    // netTcpBinding's session: SOAP 1.2, WS-Addressing 1.0, WS-RM 2005/02, three calls.
+    let simulated = pattern(&run(config(Shape::Duplex, 3, 0)).timeline);
+    assert_eq!(simulated, logged);
+}
+
+#[test]
+fn a_simulated_request_reply_session_matches_the_real_wcf_ws_http_log() {
+    let Some((logged, _)) = logged_pattern("wcf-svclog-wshttp-rm10-msgsec-messages.svclog") else {
+        return;
+    };
+    // The log holds the handshake and the first call, then stops.
+    assert_eq!(
+        logged,
+        [
+            "CreateSequence",
+            "CreateSequenceResponse",
+            "Message S1#1",
+            "Message S2#1 ack S1 1-1 BR8"
+        ]
+    );
+    let simulated = pattern(&run(config(Shape::RequestReply, 1, 0)).timeline);
+    assert_eq!(simulated[..4], logged[..]);
+}
