@@ -175,6 +175,7 @@ fn a_source_on_many_connections_is_one_source() {
     let layout = export::HttpLayout {
         reconnect_every: 3,
         acks_on_responses: true,
+        replies_on_responses: false,
     };
     let sim = common::simulated_http_pcap(c, layout, &path);
     let live = analysis::analyze(sim.timeline(), &analysis::Options::default());
@@ -224,4 +225,84 @@ fn a_source_on_many_connections_is_one_source() {
         "plot {} s, silence {ls} s",
         p.inactivity.max_gap
     );
+}
+
+/// Request-reply and duplex sessions saved as captures — request-reply with its replies on the
+/// HTTP responses, duplex as POSTs both ways (composite duplex) and on one net.tcp connection —
+/// reopen with the live per-sequence summary of both sequences and the same findings.
+#[test]
+fn sessions_with_a_return_sequence_reopen_with_both_sequences_summarised() {
+    use rmscope::engine::Shape;
+    let dir = tempfile::tempdir().unwrap();
+    for (shape, version, seed) in [
+        (Shape::RequestReply, RmVersion::Feb2005, 21),
+        (Shape::Duplex, RmVersion::Feb2005, 22),
+        (Shape::Duplex, RmVersion::V1_1, 23),
+        (Shape::RequestReply, RmVersion::V1_1, 24),
+    ] {
+        let mut c = SimConfig {
+            shape,
+            seed,
+            ..SimConfig::default()
+        };
+        c.settings.reliable_messaging_version = version;
+        c.workload.messages = 60;
+        c.workload.two_way = true;
+        c.forward = LinkConfig {
+            loss: 0.05,
+            ..LinkConfig::default()
+        };
+        c.backward = c.forward.clone();
+        let mut sim = Simulation::new(c).unwrap();
+        let report = sim.run();
+        assert_eq!(
+            (report.delivered, report.replies),
+            (60, 60),
+            "{shape:?} {version:?}"
+        );
+        let live = analysis::analyze(sim.timeline(), &analysis::Options::default());
+        assert_eq!(live.sequences.len(), 2, "{shape:?}: both sequences");
+        let layout = export::HttpLayout {
+            replies_on_responses: shape == Shape::RequestReply,
+            ..Default::default()
+        };
+        for framing in [export::Framing::Http(sim.config().soap), export::Framing::NetTcp] {
+            let path = dir.path().join(format!("{seed}-{framing:?}.pcap"));
+            let file = std::fs::File::create(&path).unwrap();
+            export::write_session_with(
+                sim.timeline(),
+                sim.payloads(),
+                framing,
+                layout,
+                file,
+                Format::Pcap,
+            )
+            .unwrap();
+            let data = capture::read_file(&path, &mut |_| {}, &AtomicBool::new(false)).unwrap();
+            assert!(
+                data.findings.is_empty(),
+                "{shape:?} {framing:?}: {:?}",
+                data.findings
+            );
+            if framing != export::Framing::NetTcp && shape == Shape::RequestReply {
+                // Every message of the service is the response to a request of the client.
+                let t = &data.timeline;
+                // (The export puts the service at 10.0.0.2; the client's connections have
+                // ports of their own.)
+                let service = t
+                    .wires
+                    .iter()
+                    .filter(|w| t.endpoints[w.from as usize].starts_with("10.0.0.2:"));
+                let posted: Vec<u32> = service
+                    .filter(|w| !w.flags.has(rmscope::trace::WireFlags::RESPONSE))
+                    .map(|w| w.frame)
+                    .collect();
+                assert!(
+                    posted.is_empty(),
+                    "{shape:?} {version:?}: POSTed by the service: frames {posted:?}"
+                );
+            }
+            same_summary(&live, &data, &format!("{shape:?} {version:?} {framing:?}"));
+        }
+    }
 }

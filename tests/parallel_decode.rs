@@ -81,6 +81,7 @@ fn many_connections_with_loss_decode_the_same_on_workers() {
     let layout = export::HttpLayout {
         reconnect_every: 7,
         acks_on_responses: true,
+        replies_on_responses: false,
     };
     common::simulated_http_pcap(wcf_style(5), layout, &path);
     let d = same_for_any_thread_count(&path);

@@ -136,6 +136,7 @@ fn acks_on_http_responses_hide_the_interval() {
     let layout = export::HttpLayout {
         reconnect_every: 10,
         acks_on_responses: true,
+        replies_on_responses: false,
     };
     common::simulated_http_pcap(session(8, 200, true, 3), layout, &path);
     let p = &profiles_of(&path)[0];

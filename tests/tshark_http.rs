@@ -49,6 +49,7 @@ fn generated(dir: &Path) -> Vec<PathBuf> {
             export::HttpLayout {
                 reconnect_every: 4,
                 acks_on_responses: true,
+                replies_on_responses: false,
             },
             0.03,
         ),

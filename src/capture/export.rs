@@ -110,6 +110,9 @@ pub struct HttpLayout {
     /// (`200 OK` with the envelope), as WCF's one-way-over-HTTP destination answers, instead
     /// of a POST of its own.
     pub acks_on_responses: bool,
+    /// Everything the receiver sends rides on the HTTP response of its peer's open request:
+    /// replies, acks, the LastMessage reply (the request-reply shape, wsHttpBinding).
+    pub replies_on_responses: bool,
 }
 
 /// One HTTP connection of the export.
@@ -120,6 +123,8 @@ struct HttpConn {
     requests: u32,
     /// A request not answered yet: when its last frame left.
     unanswered: Option<u64>,
+    /// Its MessageId, which a reply names in RelatesTo.
+    unanswered_id: Option<String>,
 }
 
 impl HttpConn {
@@ -140,6 +145,8 @@ fn http_frames(
 ) -> io::Result<Vec<Frame>> {
     let mut frames: Vec<Frame> = Vec::new();
     let mut conns: FxHashMap<(u16, u16), HttpConn> = FxHashMap::default();
+    // Connections of a sender still waiting for a response while it sent on another.
+    let mut spare: FxHashMap<(u16, u16), Vec<HttpConn>> = FxHashMap::default();
     let mut next_port: u16 = 49152;
     let mut open = |frames: &mut Vec<Frame>, from: u16, to: u16, t: u64| {
         let client = SocketAddr::new(address(timeline, from).ip(), next_port);
@@ -153,6 +160,7 @@ fn http_frames(
             clock: t,
             requests: 0,
             unanswered: None,
+            unanswered_id: None,
         }
     };
     // The timeline is in causal order (an ack is recorded after the message it covers), and
@@ -163,10 +171,40 @@ fn http_frames(
         let (w, body, t) = m?;
         let t = t.max(causal);
         // A standalone ack answers its source's open request, when there is one.
-        if layout.acks_on_responses
-            && w.kind == WireKind::Ack
-            && let Some(c) = conns.get_mut(&(w.to, w.from)).filter(|c| c.unanswered.is_some())
-        {
+        let answers = layout.replies_on_responses || layout.acks_on_responses && w.kind == WireKind::Ack;
+        // The peer's open request this answers: the one its RelatesTo names, else the oldest
+        // — on a connection waiting for its response, or the current one.
+        let relates = if layout.replies_on_responses {
+            crate::wsrm::decode(body)
+                .ok()
+                .and_then(|e| e.addressing.relates_to.map(|r| r.message_id.to_string()))
+        } else {
+            None
+        };
+        let waiting = spare.get_mut(&(w.to, w.from)).and_then(|list| {
+            let named = list
+                .iter()
+                .position(|c| c.unanswered.is_some() && relates.is_some() && c.unanswered_id == relates);
+            let oldest = || {
+                (0..list.len())
+                    .filter(|&i| list[i].unanswered.is_some())
+                    .min_by_key(|&i| list[i].unanswered)
+            };
+            let main_named = relates.is_some()
+                && conns
+                    .get(&(w.to, w.from))
+                    .is_some_and(|c| c.unanswered.is_some() && c.unanswered_id == relates);
+            match named {
+                Some(i) => Some(&mut list[i]),
+                None if main_named => None,
+                None => oldest().map(|i| &mut list[i]),
+            }
+        });
+        let open_request = match waiting {
+            Some(c) => Some(c),
+            None => conns.get_mut(&(w.to, w.from)).filter(|c| c.unanswered.is_some()),
+        };
+        if answers && let Some(c) = open_request {
             let sent = c.unanswered.take().unwrap_or(t);
             let response = http_response(200, "OK", Some(content_type(soap)), body);
             c.clock = c
@@ -183,6 +221,20 @@ fn http_frames(
             old.accept(&mut frames);
             old.tcp.close(&mut frames, old.clock + 1_000);
         }
+        if layout.replies_on_responses && conns.get(&(w.from, w.to)).is_some_and(|c| c.unanswered.is_some()) {
+            // A request while the last waits for its response goes on another connection (a
+            // client's connection pool; HTTP/1.1 does not pipeline).
+            let busy = conns.remove(&(w.from, w.to)).expect("checked");
+            let list = spare.entry((w.from, w.to)).or_default();
+            let idle = list
+                .iter()
+                .position(|c| c.unanswered.is_none())
+                .map(|i| list.remove(i));
+            list.push(busy);
+            if let Some(c) = idle {
+                conns.insert((w.from, w.to), c);
+            }
+        }
         let conn = match conns.entry((w.from, w.to)) {
             std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
             std::collections::hash_map::Entry::Vacant(e) => e.insert(open(&mut frames, w.from, w.to, t)),
@@ -190,9 +242,11 @@ fn http_frames(
         // HTTP/1.1 without pipelining: the previous request is answered first.
         conn.accept(&mut frames);
         let start = t.max(conn.clock);
-        let action = crate::wsrm::decode(body)
-            .ok()
-            .and_then(|e| e.addressing.action.map(|a| a.uri().into_owned()));
+        let decoded = crate::wsrm::decode(body).ok();
+        let action = decoded
+            .as_ref()
+            .and_then(|e| e.addressing.action.as_ref().map(|a| a.uri().into_owned()));
+        let message_id = decoded.and_then(|e| e.addressing.message_id.map(|m| m.to_string()));
         let request = soap_request(
             "/rmscope",
             &address(timeline, w.to).to_string(),
@@ -205,11 +259,17 @@ fn http_frames(
         conn.clock = causal;
         conn.requests += 1;
         conn.unanswered = Some(after_request);
-        if !layout.acks_on_responses {
+        conn.unanswered_id = message_id;
+        if !layout.acks_on_responses && !layout.replies_on_responses {
             conn.accept(&mut frames);
         }
     }
     let mut ends: Vec<((u16, u16), HttpConn)> = conns.into_iter().collect();
+    ends.extend(
+        spare
+            .into_iter()
+            .flat_map(|(k, list)| list.into_iter().map(move |c| (k, c))),
+    );
     ends.sort_by_key(|(k, _)| *k);
     for (_, mut c) in ends {
         c.accept(&mut frames);

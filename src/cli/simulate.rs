@@ -403,6 +403,7 @@ pub fn run(args: &Args) -> Result<String, CliError> {
             crate::capture::export::HttpLayout {
                 reconnect_every: args.reconnect_every,
                 acks_on_responses: args.acks_on_responses,
+                replies_on_responses: c.shape == crate::engine::Shape::RequestReply,
             },
             std::io::BufWriter::new(file),
             crate::capture::writer::Format::Pcap,
