@@ -350,3 +350,55 @@ fn a_simulated_request_reply_session_matches_the_real_wcf_ws_http_log() {
     let simulated = pattern(&run(config(Shape::RequestReply, 1, 0)).timeline);
     assert_eq!(simulated[..4], logged[..]);
 }
+
+/// Both directions lossy, duplicating and reordering: every call gets exactly one reply
+/// delivered, every request is delivered once and in order, and the run ends in bounded time —
+/// or faults for a reason the settings explain (maxRetryCount, the open and close timeouts).
+#[test]
+fn under_loss_duplication_and_reordering_every_call_gets_exactly_one_reply() {
+    let link = LinkConfig {
+        loss: 0.08,
+        duplicate: 0.05,
+        reorder: 0.1,
+        delay: Duration::from_millis(20),
+        jitter: Duration::from_millis(15),
+        ..LinkConfig::default()
+    };
+    let mut runs = 0;
+    for shape in [Shape::RequestReply, Shape::Duplex] {
+        for version in [wsrm::RmVersion::Feb2005, wsrm::RmVersion::V1_1] {
+            for seed in 1..=12 {
+                let mut c = config(shape, 40, 3);
+                c.through_codec = false;
+                c.seed = seed;
+                c.settings.reliable_messaging_version = version;
+                c.forward = link.clone();
+                c.backward = link.clone();
+                c.time_limit = Duration::from_secs(3600);
+                let mut sim = Simulation::new(c).unwrap();
+                let r = sim.run();
+                let what = format!("{shape:?} {version:?} seed {seed}: {r:?}");
+                assert_eq!((r.delivered_twice, r.replies_twice, r.out_of_order), (0, 0, 0), "{what}");
+                // Over request-reply a lost CreateSequence or close request is one HTTP request
+                // that waits out its timeout (RequestReliableRequestor).
+                let explained = r.faults.iter().all(|f| {
+                    matches!(
+                        f.cause,
+                        FaultCause::MaxRetryCountExceeded
+                            | FaultCause::OpenTimeout
+                            | FaultCause::CloseTimeout
+                    )
+                });
+                if r.faults.is_empty() {
+                    assert!(r.finished, "{what}");
+                    assert_eq!((r.delivered, r.replies), (40, 40), "{what}");
+                    assert!(r.completion_time < 300.0, "{what}");
+                    runs += 1;
+                } else {
+                    assert!(explained, "{what}");
+                }
+            }
+        }
+    }
+    assert!(runs >= 40, "most runs complete: {runs} of 48");
+}
