@@ -198,6 +198,15 @@ fn simulate_with_wcf_config_and_overrides() {
     assert_eq!(v["settings"]["max_transfer_window_size"], 16);
     assert_eq!(v["settings"]["reliable_messaging_version"], "1.1");
     assert_eq!(v["max_window"], 16);
+    // reliableSession over httpTransport: WCF's request-reply pair, each call answered.
+    assert_eq!(
+        (v["shape"].as_str(), v["two_way"].as_bool()),
+        (Some("request-reply"), Some(true))
+    );
+    assert_eq!(
+        (v["delivered"].as_u64(), v["replies"].as_u64()),
+        (Some(50), Some(50))
+    );
     let o = rmscope(&[
         "simulate",
         "--config",
@@ -211,6 +220,63 @@ fn simulate_with_wcf_config_and_overrides() {
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(v["settings"]["ordered"], false);
     assert_eq!(v["settings"]["max_retry_count"], 3);
+}
+
+#[test]
+fn simulate_takes_a_standard_binding_for_its_shape() {
+    for (binding, shape, version) in [
+        ("wsHttpBinding", "request-reply", "2005/02"),
+        ("ws2007HttpBinding", "request-reply", "1.1"),
+        ("netTcpBinding", "duplex", "2005/02"),
+        ("wsDualHttpBinding", "duplex", "2005/02"),
+    ] {
+        let o = rmscope(&[
+            "simulate",
+            "--shape",
+            binding,
+            "--messages",
+            "20",
+            "--loss",
+            "0.05",
+            "--json",
+        ]);
+        assert!(o.status.success(), "{binding}: {}", stderr(&o));
+        let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        assert_eq!(v["shape"], shape, "{binding}");
+        assert_eq!(v["settings"]["reliable_messaging_version"], version, "{binding}");
+        assert_eq!(
+            (v["delivered"].as_u64(), v["replies"].as_u64()),
+            (Some(20), Some(20)),
+            "{binding}"
+        );
+    }
+    // One-way calls over request-reply: every request answered by an ack, the window grows.
+    let o = rmscope(&[
+        "simulate",
+        "--shape",
+        "request-reply",
+        "--one-way-calls",
+        "--messages",
+        "50",
+        "--json",
+    ]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(
+        (
+            v["delivered"].as_u64(),
+            v["replies"].as_u64(),
+            v["max_window"].as_u64()
+        ),
+        (Some(50), Some(0), Some(8))
+    );
+    assert_one_line_error(
+        &rmscope(&["simulate", "--shape", "basicHttpBinding"]),
+        "wsHttpBinding",
+    );
+    assert_one_line_error(
+        &rmscope(&["simulate", "--shape", "duplex", "--transport", "http"]),
+        "simulated link only",
+    );
 }
 
 #[test]

@@ -378,7 +378,11 @@ fn under_loss_duplication_and_reordering_every_call_gets_exactly_one_reply() {
                 let mut sim = Simulation::new(c).unwrap();
                 let r = sim.run();
                 let what = format!("{shape:?} {version:?} seed {seed}: {r:?}");
-                assert_eq!((r.delivered_twice, r.replies_twice, r.out_of_order), (0, 0, 0), "{what}");
+                assert_eq!(
+                    (r.delivered_twice, r.replies_twice, r.out_of_order),
+                    (0, 0, 0),
+                    "{what}"
+                );
                 // Over request-reply a lost CreateSequence or close request is one HTTP request
                 // that waits out its timeout (RequestReliableRequestor).
                 let explained = r.faults.iter().all(|f| {
@@ -401,4 +405,33 @@ fn under_loss_duplication_and_reordering_every_call_gets_exactly_one_reply() {
         }
     }
     assert!(runs >= 40, "most runs complete: {runs} of 48");
+}
+
+#[test]
+fn duplex_an_operation_slower_than_the_acknowledgement_interval_leaves_its_request_acked_alone() {
+    // 300 ms of service time > acknowledgementInterval (200 ms): request #2's ack goes alone
+    // when the timer fires, and the reply that follows has nothing pending to carry. Request
+    // #1 asked for an ack: the dispatch returns at once (the operation runs on), so that ack
+    // goes alone too, before the reply.
+    let r = run(config(Shape::Duplex, 2, 300));
+    assert_timed(
+        &timed(&r.timeline),
+        &[
+            (0.0, "CreateSequence"),
+            (10.0, "CreateSequenceResponse"),
+            (20.0, "Message S1#1 AckRequested"),
+            (30.0, "Ack ack S1 1-1 BR8"),
+            (330.0, "Message S2#1 AckRequested"),
+            (340.0, "Ack ack S2 1-1 BR8"),
+            (340.0, "Message S1#2"),
+            (550.0, "Ack ack S1 1-2 BR8"),
+            (650.0, "Message S2#2"),
+            (660.0, "LastMessage S1#3 ack S2 1-2 BR8"),
+            (670.0, "Ack ack S1 1-3 BR8"),
+            (670.0, "LastMessage S2#3"),
+            (680.0, "TerminateSequence S1"),
+            (680.0, "Ack ack S2 1-3 BR8"),
+            (690.0, "TerminateSequence S2"),
+        ],
+    );
 }

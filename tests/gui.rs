@@ -507,11 +507,19 @@ fn a_broken_config_names_its_line_and_the_snippet_saves() {
     h.get_by_label("Save…").click();
     frames(&mut h);
     let text = std::fs::read_to_string(&out).unwrap();
+    // The binding too: a customBinding whose elements give the form's shape.
     assert!(
-        text.starts_with("<reliableSession acknowledgementInterval=\"00:00:00.2000000\""),
+        text.starts_with("<customBinding>\n  <binding name=\"rmscope\">\n    <reliableSession acknowledgementInterval=\"00:00:00.2000000\""),
         "{text}"
     );
     assert!(text.contains("reliableMessagingVersion=\"WSReliableMessagingFebruary2005\""));
+    let back = rmscope::config::parse(&text).unwrap();
+    assert_eq!(back.len(), 1, "{text}");
+    assert_eq!(
+        back[0].binding.map(|b| b.shape()),
+        Some(h.state().form.shape),
+        "{text}"
+    );
 }
 
 #[test]

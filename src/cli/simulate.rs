@@ -114,7 +114,9 @@ pub struct Args {
     /// client offers a reply sequence, each request answered by its reply) or duplex
     /// (netTcpBinding: both ends source and destination, acks riding on messages). Default:
     /// one-way-http with --transport http, else one-way.
-    #[arg(long, value_parser = ["one-way", "one-way-http", "request-reply", "duplex"])]
+    /// A standard binding's name picks its shape too: wsHttpBinding / ws2007HttpBinding
+    /// (request-reply; ws2007 also WS-RM 1.1), netTcpBinding / wsDualHttpBinding (duplex).
+    #[arg(long)]
     pub shape: Option<String>,
     /// Calls are one-way even on a shape with a return sequence (default there: two-way, each
     /// call waiting for its reply).
@@ -233,15 +235,33 @@ pub fn build_config(args: &Args) -> Result<SimConfig, CliError> {
         cfg.transport = crate::sim::Transport::Http { port: args.port };
         cfg.shape = crate::engine::Shape::OneWayOverRequest;
     }
-    if let Some(s) = &args.shape {
-        cfg.shape = crate::engine::Shape::parse(s).map_err(CliError)?;
-    }
+    let mut named_binding = None;
     if let Some(path) = &args.config {
         let text = std::fs::read_to_string(path).map_err(|e| CliError(format!("{}: {e}", path.display())))?;
         let bindings = config::parse(&text).map_err(|e| CliError(format!("{}: {e}", path.display())))?;
         let chosen = config::choose(&bindings, args.binding.as_deref())
             .map_err(|e| CliError(format!("{}: {e}", path.display())))?;
         cfg.settings = chosen.settings;
+        if let Some(b) = chosen.binding
+            && !http
+        {
+            cfg.shape = b.shape();
+        }
+    }
+    if let Some(s) = &args.shape {
+        match crate::engine::binding::Binding::parse(s) {
+            Some(b) => {
+                cfg.shape = b.shape();
+                named_binding = Some(b);
+            }
+            None => {
+                cfg.shape = crate::engine::Shape::parse(s)
+                    .map_err(|e| CliError(format!("{e}, or a binding: wsHttpBinding, ws2007HttpBinding, netTcpBinding, wsDualHttpBinding")))?;
+            }
+        }
+    }
+    if let (Some(b), None) = (named_binding, &args.config) {
+        cfg.settings.reliable_messaging_version = b.version();
     }
     let s = &mut cfg.settings;
     if let Some(v) = args.ack_interval {
@@ -421,6 +441,9 @@ pub fn run(args: &Args) -> Result<String, CliError> {
         #[derive(serde::Serialize)]
         struct Output<'a> {
             settings: &'a crate::engine::Settings,
+            /// The channel shape (one-way, one-way-http, request-reply, duplex).
+            shape: &'static str,
+            two_way: bool,
             link: &'a LinkConfig,
             seed: u64,
             #[serde(flatten)]
@@ -428,6 +451,8 @@ pub fn run(args: &Args) -> Result<String, CliError> {
         }
         let out = Output {
             settings: &c.settings,
+            shape: c.shape.name(),
+            two_way: c.workload.two_way,
             link: &c.forward,
             seed: c.seed,
             report: &report,

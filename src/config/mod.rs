@@ -2,6 +2,7 @@
 //! the bindings, and write them back as a snippet.
 
 use crate::engine::Settings;
+use crate::engine::binding::Binding;
 use crate::engine::settings::parse_timespan;
 use crate::wsrm::RmVersion;
 use quick_xml::events::{BytesStart, Event};
@@ -19,6 +20,9 @@ pub struct BindingSettings {
     pub enabled: bool,
     /// 1-based line of the `<reliableSession>` element.
     pub line: usize,
+    /// The binding as a session shape and transport (from the standard binding's kind, or the
+    /// customBinding's elements).
+    pub binding: Option<Binding>,
 }
 
 /// A config problem, naming the line.
@@ -70,7 +74,10 @@ pub fn parse(text: &str) -> Result<Vec<BindingSettings>, ConfigError> {
     reader.config_mut().expand_empty_elements = false;
     // Open elements: (name, binding name attribute)
     let mut stack: Vec<(String, Option<String>)> = Vec::new();
-    let mut out = Vec::new();
+    let mut out: Vec<BindingSettings> = Vec::new();
+    // The elements of the <binding> being read, and how many results it had when it began.
+    let mut elements: Vec<String> = Vec::new();
+    let mut found_before = 0;
     loop {
         let offset = reader.buffer_position() as usize;
         let event = reader.read_event().map_err(|e| ConfigError {
@@ -86,6 +93,11 @@ pub fn parse(text: &str) -> Result<Vec<BindingSettings>, ConfigError> {
                 });
             }
             Event::Start(e) => {
+                note_element(&stack, &e, &mut elements);
+                if e.name().0 == "binding" {
+                    elements.clear();
+                    found_before = out.len();
+                }
                 if e.name().0 == "reliableSession" {
                     out.extend(reliable_session(text, offset, &e, &stack)?);
                 }
@@ -95,11 +107,20 @@ pub fn parse(text: &str) -> Result<Vec<BindingSettings>, ConfigError> {
                 })?;
                 stack.push((e.name().0.to_string(), name));
             }
-            Event::Empty(e) if e.name().0 == "reliableSession" => {
-                out.extend(reliable_session(text, offset, &e, &stack)?);
+            Event::Empty(e) => {
+                note_element(&stack, &e, &mut elements);
+                if e.name().0 == "reliableSession" {
+                    out.extend(reliable_session(text, offset, &e, &stack)?);
+                }
             }
             Event::End(_) => {
-                stack.pop();
+                if let Some((name, _)) = stack.pop()
+                    && name == "binding"
+                    && out.len() > found_before
+                    && let Some(found) = out.last_mut()
+                {
+                    found.binding = Binding::from_config(&found.kind, &elements);
+                }
             }
             Event::DocType(_) => {
                 return Err(ConfigError {
@@ -112,6 +133,13 @@ pub fn parse(text: &str) -> Result<Vec<BindingSettings>, ConfigError> {
         }
     }
     Ok(out)
+}
+
+/// Remembers the binding elements of the `<binding>` being read (its direct children).
+fn note_element(stack: &[(String, Option<String>)], e: &BytesStart<'_>, elements: &mut Vec<String>) {
+    if stack.last().is_some_and(|(n, _)| n == "binding") && elements.len() < 64 {
+        elements.push(e.name().0.to_string());
+    }
 }
 
 fn attr(e: &BytesStart<'_>, name: &str) -> Result<Option<String>, String> {
@@ -208,6 +236,7 @@ fn reliable_session(
         settings: s,
         enabled,
         line,
+        binding: None,
     }))
 }
 

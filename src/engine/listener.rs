@@ -530,14 +530,14 @@ impl Listener {
             Some(n) if before => match cache.on_repeat(n) {
                 Repeat::Resend(rn, body, mid) => Answer::Reply(rn, Some(body), mid, false),
                 Repeat::Parked => return,
-                Repeat::Ack => Answer::Ack,
+                Repeat::Ack => Answer::Ack(message_id),
             },
             Some(n) if after => {
                 if self.two_way {
                     cache.on_request(n, message_id);
                     return; // answered when the application replies
                 }
-                Answer::Ack
+                Answer::Ack(message_id)
             }
             Some(_) => return, // dropped: the HTTP response is empty, nothing acknowledged
             None if terminate && self.settings.reliable_messaging_version == RmVersion::Feb2005 => {
@@ -546,7 +546,7 @@ impl Listener {
                 Answer::Terminate
             }
             None if terminate => return, // 1.1: the destination answered with the response
-            None => Answer::Ack,         // a bare AckRequested: a bare ack
+            None => Answer::Ack(None),   // a bare AckRequested: a bare ack
         };
         self.answer(i, now, reply);
     }
@@ -632,7 +632,14 @@ impl Listener {
         let to = input.acks_to().clone();
         let ack = input.ack_header();
         let env = match a {
-            Answer::Ack => self.dialect.ack(&to, ack),
+            Answer::Ack(request) => {
+                let mut e = self.dialect.ack(&to, ack);
+                e.addressing.relates_to = request.map(|m| RelatesTo {
+                    message_id: m,
+                    relationship: None,
+                });
+                e
+            }
             Answer::Terminate => {
                 let mut e = self
                     .dialect
@@ -664,8 +671,10 @@ impl Listener {
 
 /// One response of a request-reply service.
 enum Answer {
-    /// A bare SequenceAcknowledgement.
-    Ack,
+    /// A bare SequenceAcknowledgement; as the response to a request it names that request in
+    /// RelatesTo — the simulated link's stand-in for HTTP pairing a response with its request
+    /// (WCF's ack-only reply has no RelatesTo: the transport correlates it).
+    Ack(Option<Text>),
     /// A reply: reply number, body (none: the LastMessage reply), RelatesTo, LastMessage.
     Reply(u64, Option<AppBody>, Option<Text>, bool),
     /// 2005/02: the reply sequence's TerminateSequence with the final ack.

@@ -4,6 +4,7 @@
 //! `poll_transmit`, deadlines through `poll_timeout` (quinn-proto style), so the virtual-time
 //! simulator and the real-time driver run the same code.
 
+pub mod binding;
 mod destination;
 mod event;
 mod listener;

@@ -1,6 +1,7 @@
 //! Teaching presets: one click each, with a line saying what to watch.
 
 use super::{SimConfig, Workload};
+use crate::engine::Shape;
 use crate::netsim::{DropRule, GilbertElliott, LinkConfig};
 use crate::trace::Time;
 use crate::wsrm::RmVersion;
@@ -20,6 +21,27 @@ fn base(messages: u64, rate: f64) -> SimConfig {
             rate: Some(rate),
             ..Workload::default()
         },
+        ..SimConfig::default()
+    }
+}
+
+/// `n` two-way calls of a binding's shape over a 20 ms link each way, the operation taking
+/// `service_ms`.
+fn calls(shape: Shape, n: u64, service_ms: u64) -> SimConfig {
+    let link = LinkConfig {
+        delay: Duration::from_millis(20),
+        ..LinkConfig::default()
+    };
+    SimConfig {
+        shape,
+        workload: Workload {
+            messages: n,
+            two_way: true,
+            service_time: Duration::from_millis(service_ms),
+            ..Workload::default()
+        },
+        forward: link.clone(),
+        backward: link,
         ..SimConfig::default()
     }
 }
@@ -154,6 +176,44 @@ pub const PRESETS: &[Preset] = &[
         },
     },
     Preset {
+        name: "wsHttpBinding",
+        explain: "Request-reply: the client offers the reply sequence; each reply carries the ack of its request, nobody sends AckRequested. Reply 3 is lost: nothing moves until the client resends request 3, which fetches the kept reply — the service never sends on its own.",
+        build: || {
+            let mut c = calls(Shape::RequestReply, 10, 30);
+            c.backward_script = vec![DropRule::Message {
+                number: 3,
+                attempt: 0,
+            }];
+            c
+        },
+    },
+    Preset {
+        name: "ws2007HttpBinding",
+        explain: "WS-RM 1.1 request-reply: at close the client's CloseSequence and TerminateSequence carry its Final ack of the replies; the reply sequence is never closed or terminated of its own.",
+        build: || {
+            let mut c = calls(Shape::RequestReply, 10, 30);
+            c.settings.reliable_messaging_version = RmVersion::V1_1;
+            c
+        },
+    },
+    Preset {
+        name: "netTcpBinding",
+        explain: "Duplex: acks ride on the other sequence's messages; only the first message each way asks for an ack. Reply 2 is lost: the service resends it after its first timeout of 6 s — it never measured a round trip, so it assumes 2 s.",
+        build: || {
+            let mut c = calls(Shape::Duplex, 10, 30);
+            c.backward_script = vec![DropRule::Message {
+                number: 2,
+                attempt: 0,
+            }];
+            c
+        },
+    },
+    Preset {
+        name: "wsDualHttpBinding",
+        explain: "Composite duplex, the service POSTing replies to the client's own address. The operation takes 300 ms, longer than acknowledgementInterval (200 ms): each request is acknowledged alone at 200 ms and its reply follows without an ack.",
+        build: || calls(Shape::Duplex, 10, 300),
+    },
+    Preset {
         name: "WS-RM 1.1 close",
         explain: "WS-RM 1.1: after the last ack, CloseSequence/Response (with a Final ack), then TerminateSequence/Response.",
         build: || {
@@ -222,6 +282,24 @@ mod tests {
         let r = run("maxpendingchannels-refusal");
         assert_eq!((r.sessions_opened, r.sessions_refused), (4, 2));
         assert!(run("ws-rm-1.1-close").faults.is_empty());
+        for (name, resent) in [
+            ("wshttpbinding", 1),
+            ("ws2007httpbinding", 0),
+            ("nettcpbinding", 1),
+            ("wsdualhttpbinding", 0),
+        ] {
+            let r = run(name);
+            assert_eq!(
+                (r.delivered, r.replies, r.reply_retransmissions),
+                (10, 10, resent),
+                "{name}"
+            );
+            assert!(r.faults.is_empty(), "{name}: {:?}", r.faults);
+        }
+        // Over dual HTTP with a slow operation every request's ack goes alone; the replies
+        // carry none (each covers what the standalone ack already said).
+        let r = run("wsdualhttpbinding");
+        assert!(r.acks >= 10, "{r:?}");
         assert_eq!(slug("WS-RM 1.1 close"), "ws-rm-1.1-close");
     }
 }

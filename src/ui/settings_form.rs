@@ -300,14 +300,22 @@ impl SettingsForm {
         if errs.is_empty() { Ok(c) } else { Err(errs) }
     }
 
-    /// The `<reliableSession/>` element of the current values, if they are valid.
+    /// The customBinding of the current values — `<reliableSession/>` and the elements that
+    /// give the chosen shape — if they are valid.
     pub fn snippet(&self) -> Result<String, String> {
-        self.parse().map(|c| c.settings.to_config_snippet()).map_err(|e| {
-            e.into_iter()
-                .map(|(k, v)| format!("{k}: {v}"))
-                .collect::<Vec<_>>()
-                .join("; ")
-        })
+        self.parse()
+            .map(|c| {
+                crate::engine::binding::Binding::custom_binding_snippet(
+                    c.shape,
+                    &c.settings.to_config_snippet(),
+                )
+            })
+            .map_err(|e| {
+                e.into_iter()
+                    .map(|(k, v)| format!("{k}: {v}"))
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            })
     }
 
     /// The eight attributes, each with its validation message (also used by A/B compare).
@@ -416,7 +424,12 @@ impl SettingsForm {
             egui::ComboBox::from_id_salt("session-shape")
                 .selected_text(self.shape.label())
                 .show_ui(ui, |ui| {
-                    for s in crate::engine::Shape::ALL {
+                    // Live HTTP carries the one-way pairs; the shapes with a return sequence
+                    // run on the simulated link.
+                    for s in crate::engine::Shape::ALL
+                        .into_iter()
+                        .filter(|s| !self.http || !s.offers())
+                    {
                         ui.selectable_value(&mut self.shape, s, s.label());
                     }
                 })
