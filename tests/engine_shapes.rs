@@ -435,3 +435,136 @@ fn duplex_an_operation_slower_than_the_acknowledgement_interval_leaves_its_reque
         ],
     );
 }
+
+#[test]
+fn the_timeline_links_a_session_s_two_sequences_and_pairs_each_reply_with_its_request() {
+    use rmscope::analysis::{self, Severity};
+    for shape in [Shape::RequestReply, Shape::Duplex] {
+        let r = run(config(shape, 3, 0));
+        let t = &r.timeline;
+        let client = t.wires.iter().find(|w| w.kind == WireKind::Data).unwrap().seq;
+        let info = t.seq_info(client).unwrap();
+        let ret = info.return_sequence.expect("linked");
+        assert_eq!(t.seq_info(ret).unwrap().offered_by, Some(client), "{shape:?}");
+        // Reply #n answers request #n here (one call at a time); over request-reply the
+        // LastMessage request is answered too, by the reply sequence's LastMessage.
+        let pairs: Vec<(u64, u64)> = t
+            .replies
+            .iter()
+            .map(|&(rp, rq)| (t.wires[rp as usize].number, t.wires[rq as usize].number))
+            .collect();
+        let expected: &[(u64, u64)] = match shape {
+            Shape::RequestReply => &[(1, 1), (2, 2), (3, 3), (4, 4)],
+            _ => &[(1, 1), (2, 2), (3, 3)],
+        };
+        assert_eq!(pairs, expected, "{shape:?}");
+        let a = analysis::analyze(t, &analysis::Options::default());
+        let s1 = a.sequences.iter().find(|s| s.index == client).unwrap();
+        let s2 = a.sequences.iter().find(|s| s.index == ret).unwrap();
+        assert_eq!(s1.return_sequence.as_deref(), Some(s2.id.as_str()));
+        assert_eq!(s2.offered_by.as_deref(), Some(s1.id.as_str()));
+        assert_eq!(s2.replies, expected.len() as u64);
+        assert!(
+            a.findings.iter().all(|f| f.severity != Severity::Error),
+            "{:?}",
+            a.findings
+        );
+        assert!(
+            a.findings
+                .iter()
+                .any(|f| f.text.contains("offered in") && f.text.contains("accepted"))
+        );
+        // The JSON names the link.
+        let json = serde_json::to_value(s1).unwrap();
+        assert_eq!(json["return_sequence"], s2.id.as_str(), "{shape:?}");
+        let json = serde_json::to_value(s2).unwrap();
+        assert_eq!(json["offered_by"], s1.id.as_str(), "{shape:?}");
+    }
+}
+
+#[test]
+fn a_refused_offer_and_a_request_answered_twice_are_findings() {
+    use rmscope::analysis::{self, Severity};
+    use rmscope::engine::Dialect;
+    let d = Dialect {
+        soap: wsrm::SoapVersion::V1_2,
+        rm: wsrm::RmVersion::Feb2005,
+        wsa: wsrm::AddressingVersion::V1_0,
+    };
+    let (svc, cli): (wsrm::Text, wsrm::Text) = ("http://svc".into(), "http://client".into());
+    let meta = WireMeta::default();
+    // Refused: the response has no Accept.
+    let mut t = Timeline::new();
+    let (a, b) = (t.endpoint("client"), t.endpoint("service"));
+    let mut cs = d.create_sequence(&svc, "urn:uuid:cs".into(), &cli);
+    d.offer(&mut cs, "urn:uuid:s2".into(), &cli, true);
+    t.add_wire(Time::ZERO, a, b, &cs, meta);
+    let csr = d.create_sequence_response(&cli, Some("urn:uuid:cs".into()), &"urn:uuid:s1".into(), true);
+    t.add_wire(Time::from_secs_f64(0.01), b, a, &csr, meta);
+    let f = analysis::analyze(&t, &analysis::Options::default()).findings;
+    assert!(
+        f.iter()
+            .any(|f| f.severity == Severity::Warn && f.text.contains("did not accept it")),
+        "{f:?}"
+    );
+    // Accepted, then request #1 answered by replies #1 and #2.
+    let mut t = Timeline::new();
+    let (a, b) = (t.endpoint("client"), t.endpoint("service"));
+    t.add_wire(Time::ZERO, a, b, &cs, meta);
+    let mut csr = csr.clone();
+    d.accept(&mut csr, &svc);
+    t.add_wire(Time::from_secs_f64(0.01), b, a, &csr, meta);
+    let body = || {
+        wsrm::AppBody::new(
+            wsrm::ExpandedName {
+                namespace: None,
+                local: "X".into(),
+            },
+            bytes::Bytes::from_static(b"<X/>"),
+            Vec::new(),
+        )
+    };
+    let mut request = d.data(&svc, &"urn:op".into(), &"urn:uuid:s1".into(), 1, false, body());
+    request.addressing.message_id = Some("urn:uuid:r1".into());
+    t.add_wire(Time::from_secs_f64(0.02), a, b, &request, meta);
+    for n in [1, 2] {
+        let mut reply = d.data(&cli, &"urn:op/r".into(), &"urn:uuid:s2".into(), n, false, body());
+        reply.addressing.relates_to = Some(wsrm::RelatesTo {
+            message_id: "urn:uuid:r1".into(),
+            relationship: None,
+        });
+        t.add_wire(Time::from_secs_f64(0.03 * n as f64), b, a, &reply, meta);
+    }
+    let f = analysis::analyze(&t, &analysis::Options::default()).findings;
+    assert!(
+        f.iter().any(|f| f.severity == Severity::Error
+            && f.text
+                .contains("request #1 of urn:uuid:s1 answered twice: replies #1 and #2")),
+        "{f:?}"
+    );
+}
+
+#[test]
+fn the_real_net_tcp_log_is_one_session_of_two_linked_sequences() {
+    let Some(dir) = common::shared("wcf-svclog") else {
+        return;
+    };
+    let path = dir.join("wcf-svclog-nettcp-rm10-secureconv-messages.svclog");
+    let d = svclog::read_files(&[path], &mut |_| {}, &AtomicBool::new(false)).unwrap();
+    let t = &d.timeline;
+    let s1 = t
+        .find_sequence("urn:uuid:3e4ef03d-2df2-48cd-8cb7-735260c182b8")
+        .unwrap();
+    let s2 = t
+        .find_sequence("urn:uuid:94a80094-caf5-481a-8a13-b985c718ae4b")
+        .unwrap();
+    assert_eq!(t.seq_info(s1).unwrap().return_sequence, Some(s2));
+    assert_eq!(t.seq_info(s2).unwrap().offered_by, Some(s1));
+    // Three replies, each naming its request; the resent request #1 is the same request.
+    let pairs: Vec<(u64, u64)> = t
+        .replies
+        .iter()
+        .map(|&(rp, rq)| (t.wires[rp as usize].number, t.wires[rq as usize].number))
+        .collect();
+    assert_eq!(pairs, [(1, 1), (2, 2), (3, 3)]);
+}

@@ -69,6 +69,7 @@ pub fn analyze(t: &Timeline, opts: &Options) -> Analysis {
             ));
         }
     }
+    answered_twice(t, &mut findings);
     // What only the engine knows (live and simulated sessions): sends that timed out.
     for e in &t.events {
         if let crate::trace::EventKind::SendTimedOut { waited_ms } = e.kind {
@@ -98,5 +99,70 @@ pub fn analyze(t: &Timeline, opts: &Options) -> Analysis {
         ));
     }
     findings.sort_by_key(|f| (f.frame, f.time));
-    Analysis { sequences, findings }
+    Analysis {
+        sequences: sessions_together(t, sequences),
+        findings,
+    }
+}
+
+/// Each return sequence right after the sequence that offered it (the offer names it first,
+/// so it would come first), everything else in order.
+fn sessions_together(t: &Timeline, sequences: Vec<SequenceSummary>) -> Vec<SequenceSummary> {
+    let offered = |s: &SequenceSummary| t.seq_info(s.index).and_then(|i| i.offered_by);
+    if sequences.iter().all(|s| offered(s).is_none()) {
+        return sequences;
+    }
+    let mut returns: rustc_hash::FxHashMap<SeqIdx, SequenceSummary> = rustc_hash::FxHashMap::default();
+    let mut rest = Vec::with_capacity(sequences.len());
+    for s in sequences {
+        match offered(&s) {
+            Some(by) => {
+                returns.insert(by, s);
+            }
+            None => rest.push(s),
+        }
+    }
+    let mut out = Vec::with_capacity(rest.len() + returns.len());
+    for s in rest {
+        let index = s.index;
+        out.push(s);
+        out.extend(returns.remove(&index));
+    }
+    // A return sequence whose offering sequence has no summary (no wires of its own).
+    let mut left: Vec<SequenceSummary> = returns.into_values().collect();
+    left.sort_by_key(|s| s.index.0);
+    out.extend(left);
+    out
+}
+
+/// A request of a session with a return sequence answered by two different replies (two reply
+/// numbers naming it in RelatesTo): the service ran the operation twice. The same reply resent
+/// (request-reply's kept reply) is one answer.
+fn answered_twice(t: &Timeline, out: &mut Vec<Finding>) {
+    let mut first: rustc_hash::FxHashMap<(SeqIdx, u64), (SeqIdx, u64)> = rustc_hash::FxHashMap::default();
+    for &(reply, request) in &t.replies {
+        let (rq, rp) = (&t.wires[request as usize], &t.wires[reply as usize]);
+        let answer = (rp.seq, rp.number);
+        match first.entry((rq.seq, rq.number)) {
+            std::collections::hash_map::Entry::Vacant(e) => {
+                e.insert(answer);
+            }
+            std::collections::hash_map::Entry::Occupied(e) if *e.get() != answer => {
+                let id = t.seq_info(rq.seq).map_or("", |s| s.identifier.as_str());
+                out.push(Finding::new(
+                    Severity::Error,
+                    rp.frame,
+                    rp.time,
+                    rq.seq,
+                    format!(
+                        "request #{} of {id} answered twice: replies #{} and #{} (the operation ran twice)",
+                        rq.number,
+                        e.get().1,
+                        rp.number
+                    ),
+                ));
+            }
+            std::collections::hash_map::Entry::Occupied(_) => {}
+        }
+    }
 }

@@ -71,8 +71,21 @@ pub struct SequenceSummary {
     pub faults: u64,
     pub first_time: f64,
     pub last_time: f64,
+    /// The session's other sequence: the return sequence this one's CreateSequence offered
+    /// (request-reply, duplex), or — for a return sequence — the sequence that offered it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub return_sequence: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub offered_by: Option<String>,
+    /// Replies of this return sequence paired with their requests (RelatesTo).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub replies: u64,
     #[serde(skip)]
     pub series: Series,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 pub(super) fn summarise(
@@ -112,6 +125,19 @@ pub(super) fn summarise(
         faults: 0,
         first_time: 0.0,
         last_time: 0.0,
+        return_sequence: info
+            .return_sequence
+            .and_then(|r| t.seq_info(r))
+            .map(|i| i.identifier.to_string()),
+        offered_by: info
+            .offered_by
+            .and_then(|r| t.seq_info(r))
+            .map(|i| i.identifier.to_string()),
+        replies: t
+            .replies
+            .iter()
+            .filter(|(r, _)| t.wires[*r as usize].seq == seq)
+            .count() as u64,
         series: Series::default(),
     };
     let w = |i: u32| &t.wires[i as usize];
@@ -130,6 +156,23 @@ pub(super) fn summarise(
                 rtt.as_secs_f64() * 1e3
             ),
         );
+        if let Some(ret) = &s.return_sequence {
+            finding(
+                Severity::Chat,
+                w(csr),
+                format!("return sequence {ret} offered in {id}'s CreateSequence and accepted: one session"),
+            );
+        }
+        if info.offer_refused {
+            finding(
+                Severity::Warn,
+                w(csr),
+                format!(
+                    "the CreateSequence of {id} offered a return sequence and the response did not accept it: \
+                     WCF's request-reply and duplex clients fault the session (CSResponseWithoutOffer)"
+                ),
+            );
+        }
     }
     let began_here = info.handshake.is_some();
     let mut sent = Ranges::new();

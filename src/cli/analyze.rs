@@ -420,6 +420,20 @@ fn sequences_text_named(
                 rtt * 1e3
             );
         }
+        if let Some(r) = &s.return_sequence {
+            let _ = writeln!(
+                o,
+                "  session          return sequence {r} (offered in the CreateSequence)"
+            );
+        }
+        if let Some(b) = &s.offered_by {
+            let replies = if s.replies > 0 {
+                format!("; {} replies name their request", s.replies)
+            } else {
+                String::new()
+            };
+            let _ = writeln!(o, "  session          return sequence of {b}{replies}");
+        }
         let retrans = if s.retransmitted_numbers.is_empty() {
             String::new()
         } else {

@@ -56,6 +56,16 @@ pub struct SequenceInfo {
     pub destination: Option<u16>,
     /// The CreateSequence and CreateSequenceResponse wires, once paired.
     pub handshake: Option<(u32, u32)>,
+    /// The return sequence this sequence's CreateSequence offered and its response accepted
+    /// (request-reply, duplex): the session's other half.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub return_sequence: Option<SeqIdx>,
+    /// For a return sequence: the sequence whose CreateSequence offered it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub offered_by: Option<SeqIdx>,
+    /// The CreateSequence offered a return sequence and the response did not accept it.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub offer_refused: bool,
     /// Source and destination come from a message of the sequence (not guessed from acks).
     #[serde(skip)]
     pub endpoints_certain: bool,
@@ -96,7 +106,26 @@ pub struct Timeline {
     /// Wires changed after they were added (a CreateSequence learns its sequence), for deltas.
     #[serde(skip)]
     patches: Vec<u32>,
+    /// Replies of a return sequence and the request each names in RelatesTo: (reply wire,
+    /// request wire), in reply order.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub replies: Vec<(u32, u32)>,
+    /// CreateSequence wires that offered a return sequence, until their response is paired.
+    #[serde(skip)]
+    pending_offer: HashMap<u32, SeqIdx>,
+    /// CreateSequenceResponse wires that accept an offer.
+    #[serde(skip)]
+    accepting: rustc_hash::FxHashSet<u32>,
+    /// Requests of sequences with a return sequence, by MessageID, until a reply names them
+    /// (at most `MAX_OPEN_REQUESTS`, oldest forgotten first).
+    #[serde(skip)]
+    open_requests: HashMap<Text, u32>,
+    #[serde(skip)]
+    open_order: std::collections::VecDeque<Text>,
 }
+
+/// Requests remembered for pairing with their replies (a bound for captures that never reply).
+const MAX_OPEN_REQUESTS: usize = 4096;
 
 /// What was added to a timeline since a [`DeltaCursor`] last looked: how a live session streams
 /// to the UI without copying what the UI already has.
@@ -110,6 +139,8 @@ pub struct Delta {
     pub events: Vec<Event>,
     /// Earlier wires that changed.
     pub patched: Vec<(u32, Wire)>,
+    /// Reply ↔ request pairs found since.
+    pub replies: Vec<(u32, u32)>,
 }
 
 impl Delta {
@@ -129,6 +160,7 @@ pub struct DeltaCursor {
     ranges: usize,
     events: usize,
     patches: usize,
+    replies: usize,
 }
 
 /// Which message numbers of a sequence were seen, to count retransmissions without a map
@@ -180,6 +212,9 @@ impl Timeline {
             source: None,
             destination: None,
             handshake: None,
+            return_sequence: None,
+            offered_by: None,
+            offer_refused: false,
             endpoints_certain: false,
         });
         self.seq_by_id.insert(id.clone(), i);
@@ -276,6 +311,20 @@ impl Timeline {
             wire.attempt = self.copy_number(wire.seq, wire.number);
         }
         let idx = self.wires.len() as u32;
+        if let Body::CreateSequence(cs) = &env.body
+            && let Some(offer) = &cs.offer
+        {
+            // The offered sequence goes the other way: from the CreateSequence's receiver.
+            let offered = self.sequence(&offer.identifier);
+            self.learn(offered, env, Some(to), Some(from));
+            self.pending_offer.insert(idx, offered);
+        }
+        if let Body::CreateSequenceResponse(r) = &env.body
+            && r.accept.is_some()
+        {
+            self.accepting.insert(idx);
+        }
+        self.pair_reply(idx, &wire, env);
         // Pair CreateSequence with its response through MessageID / RelatesTo.
         match (&env.body, &env.addressing) {
             (Body::CreateSequence(_), a) if a.message_id.is_some() => {
@@ -295,6 +344,40 @@ impl Timeline {
         }
         self.wires.push(wire);
         idx
+    }
+
+    /// Requests of a session with a return sequence are remembered by MessageID; a message of
+    /// the return sequence naming one in RelatesTo is its reply.
+    fn pair_reply(&mut self, idx: u32, wire: &Wire, env: &Envelope) {
+        if !wire.kind.is_sequenced() {
+            return;
+        }
+        let info = wire.seq.index().and_then(|i| self.sequences.get(i));
+        let (has_return, is_return) = info.map_or((false, false), |i| {
+            (i.return_sequence.is_some(), i.offered_by.is_some())
+        });
+        if has_return && let Some(mid) = &env.addressing.message_id {
+            if self.open_requests.insert(mid.clone(), idx).is_none() {
+                self.open_order.push_back(mid.clone());
+            }
+            while self.open_order.len() > MAX_OPEN_REQUESTS {
+                if let Some(old) = self.open_order.pop_front() {
+                    self.open_requests.remove(&old);
+                }
+            }
+        }
+        if is_return
+            && let Some(r) = &env.addressing.relates_to
+            && let Some(&request) = self.open_requests.get(&r.message_id)
+        {
+            self.replies.push((idx, request));
+        }
+    }
+
+    /// The request a reply of a return sequence answers (its RelatesTo), if known.
+    pub fn request_of(&self, reply: u32) -> Option<u32> {
+        let i = self.replies.binary_search_by_key(&reply, |(r, _)| *r).ok()?;
+        Some(self.replies[i].1)
     }
 
     /// Records an HTTP message that carries no SOAP envelope (shown, not analysed).
@@ -358,6 +441,19 @@ impl Timeline {
         if let Some(info) = seq.index().and_then(|i| self.sequences.get_mut(i)) {
             info.handshake = Some((create, response));
         }
+        if let Some(offered) = self.pending_offer.remove(&create) {
+            let accepted = self.accepting.remove(&response);
+            if let Some(info) = seq.index().and_then(|i| self.sequences.get_mut(i)) {
+                if accepted {
+                    info.return_sequence = Some(offered);
+                } else {
+                    info.offer_refused = true;
+                }
+            }
+            if accepted && let Some(info) = offered.index().and_then(|i| self.sequences.get_mut(i)) {
+                info.offered_by = Some(seq);
+            }
+        }
         if let Some(w) = self.wires.get_mut(create as usize) {
             w.seq = seq;
             self.patches.push(create);
@@ -377,6 +473,7 @@ impl Timeline {
                 .filter(|&&i| (i as usize) < cursor.wires)
                 .map(|&i| (i, self.wires[i as usize]))
                 .collect(),
+            replies: self.replies[cursor.replies..].to_vec(),
         };
         *cursor = DeltaCursor {
             endpoints: self.endpoints.len(),
@@ -384,6 +481,7 @@ impl Timeline {
             ranges: self.ranges.len(),
             events: self.events.len(),
             patches: self.patches.len(),
+            replies: self.replies.len(),
         };
         d
     }
@@ -407,6 +505,7 @@ impl Timeline {
                 *slot = w;
             }
         }
+        self.replies.extend(d.replies);
     }
 
     /// Fills in what an envelope tells about a sequence (first knowledge wins).
