@@ -1080,3 +1080,55 @@ fn a_capture_shows_its_own_profile_in_place_of_the_live_settings() {
     assert!(h.query_by_label_contains("Apply (restart live)").is_some());
     assert!(h.query_by_label("Recorded session").is_none());
 }
+
+#[test]
+fn the_ws_http_binding_preset_shows_both_sequences_in_the_picker_and_the_ladder() {
+    // Tall enough that the whole preset list is on screen.
+    let mut h = Harness::builder()
+        .with_size(egui::vec2(1400.0, 1700.0))
+        .build_eframe(|cc| {
+            App::new(
+                cc,
+                StartOptions {
+                    view: Some("ladder".into()),
+                    speed: Some(100.0),
+                    ..StartOptions::default()
+                },
+            )
+        });
+    frames(&mut h);
+    h.get_by_label("wsHttpBinding").click();
+    settle(&mut h, "the wsHttpBinding run to finish", |a| {
+        a.live.done
+            && a.live
+                .data
+                .config
+                .as_ref()
+                .is_some_and(|c| c.shape == rmscope::engine::Shape::RequestReply)
+    });
+    assert_eq!(h.state().live.report.replies, 10);
+    // The ladder: requests and the replies that name them.
+    frames(&mut h);
+    assert!(
+        h.query_all_by_label_contains("reply to #1  ").next().is_some(),
+        "a reply in the ladder"
+    );
+    // The picker: the client's sequence with its return sequence under it.
+    h.get_by_label("Plots").click();
+    frames(&mut h);
+    h.get_by_role_and_label(egui::accesskit::Role::ComboBox, "Sequence")
+        .click();
+    frames(&mut h);
+    assert!(
+        h.query_by_label_contains("— its return sequence").is_some(),
+        "the return sequence is listed under its sequence"
+    );
+    let d = h.state().dataset();
+    let linked = d
+        .timeline
+        .sequences
+        .iter()
+        .filter(|s| s.return_sequence.is_some())
+        .count();
+    assert_eq!(linked, 1);
+}

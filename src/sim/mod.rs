@@ -253,11 +253,17 @@ impl Simulation {
         let mut timeline = Timeline::new();
         let n = cfg.workload.sessions;
         let mut senders = Vec::new();
+        // With a return sequence each end is source and destination: named by role instead.
+        let (client, service) = if cfg.shape.offers() {
+            ("client", "service")
+        } else {
+            ("RM source", "RM destination")
+        };
         for i in 0..n {
             let name = if n == 1 {
-                "RM source".to_string()
+                client.to_string()
             } else {
-                format!("RM source {}", i + 1)
+                format!("{client} {}", i + 1)
             };
             let endpoint = timeline.endpoint(&name);
             let reply_to: Text = format!("http://client{}.example/rmscope", i + 1).into();
@@ -285,7 +291,7 @@ impl Simulation {
                 replies: Ranges::new(),
             });
         }
-        let listener_endpoint = timeline.endpoint("RM destination");
+        let listener_endpoint = timeline.endpoint(service);
         let listener = Listener::new(
             cfg.settings.clone(),
             dialect,

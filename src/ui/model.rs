@@ -311,6 +311,17 @@ impl Dataset {
                 if w.flags.has(WireFlags::LAST_MESSAGE) {
                     parts.push("LastMessage".into());
                 }
+                // A message of a return sequence: the reply to a request, or a callback.
+                let is_return = self
+                    .timeline
+                    .seq_info(w.seq)
+                    .is_some_and(|i| i.offered_by.is_some());
+                if is_return && w.kind == WireKind::Data {
+                    match self.timeline.request_of(index).and_then(|r| self.wire(r)) {
+                        Some(rq) => parts.push(format!("reply to #{}", rq.number)),
+                        None => parts.push("callback".into()),
+                    }
+                }
             }
             WireKind::CloseSequence | WireKind::TerminateSequence if w.number > 0 => {
                 parts.push(format!("LastMsgNumber {}", w.number))

@@ -14,6 +14,8 @@ pub const DELIVERED: Color32 = Color32::from_rgb(170, 110, 240);
 pub const TIMER: Color32 = Color32::from_rgb(210, 185, 40);
 pub const CONTROL: Color32 = Color32::from_rgb(40, 170, 190);
 pub const SELECTED: Color32 = Color32::from_rgb(255, 80, 200);
+/// The session's other sequence overlaid on sequence/time.
+pub const OTHER_SEQUENCE: Color32 = Color32::from_rgb(150, 150, 160);
 
 pub fn severity(s: Severity) -> Color32 {
     match s {

@@ -117,6 +117,10 @@ pub struct SeqTime {
     /// Messages delivered to the application (live) or cumulatively acknowledged (captures).
     pub delivered: Vec<[f64; 2]>,
     pub delivered_label: &'static str,
+    /// First sends of the session's other sequence (replies or callbacks of the return
+    /// sequence, or the requests of the sequence that offered it), overlaid.
+    pub other: Marks,
+    pub other_label: &'static str,
 }
 
 /// Per message number: every copy, the time between them, and the retransmission timer.
@@ -225,8 +229,28 @@ pub fn build(d: &Dataset, seq: SeqIdx, all_retransmissions: bool) -> PlotData {
     let mut again: FxHashSet<u64> = FxHashSet::default();
     let mut cumulative = Steps::default();
     let mut cum_top = 0u64;
+    // The session's other sequence, overlaid on sequence/time.
+    let info = tl.seq_info(seq);
+    let other = match (
+        info.and_then(|i| i.return_sequence),
+        info.and_then(|i| i.offered_by),
+    ) {
+        (Some(r), _) => {
+            st.other_label = "return sequence (replies)";
+            r
+        }
+        (None, Some(b)) => {
+            st.other_label = "offering sequence (requests)";
+            b
+        }
+        _ => SeqIdx::NONE,
+    };
     for (i, w) in tl.wires.iter().enumerate() {
         let t = secs(w.time);
+        if !other.is_none() && w.seq == other && w.kind.is_sequenced() && w.number > 0 && w.attempt == 0 {
+            st.other.push(t, w.number as f64, i as u32);
+            out.max_number = out.max_number.max(w.number as f64);
+        }
         if w.seq == seq && w.kind.is_sequenced() && w.number > 0 {
             let y = w.number as f64;
             out.max_number = out.max_number.max(y);

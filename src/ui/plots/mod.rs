@@ -227,9 +227,18 @@ impl PlotsState {
                 .width(260.0)
                 .show_ui(ui, |ui| {
                     ui.selectable_value(&mut self.seq, SeqIdx::NONE, "Busiest sequence");
-                    for i in 0..d.timeline.sequences.len().min(500) {
+                    // A session's two sequences together: each return sequence right under the
+                    // sequence that offered it.
+                    let seqs = &d.timeline.sequences;
+                    for (i, info) in seqs.iter().enumerate().take(500) {
+                        if info.offered_by.is_some() {
+                            continue;
+                        }
                         let s = SeqIdx(i as u32);
                         ui.selectable_value(&mut self.seq, s, label(s));
+                        if let Some(r) = info.return_sequence {
+                            ui.selectable_value(&mut self.seq, r, format!("      {} — its return sequence", label(r)));
+                        }
                     }
                 });
             ui.checkbox(&mut self.all_retransmissions, "All messages in Retransmissions")
@@ -327,6 +336,7 @@ fn key(pd: &PlotData, which: Which) -> Vec<(&'static str, Color32)> {
                 (!st.dropped.pts.is_empty(), "dropped on request", style::DROPPED),
                 (!st.ack_bars.is_empty(), "ack ranges (at arrival)", style::ACK),
                 (!st.delivered.is_empty(), st.delivered_label, style::DELIVERED),
+                (!st.other.pts.is_empty(), st.other_label, style::OTHER_SEQUENCE),
             ]
             .into_iter()
             .filter(|(has, _, _)| *has)
@@ -487,6 +497,7 @@ fn refresh(cache: &mut Cache, pd: &PlotData, which: Which, vp: Viewport, data_ke
                 m(&st.lost),
                 l(&st.delivered),
                 m(&st.dropped),
+                m(&st.other),
             ],
             vec![s(&st.ack_bars)],
         ),
@@ -588,6 +599,14 @@ fn add_items(
                 style::DROPPED,
                 MarkerShape::Cross,
                 6.0,
+            );
+            add_points(
+                pu,
+                st.other_label,
+                &p[5],
+                style::OTHER_SEQUENCE,
+                MarkerShape::Square,
+                2.5,
             );
         }
         Which::Retransmissions => {
@@ -760,7 +779,14 @@ fn marks_of(pd: &PlotData, which: Which) -> Vec<&Marks> {
     let st = &pd.seq_time;
     let rt = &pd.retransmissions;
     match which {
-        Which::Sequence => vec![&st.first, &st.retransmitted, &st.lost, &st.dropped, &st.acks],
+        Which::Sequence => vec![
+            &st.first,
+            &st.retransmitted,
+            &st.lost,
+            &st.dropped,
+            &st.acks,
+            &st.other,
+        ],
         Which::Retransmissions => vec![&rt.first, &rt.copies, &rt.lost],
         Which::Window => vec![&st.first, &st.retransmitted, &st.acks],
         Which::Inactivity => vec![&pd.inactivity.keep_alive, &st.first, &st.acks],
