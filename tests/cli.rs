@@ -273,10 +273,26 @@ fn simulate_takes_a_standard_binding_for_its_shape() {
         &rmscope(&["simulate", "--shape", "basicHttpBinding"]),
         "wsHttpBinding",
     );
-    assert_one_line_error(
-        &rmscope(&["simulate", "--shape", "duplex", "--transport", "http"]),
-        "simulated link only",
-    );
+    // Over real HTTP too: request-reply on the HTTP responses, duplex as composite duplex.
+    for shape in ["wsHttpBinding", "wsDualHttpBinding"] {
+        let o = rmscope(&[
+            "simulate",
+            "--shape",
+            shape,
+            "--transport",
+            "http",
+            "--messages",
+            "10",
+            "--json",
+        ]);
+        assert!(o.status.success(), "{shape}: {}", stderr(&o));
+        let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        assert_eq!(
+            (v["delivered"].as_u64(), v["replies"].as_u64()),
+            (Some(10), Some(10)),
+            "{shape}"
+        );
+    }
 }
 
 #[test]

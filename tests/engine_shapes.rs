@@ -568,3 +568,47 @@ fn the_real_net_tcp_log_is_one_session_of_two_linked_sequences() {
         .collect();
     assert_eq!(pairs, [(1, 1), (2, 2), (3, 3)]);
 }
+
+#[test]
+fn duplex_callbacks_ride_the_return_sequence_and_the_client_closes_once_it_has_them() {
+    // One call, then five callbacks from the service at 10 per second; the client waits for
+    // them before it closes. The callbacks carry no RelatesTo: "callback" in the views.
+    let mut c = config(Shape::Duplex, 1, 0);
+    c.workload.callbacks = 5;
+    c.workload.callback_rate = Some(10.0);
+    let r = run(c);
+    assert_eq!((r.report.replies, r.report.callbacks), (1, 5), "{:?}", r.report);
+    assert!(r.report.finished && r.report.faults.is_empty());
+    let t = &r.timeline;
+    let ret = t.sequences.iter().position(|s| s.offered_by.is_some()).unwrap();
+    let sent: Vec<u64> = t
+        .wires
+        .iter()
+        .filter(|w| w.seq.index() == Some(ret) && w.kind == WireKind::Data)
+        .map(|w| w.number)
+        .collect();
+    assert_eq!(sent, [1, 2, 3, 4, 5, 6], "the reply, then five callbacks");
+    assert_eq!(t.replies.len(), 1, "only the reply names a request");
+    // Callbacks begin once the call reached the service (its callback channel). The first
+    // waits for the service's window of 1 to open (the ack of the reply, at 50 ms); then one
+    // every 100 ms from the first attempt at 30 ms.
+    let times: Vec<f64> = t
+        .wires
+        .iter()
+        .filter(|w| w.seq.index() == Some(ret) && w.kind == WireKind::Data && w.number >= 2)
+        .map(|w| w.time.as_secs_f64())
+        .collect();
+    let expected = [0.05, 0.13, 0.23, 0.33, 0.43];
+    assert!(
+        times.iter().zip(expected).all(|(t, e)| (t - e).abs() < 1e-9),
+        "{times:?}"
+    );
+    let e = Simulation::new({
+        let mut c = config(Shape::RequestReply, 1, 0);
+        c.workload.callbacks = 1;
+        c
+    })
+    .err()
+    .unwrap();
+    assert!(e.contains("callbacks need the duplex shape"), "{e}");
+}

@@ -120,3 +120,84 @@ fn a_bad_interface_or_filter_is_a_clear_error() {
         assert!(e.starts_with("BPF filter \"tcp and and\""), "{e}");
     }
 }
+
+/// wsHttpBinding's shape over real HTTP: every reply rides on the HTTP response of the request
+/// it answers — a capture of the service's port alone holds both sequences whole, and every
+/// service message in it is a response.
+#[test]
+fn request_reply_over_http_answers_each_request_on_its_response() {
+    const PORT: u16 = 47391;
+    let cap = LiveCapture::start(
+        live::Options {
+            interface: "lo".into(),
+            filter: format!("tcp port {PORT}"),
+            save: None,
+        },
+        || {},
+    );
+    let cap = match cap {
+        Ok(c) => c,
+        Err(e) if !is_root() => {
+            eprintln!("skipped: not root and no capture capability ({e})");
+            return;
+        }
+        Err(e) => panic!("{e}"),
+    };
+    let mut cfg = SimConfig {
+        transport: Transport::Http { port: PORT },
+        record: true,
+        shape: rmscope::engine::Shape::RequestReply,
+        ..SimConfig::default()
+    };
+    cfg.workload.messages = 20;
+    cfg.workload.two_way = true;
+    // The operation takes 20 ms: the response waits for it.
+    cfg.workload.service_time = Duration::from_millis(20);
+    let run = common::run_live(cfg);
+    let report = run.report;
+    assert!(report.finished && report.faults.is_empty(), "{report:?}");
+    assert_eq!((report.delivered, report.replies), (20, 20));
+    std::thread::sleep(Duration::from_millis(400));
+    cap.stop();
+    let data = loop {
+        match cap
+            .updates
+            .recv_timeout(Duration::from_secs(10))
+            .expect("the capture stops")
+        {
+            Update::Frames { .. } => {}
+            Update::Stopped { data, error } => {
+                assert_eq!(error, None);
+                break data;
+            }
+        }
+    };
+    let t = &data.timeline;
+    let a = analysis::analyze(t, &analysis::Options::default());
+    let requests = a
+        .sequences
+        .iter()
+        .find(|s| s.return_sequence.is_some())
+        .expect("the client's sequence");
+    let replies = a
+        .sequences
+        .iter()
+        .find(|s| s.offered_by.is_some())
+        .expect("the reply sequence");
+    assert_eq!(requests.transmissions, report.transmissions);
+    assert_eq!(
+        replies.transmissions, report.reply_transmissions,
+        "every reply on the service's port"
+    );
+    let service = t
+        .wires
+        .iter()
+        .filter(|w| w.seq == replies.index || (w.kind == rmscope::trace::WireKind::CreateSequenceResponse));
+    assert!(
+        service.clone().count() > 20
+            && service
+                .clone()
+                .all(|w| w.flags.has(rmscope::trace::WireFlags::RESPONSE)),
+        "replies are HTTP responses"
+    );
+}

@@ -125,9 +125,15 @@ pub struct Args {
     /// How long the service's operation runs before replying (two-way calls), e.g. 20ms.
     #[arg(long, default_value = "0s", value_parser = parse_duration)]
     pub service_time: Duration,
-    /// Reply body size in bytes (two-way calls).
+    /// Reply body size in bytes (two-way calls; callbacks too).
     #[arg(long, default_value_t = 256)]
     pub reply_size: usize,
+    /// Duplex: one-way callbacks the service sends each session on the return sequence.
+    #[arg(long, default_value_t = 0)]
+    pub callbacks: u64,
+    /// Callbacks per second per session (default: as fast as the window allows).
+    #[arg(long)]
+    pub callback_rate: Option<f64>,
     /// Port of the RM destination's HTTP endpoint (--transport http; 0: any free port).
     #[arg(long, default_value_t = 0)]
     pub port: u16,
@@ -242,10 +248,12 @@ pub fn build_config(args: &Args) -> Result<SimConfig, CliError> {
         let chosen = config::choose(&bindings, args.binding.as_deref())
             .map_err(|e| CliError(format!("{}: {e}", path.display())))?;
         cfg.settings = chosen.settings;
-        if let Some(b) = chosen.binding
-            && !http
-        {
-            cfg.shape = b.shape();
+        if let Some(b) = chosen.binding {
+            // One-way contracts over HTTP still run the pair over request-reply.
+            cfg.shape = match (b.shape(), http) {
+                (crate::engine::Shape::OneWayOverDuplex, true) => crate::engine::Shape::OneWayOverRequest,
+                (shape, _) => shape,
+            };
         }
     }
     if let Some(s) = &args.shape {
@@ -328,6 +336,8 @@ pub fn build_config(args: &Args) -> Result<SimConfig, CliError> {
     cfg.workload.two_way = cfg.shape.offers() && !args.one_way_calls;
     cfg.workload.service_time = args.service_time;
     cfg.workload.reply_size = args.reply_size;
+    cfg.workload.callbacks = args.callbacks;
+    cfg.workload.callback_rate = args.callback_rate;
     cfg.workload.consume_rate = args.consume_rate;
     cfg.workload.accept = !args.no_accept;
     cfg.time_limit = args.time_limit;

@@ -578,6 +578,26 @@ impl Listener {
         Ok(())
     }
 
+    /// Request-reply: whether the response to the request with this MessageId is still owed
+    /// (the HTTP request waits for it, as WCF's reply channel holds the request context).
+    pub fn owes_response(&self, message_id: &str) -> bool {
+        self.backs.iter().any(|b| match &b.output {
+            Output::Replies(cache) => cache.owes(message_id),
+            _ => false,
+        })
+    }
+
+    /// Duplex: a one-way callback of the service on session `id`'s return sequence.
+    pub fn callback(&mut self, now: Time, id: &str, body: AppBody) -> Result<(), SendError> {
+        let Some(&i) = self.by_id.get(id) else {
+            return Err(SendError::Closed);
+        };
+        match &mut self.backs[i].output {
+            Output::Duplex(o) => o.send_reply(now, body, None).map(|_| ()),
+            _ => Err(SendError::Closed),
+        }
+    }
+
     /// Whether session `id` can take a reply now (its return sequence is open).
     pub fn can_reply(&self, id: &str) -> bool {
         self.by_id.get(id).is_some_and(|&i| match &self.backs[i].output {

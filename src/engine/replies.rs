@@ -125,6 +125,16 @@ impl ReplyCache {
             .retain(|_, r| !matches!(r.reply, Reply::Sent { number, .. } if acked(number)));
     }
 
+    /// Whether the response to the request with this MessageId is still to come: its operation
+    /// runs, or it is the held 2005/02 LastMessage.
+    pub fn owes(&self, message_id: &str) -> bool {
+        let named = |m: &Option<Text>| m.as_deref() == Some(message_id);
+        self.requests
+            .values()
+            .any(|r| matches!(r.reply, Reply::Pending { .. }) && named(&r.message_id))
+            || self.held_last.as_ref().is_some_and(named)
+    }
+
     /// Replies sent and not yet acknowledged.
     pub fn unacknowledged(&self) -> usize {
         self.requests

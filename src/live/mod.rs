@@ -3,13 +3,16 @@
 //! step, change speed, restart with new settings, and script drops. The engine inside is the
 //! same sans-IO code the virtual-time simulator runs.
 
+use crate::engine::Shape;
 use crate::netsim::DropRule;
-use crate::sim::{Report, SimConfig, Simulation, Target, Transport};
+use crate::sim::{Outgoing, Report, SimConfig, Simulation, Target, Transport};
 use crate::trace::{Delta, DeltaCursor, Time};
 use crate::transport::http::{HttpTransport, Incoming, Reply};
+use crate::wsrm::Text;
 use std::sync::mpsc;
 use std::time::Duration;
 use tokio::sync::mpsc as tmpsc;
+use tokio::sync::oneshot;
 use tokio::time::Instant;
 
 /// Speed factors the app offers.
@@ -134,6 +137,9 @@ struct Run {
     last_update: Instant,
     /// The watcher has been told the run is over.
     told_done: bool,
+    /// Request-reply over HTTP: requests whose response waits for the service's answer (its
+    /// reply, once the operation ran), by MessageID, oldest first.
+    held: Vec<(Text, oneshot::Sender<Reply>)>,
 }
 
 /// 64 bits that differ from run to run, for the identifiers of a session on a real transport:
@@ -178,6 +184,7 @@ impl Run {
             http,
             last_update: Instant::now(),
             told_done: false,
+            held: Vec::new(),
         })
     }
 
@@ -186,16 +193,40 @@ impl Run {
     fn on_incoming(&mut self, inc: Incoming) {
         let Some(t) = &mut self.http else { return };
         let now = t.now();
+        let message_id = inc.env.as_ref().and_then(|e| e.addressing.message_id.clone());
         match inc.env {
             Some(env) => self.sim.deliver(now, inc.to, inc.wire, env),
             None => self.sim.undeliverable(inc.wire),
         }
         let mut out = self.sim.take_outbox();
+        let shape = self.sim.config().shape;
         if let Some(reply) = inc.reply {
             let pick = match inc.to {
+                // Composite duplex (wsDualHttpBinding): one-way HTTP both ways, every request
+                // answered 202; the service POSTs to the client's own address.
+                Target::Listener if shape == Shape::Duplex => None,
+                // Request-reply: a request with a MessageID is answered by what names it.
+                Target::Listener if shape == Shape::RequestReply && message_id.is_some() => {
+                    let named = |o: &Outgoing| {
+                        o.env.addressing.relates_to.as_ref().map(|r| &r.message_id) == message_id.as_ref()
+                    };
+                    out.iter().position(|o| o.to == inc.from && named(o))
+                }
                 Target::Listener => out.iter().position(|o| o.to == inc.from),
                 Target::Source(_) => None,
             };
+            let owed = pick.is_none()
+                && inc.to == Target::Listener
+                && message_id
+                    .as_ref()
+                    .is_some_and(|m| shape == Shape::RequestReply && self.sim.service_owes_response(m));
+            if owed {
+                // The operation is still running: the response waits (WCF's reply channel holds
+                // the request context until the reply).
+                self.held.push((message_id.expect("checked"), reply));
+                self.dispatch(out);
+                return;
+            }
             let answer = match pick {
                 Some(k) => {
                     let o = out.remove(k);
@@ -211,8 +242,30 @@ impl Run {
                 self.sim.undeliverable(wire);
             }
         }
+        self.dispatch(out);
+    }
+
+    /// Puts what the engines sent on the wire: a reply answering a held request on its HTTP
+    /// response, anything else as a request of its own.
+    fn dispatch(&mut self, out: Vec<Outgoing>) {
+        let Some(t) = &mut self.http else { return };
         for o in out {
-            t.send(o);
+            let relates = o.env.addressing.relates_to.as_ref().map(|r| &r.message_id);
+            let held = relates.and_then(|m| self.held.iter().position(|(h, _)| h == m));
+            match held {
+                Some(k) if o.from == Target::Listener => {
+                    let (_, reply) = self.held.remove(k);
+                    let answer = Reply::Soap {
+                        wire: o.wire,
+                        at: t.instant(o.at),
+                        env: Box::new(o.env),
+                    };
+                    if let Err(Reply::Soap { wire, .. }) = reply.send(answer) {
+                        self.sim.undeliverable(wire);
+                    }
+                }
+                _ => t.send(o),
+            }
         }
     }
 
@@ -220,9 +273,8 @@ impl Run {
     fn advance_http(&mut self) {
         let Some(t) = &mut self.http else { return };
         self.sim.advance(t.now());
-        for o in self.sim.take_outbox() {
-            t.send(o);
-        }
+        let out = self.sim.take_outbox();
+        self.dispatch(out);
     }
 }
 

@@ -93,15 +93,15 @@ impl SimConfig {
             .validate()
             .map_err(|e| format!("backward link: {e}"))?;
         self.workload.validate()?;
-        if self.workload.two_way && !self.shape.offers() {
+        if self.workload.callbacks > 0 && self.shape != Shape::Duplex {
             return Err(format!(
-                "two-way calls need a shape with a return sequence (request-reply or duplex), not {}",
+                "callbacks need the duplex shape (the service sends on the return sequence), not {}",
                 self.shape.name()
             ));
         }
-        if self.shape.offers() && matches!(self.transport, Transport::Http { .. }) {
+        if self.workload.two_way && !self.shape.offers() {
             return Err(format!(
-                "the {} shape runs on the simulated link only (live HTTP carries one-way sessions)",
+                "two-way calls need a shape with a return sequence (request-reply or duplex), not {}",
                 self.shape.name()
             ));
         }
@@ -168,6 +168,10 @@ struct Sender {
     outstanding: u64,
     /// Replies received, by reply number (to count any handed over twice).
     replies: Ranges,
+    /// Duplex callbacks: sent by the service to this session, received by the client.
+    callbacks_sent: u64,
+    callbacks_received: u64,
+    next_callback: Time,
 }
 
 #[derive(Default)]
@@ -207,6 +211,7 @@ pub struct Simulation {
     /// Replies the service's operations will make: (due, order, session, request number).
     owed_replies: BinaryHeap<Reverse<(Time, u64, Text, u64)>>,
     reply_body: AppBody,
+    callback_body: AppBody,
     /// Transmissions of each service-side sequence message (for attempt counts).
     service_attempts: HashMap<(Text, u64), u16>,
 }
@@ -289,6 +294,9 @@ impl Simulation {
                 attempts: Vec::new(),
                 outstanding: 0,
                 replies: Ranges::new(),
+                callbacks_sent: 0,
+                callbacks_received: 0,
+                next_callback: Time::ZERO,
             });
         }
         let listener_endpoint = timeline.endpoint(service);
@@ -304,6 +312,7 @@ impl Simulation {
         .with_timeouts(cfg.timeouts.clone());
         let body = workload_body(cfg.workload.body_size, cfg.workload.rich_body);
         let reply_body = workload_body(cfg.workload.reply_size, cfg.workload.rich_body);
+        let cfg_reply_size = cfg.workload.reply_size;
         let mut sim = Simulation {
             forward: Link::new(
                 cfg.forward.clone(),
@@ -337,6 +346,7 @@ impl Simulation {
             outbox: Vec::new(),
             external_pending: 0,
             owed_replies: BinaryHeap::new(),
+            callback_body: callback_body(cfg_reply_size),
             reply_body,
             service_attempts: HashMap::default(),
         };
@@ -408,6 +418,14 @@ impl Simulation {
             if self.cfg.workload.rate.is_some() && s.engine.can_send() && s.sent < self.cfg.workload.messages
             {
                 consider(Some(s.next_send.max(self.now)));
+            }
+            let callback_due = self.cfg.workload.callback_rate.is_some()
+                && s.callbacks_sent < self.cfg.workload.callbacks
+                && s.engine
+                    .identifier()
+                    .is_some_and(|id| self.deliveries.contains_key(id) && self.listener.can_reply(id));
+            if callback_due {
+                consider(Some(s.next_callback.max(self.now)));
             }
         }
         consider(self.listener.poll_timeout());
@@ -541,6 +559,12 @@ impl Simulation {
         self.listener.sessions().len()
     }
 
+    /// Request-reply: the service still owes the response to this request (live HTTP holds
+    /// the request's HTTP response until then).
+    pub fn service_owes_response(&self, message_id: &str) -> bool {
+        self.listener.owes_response(message_id)
+    }
+
     /// Number of RM sources.
     pub fn sources(&self) -> usize {
         self.senders.len()
@@ -576,8 +600,14 @@ impl Simulation {
         let now = self.now;
         let w = &self.cfg.workload;
         for s in &mut self.senders {
-            // Replies and callbacks reach the calling application.
-            while let Some((number, _)) = s.engine.receive(now) {
+            // Replies and callbacks reach the calling application (told apart by their body,
+            // as WCF dispatches by action).
+            while let Some((number, body)) = s.engine.receive(now) {
+                if body.name.local.as_str() == CALLBACK {
+                    self.report.callbacks += 1;
+                    s.callbacks_received += 1;
+                    continue;
+                }
                 if s.replies.insert(number) {
                     self.report.replies += 1;
                 } else {
@@ -604,10 +634,33 @@ impl Simulation {
                 }
             }
             // The application closes once its last send returned (none blocked).
+            // The service's callbacks: one-way messages on the session's return sequence,
+            // once a message of the session reached it (its callback channel).
+            if let Some(id) = s.engine.identifier().cloned()
+                && self.deliveries.contains_key(&id)
+            {
+                while s.callbacks_sent < w.callbacks
+                    && self.listener.can_reply(&id)
+                    && (w.callback_rate.is_none() || s.next_callback <= now)
+                {
+                    if self
+                        .listener
+                        .callback(now, &id, self.callback_body.clone())
+                        .is_err()
+                    {
+                        break;
+                    }
+                    s.callbacks_sent += 1;
+                    if let Some(rate) = w.callback_rate {
+                        s.next_callback = s.next_callback.max(now) + Duration::from_secs_f64(1.0 / rate);
+                    }
+                }
+            }
             if w.close
                 && s.sent >= w.messages
                 && s.engine.blocked_sends() == 0
                 && idle(s)
+                && s.callbacks_received >= w.callbacks
                 && *s.engine.state() == SourceState::Open
             {
                 s.engine.close(now);
@@ -905,6 +958,25 @@ impl Simulation {
     pub fn take_timeline(&mut self) -> Timeline {
         std::mem::take(&mut self.timeline)
     }
+}
+
+/// The element a callback's body starts with (the client application tells callbacks from
+/// replies by it).
+const CALLBACK: &str = "Notify";
+
+/// A duplex callback's body: a notification of about `size` bytes.
+fn callback_body(size: usize) -> AppBody {
+    let open = "<w:Notify xmlns:w=\"http://rmscope.example/Workload\">";
+    let close = "</w:Notify>";
+    let fill = size.saturating_sub(open.len() + close.len());
+    AppBody::new(
+        ExpandedName {
+            namespace: Some("http://rmscope.example/Workload".into()),
+            local: CALLBACK.into(),
+        },
+        format!("{open}{}{close}", "n".repeat(fill)).into_bytes().into(),
+        Vec::new(),
+    )
 }
 
 /// The application body every simulated message carries (shared, not copied).

@@ -58,6 +58,9 @@ pub struct Report {
     pub reply_transmissions: u64,
     #[serde(default)]
     pub reply_retransmissions: u64,
+    /// Duplex callbacks handed to the client application.
+    #[serde(default)]
+    pub callbacks: u64,
 }
 
 impl Report {
@@ -106,8 +109,13 @@ impl Report {
                 "replies              {}\n\
                  replies twice        {}\n\
                  reply transmissions  {}\n\
-                 reply resends        {}\n",
-                self.replies, self.replies_twice, self.reply_transmissions, self.reply_retransmissions
+                 reply resends        {}\n\
+                 callbacks            {}\n",
+                self.replies,
+                self.replies_twice,
+                self.reply_transmissions,
+                self.reply_retransmissions,
+                self.callbacks
             ));
         }
         for f in &self.faults {

@@ -31,9 +31,16 @@ pub struct Workload {
     /// How long the service's operation runs before it replies.
     #[serde(default)]
     pub service_time: Duration,
-    /// Reply body size in bytes.
+    /// Reply body size in bytes (callbacks too).
     #[serde(default = "default_reply_size")]
     pub reply_size: usize,
+    /// Duplex: one-way callbacks the service sends each session on the return sequence (the
+    /// client closes once it has them all).
+    #[serde(default)]
+    pub callbacks: u64,
+    /// Callbacks per second per session; `None`: as fast as the window allows.
+    #[serde(default)]
+    pub callback_rate: Option<f64>,
 }
 
 fn default_reply_size() -> usize {
@@ -54,6 +61,8 @@ impl Default for Workload {
             two_way: false,
             service_time: Duration::ZERO,
             reply_size: default_reply_size(),
+            callbacks: 0,
+            callback_rate: None,
         }
     }
 }
@@ -63,7 +72,11 @@ impl Workload {
         if self.sessions == 0 {
             return Err("sessions must be at least 1".into());
         }
-        for (name, r) in [("rate", self.rate), ("consume rate", self.consume_rate)] {
+        for (name, r) in [
+            ("rate", self.rate),
+            ("consume rate", self.consume_rate),
+            ("callback rate", self.callback_rate),
+        ] {
             if let Some(r) = r
                 && (r.is_nan() || r <= 0.0)
             {

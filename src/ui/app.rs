@@ -497,11 +497,8 @@ impl App {
         self.form.set_settings(&b.settings);
         if let Some(binding) = b.binding {
             // The binding decides the channel shape (wsHttpBinding: request-reply, netTcp:
-            // duplex); shapes with a return sequence run on the simulated link.
+            // duplex).
             self.form.shape = binding.shape();
-            if binding.shape().offers() {
-                self.form.http = false;
-            }
         }
         self.form.preset = None;
         let off = if b.enabled {

@@ -39,6 +39,11 @@ pub struct SettingsForm {
     pub messages: String,
     pub msg_rate: String,
     pub body_size: String,
+    /// Shapes with a return sequence: each call waits for its reply.
+    pub two_way: bool,
+    pub service_ms: String,
+    /// Duplex: callbacks the service sends each session.
+    pub callbacks: String,
     /// What the form does not show (a preset's scripted drops, sessions, consume rate…).
     pub base: SimConfig,
     /// The preset the form was loaded from, while unchanged.
@@ -132,6 +137,9 @@ impl SettingsForm {
             messages: c.workload.messages.to_string(),
             msg_rate: c.workload.rate.map_or(String::new(), |r| r.to_string()),
             body_size: c.workload.body_size.to_string(),
+            two_way: c.workload.two_way,
+            service_ms: ms(c.workload.service_time),
+            callbacks: c.workload.callbacks.to_string(),
             base: c.clone(),
             preset: preset.map(str::to_string),
         }
@@ -157,6 +165,9 @@ impl SettingsForm {
         self.messages = keep.messages;
         self.msg_rate = keep.msg_rate;
         self.body_size = keep.body_size;
+        self.two_way = keep.two_way;
+        self.service_ms = keep.service_ms;
+        self.callbacks = keep.callbacks;
     }
 
     /// The configuration the form describes, or a message per field that is wrong.
@@ -259,6 +270,14 @@ impl SettingsForm {
                 "messages per second above 0 (or empty)",
             )
         };
+        let service = num(
+            "service time",
+            &self.service_ms,
+            0.0,
+            3_600_000.0,
+            "0 to 3600000 ms",
+        );
+        let callbacks = num("callbacks", &self.callbacks, 0.0, 1e7, "0 to 10000000");
         let body = num(
             "body size",
             &self.body_size,
@@ -292,6 +311,12 @@ impl SettingsForm {
         c.workload.messages = messages.map_or(c.workload.messages, |m| m as u64);
         c.workload.rate = msg_rate;
         c.workload.body_size = body.map_or(c.workload.body_size, |b| b as usize);
+        c.workload.two_way = self.two_way && self.shape.offers();
+        c.workload.service_time = service.map_or(c.workload.service_time, from_ms);
+        c.workload.callbacks = match (self.shape, callbacks) {
+            (crate::engine::Shape::Duplex, Some(n)) => n as u64,
+            _ => 0,
+        };
         if errs.is_empty()
             && let Err(e) = c.validate()
         {
@@ -413,9 +438,10 @@ impl SettingsForm {
                     "Real SOAP/HTTP POSTs on 127.0.0.1 in real time; the impairments below \
                  still apply, before a message reaches the socket",
                 );
-            // WCF over HTTP runs the request-reply channel pair; the simulated link keeps
-            // whatever was picked (it can run either in virtual time).
-            if http.clicked() {
+            // (A one-way contract over HTTP runs WCF's one-way pair over request-reply; the
+            // other shapes run over HTTP as they are: request-reply on the HTTP responses,
+            // duplex as composite duplex, POSTs both ways.)
+            if http.clicked() && self.shape == crate::engine::Shape::OneWayOverDuplex {
                 self.shape = crate::engine::Shape::OneWayOverRequest;
             }
         });
@@ -424,13 +450,12 @@ impl SettingsForm {
             egui::ComboBox::from_id_salt("session-shape")
                 .selected_text(self.shape.label())
                 .show_ui(ui, |ui| {
-                    // Live HTTP carries the one-way pairs; the shapes with a return sequence
-                    // run on the simulated link.
-                    for s in crate::engine::Shape::ALL
-                        .into_iter()
-                        .filter(|s| !self.http || !s.offers())
-                    {
-                        ui.selectable_value(&mut self.shape, s, s.label());
+                    for s in crate::engine::Shape::ALL {
+                        let was = self.shape;
+                        if ui.selectable_value(&mut self.shape, s, s.label()).clicked() && !was.offers() {
+                            // Request-reply and duplex calls are two-way unless unticked.
+                            self.two_way = s.offers();
+                        }
                     }
                 })
                 .response
@@ -517,6 +542,30 @@ impl SettingsForm {
                         &problems,
                         "Application body bytes",
                     );
+                    if self.shape.offers() {
+                        check_row(
+                            ui,
+                            "two-way calls",
+                            &mut self.two_way,
+                            "Each call waits for its reply (a synchronous proxy); off: one-way calls",
+                        );
+                        text_row(
+                            ui,
+                            "service time",
+                            &mut self.service_ms,
+                            &problems,
+                            "Milliseconds the operation runs before it replies",
+                        );
+                    }
+                    if self.shape == crate::engine::Shape::Duplex {
+                        text_row(
+                            ui,
+                            "callbacks",
+                            &mut self.callbacks,
+                            &problems,
+                            "One-way callbacks the service sends each session on the return sequence",
+                        );
+                    }
                 });
         });
         if let Some(e) = problems.get("config") {
