@@ -382,6 +382,27 @@ pub(super) fn summarise(
             );
         }
     }
+    // A return sequence's replies the client never acknowledged by the end: the service keeps
+    // each until an ack names it (ReliableReplySessionChannel), a duplex service resends it.
+    if opts.ended
+        && info.offered_by.is_some()
+        && let Some(&i) = wires.last()
+    {
+        let mut never = Vec::new();
+        for (lo, hi) in sent.iter() {
+            never.extend(acked.missing_within(lo, hi));
+        }
+        if !never.is_empty() {
+            finding(
+                Severity::Note,
+                w(i),
+                format!(
+                    "{} of return sequence {id} never acknowledged by the end",
+                    list(&never)
+                ),
+            );
+        }
+    }
     if opts.ended
         && !s.terminated
         && let Some(&i) = wires.last()
