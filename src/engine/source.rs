@@ -176,17 +176,22 @@ impl Source {
         let mut s = Source::new(settings, cfg)?;
         s.service = true;
         s.id = Some(id);
-        let mut tx = Transmission::new(
-            s.settings.max_transfer_window_size,
-            UNKNOWN_INITIATION_TIME,
-            s.settings.flow_control_enabled,
-        );
-        tx.set_request_acks(s.cfg.shape.requests_acks());
-        s.tx = Some(tx);
-        s.state = SourceState::Open;
+        s.start_transfer(UNKNOWN_INITIATION_TIME);
         s.emit(now, EventKind::Opened);
         s.window_event(now);
         Ok(s)
+    }
+
+    /// The sequence is open: the transfer window starts from the first round-trip estimate.
+    fn start_transfer(&mut self, rtt0: Duration) {
+        let mut tx = Transmission::new(
+            self.settings.max_transfer_window_size,
+            rtt0,
+            self.settings.flow_control_enabled,
+        );
+        tx.set_request_acks(self.cfg.shape.requests_acks());
+        self.tx = Some(tx);
+        self.state = SourceState::Open;
     }
 
     /// The offered return sequence's identifier, once offered.
@@ -791,14 +796,7 @@ impl Source {
             self.inbound = Some(d);
         }
         self.id = Some(id);
-        let mut tx = Transmission::new(
-            self.settings.max_transfer_window_size,
-            rtt0,
-            self.settings.flow_control_enabled,
-        );
-        tx.set_request_acks(self.cfg.shape.requests_acks());
-        self.tx = Some(tx);
-        self.state = SourceState::Open;
+        self.start_transfer(rtt0);
         self.request = None;
         self.timers.clear(Timer::Handshake);
         self.emit(now, EventKind::Opened);
