@@ -90,6 +90,9 @@ fn pattern(t: &Timeline) -> Vec<String> {
             if let Some(br) = w.buffer_remaining() {
                 line.push_str(&format!(" BR{br}"));
             }
+            if w.flags.has(WireFlags::FINAL) {
+                line.push_str(" Final");
+            }
         }
         out.push(line);
     }
@@ -382,6 +385,9 @@ fn under_loss_duplication_and_reordering_every_call_gets_exactly_one_reply() {
                 c.forward = link.clone();
                 c.backward = link.clone();
                 c.time_limit = Duration::from_secs(3600);
+                // Several sessions against one listener on every other seed.
+                let sessions = if seed % 2 == 0 { 3 } else { 1 };
+                c.workload.sessions = sessions;
                 let mut sim = Simulation::new(c).unwrap();
                 let r = sim.run();
                 let what = format!("{shape:?} {version:?} seed {seed}: {r:?}");
@@ -392,17 +398,30 @@ fn under_loss_duplication_and_reordering_every_call_gets_exactly_one_reply() {
                 );
                 // Over request-reply a lost CreateSequence or close request is one HTTP request
                 // that waits out its timeout (RequestReliableRequestor).
-                let explained = r.faults.iter().all(|f| {
+                let by_settings = |c: FaultCause| {
                     matches!(
-                        f.cause,
+                        c,
                         FaultCause::MaxRetryCountExceeded
                             | FaultCause::OpenTimeout
                             | FaultCause::CloseTimeout
                     )
+                };
+                // The service's side of such a fault: the client's SequenceTerminated arriving.
+                let explained = r.faults.iter().all(|f| {
+                    by_settings(f.cause)
+                        || f.side == Side::Destination
+                            && f.cause == FaultCause::Remote
+                            && r.faults
+                                .iter()
+                                .any(|g| g.side == Side::Source && by_settings(g.cause))
                 });
                 if r.faults.is_empty() {
                     assert!(r.finished, "{what}");
-                    assert_eq!((r.delivered, r.replies), (40, 40), "{what}");
+                    assert_eq!(
+                        (r.delivered, r.replies),
+                        (40 * sessions as u64, 40 * sessions as u64),
+                        "{what}"
+                    );
                     assert!(r.completion_time < 300.0, "{what}");
                     runs += 1;
                 } else {
@@ -618,4 +637,59 @@ fn duplex_callbacks_ride_the_return_sequence_and_the_client_closes_once_it_has_t
     .err()
     .unwrap();
     assert!(e.contains("callbacks need the duplex shape"), "{e}");
+}
+
+#[test]
+fn ws_rm_1_1_request_reply_closes_and_terminates_the_client_sequence_with_final_acks_of_both() {
+    // ws2007HttpBinding: after the last reply CloseSequence, then TerminateSequence, each
+    // carrying the client's Final ack of the replies and answered (once) by its response with
+    // the Final ack of the requests; the reply sequence is never closed or terminated of its
+    // own (ReliableRequestSessionChannel.OnClose, ReliableReplySessionChannel.ProcessShutdown11).
+    let mut c = config(Shape::RequestReply, 2, 5);
+    c.settings.reliable_messaging_version = wsrm::RmVersion::V1_1;
+    let r = run(c);
+    assert_timed(
+        &timed(&r.timeline),
+        &[
+            (0.0, "CreateSequence"),
+            (10.0, "CreateSequenceResponse"),
+            (20.0, "Message S1#1"),
+            (35.0, "Message S2#1 ack S1 1-1 BR8"),
+            (45.0, "Message S1#2 ack S2 1-1"),
+            (60.0, "Message S2#2 ack S1 1-2 BR8"),
+            (70.0, "CloseSequence S1 ack S2 1-2 Final"),
+            (80.0, "CloseSequenceResponse ack S1 1-2 BR8 Final"),
+            (90.0, "TerminateSequence S1 ack S2 1-2 Final"),
+            (100.0, "TerminateSequenceResponse ack S1 1-2 BR8 Final"),
+        ],
+    );
+    assert!(
+        r.report.finished && r.report.faults.is_empty(),
+        "{:?}",
+        r.report.faults
+    );
+}
+
+#[test]
+fn duplex_a_lost_terminate_of_the_return_sequence_ends_the_client_s_close_at_its_timeout() {
+    // The service's TerminateSequence is one-way and sent once. The client's Close waits for it
+    // until the rest of closeTimeout (1 min from the LastMessage at 80 ms); the return sequence
+    // is complete (the service's LastMessage arrived), so Close returns without a fault — over
+    // net.tcp the connection's end would have told it sooner.
+    let mut c = config(Shape::Duplex, 3, 0);
+    c.backward_script = vec![DropRule::NextOfKind {
+        kind: WireKind::TerminateSequence,
+        count: 1,
+    }];
+    let r = run(c);
+    assert!(
+        r.report.finished && r.report.faults.is_empty(),
+        "{:?}",
+        r.report.faults
+    );
+    assert!(
+        (r.report.completion_time - 60.080).abs() < 1e-9,
+        "{}",
+        r.report.completion_time
+    );
 }

@@ -512,6 +512,9 @@ impl Listener {
         let number = env.sequence.as_ref().map(|s| s.message_number.get());
         let last_message = env.rm_action() == Some(RmAction::LastMessage);
         let terminate = matches!(&env.body, Body::TerminateSequence(_));
+        // A poll: AckRequested alone (a CloseSequence, TerminateSequence or fault is answered
+        // by the destination itself).
+        let poll = number.is_none() && !env.ack_requested.is_empty() && matches!(env.body, Body::Empty);
         let message_id = env.addressing.message_id.clone();
         let before = number.is_some_and(|n| input.received().contains(n));
         input.handle_incoming(now, env);
@@ -545,8 +548,8 @@ impl Listener {
                 // TerminateSequence (ProcessTerminateSequenceFeb2005).
                 Answer::Terminate
             }
-            None if terminate => return, // 1.1: the destination answered with the response
-            None => Answer::Ack(None),   // a bare AckRequested: a bare ack
+            None if poll => Answer::Ack(None), // a bare AckRequested: a bare ack
+            None => return, // 1.1 close and terminate: the destination answered with the response
         };
         self.answer(i, now, reply);
     }

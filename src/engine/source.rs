@@ -128,6 +128,9 @@ pub struct Source {
     service: bool,
     /// Request-reply: the number of each outstanding request, by its MessageId.
     requests: HashMap<Text, u64>,
+    /// Duplex: this sequence closed; Close waits for the return sequence until the rest of its
+    /// timeout (ReliableDuplexSessionChannel.OnClose → ReliableInputConnection.Close).
+    return_deadline: Option<Time>,
 }
 
 /// WCF's server never measures a round trip before its first send: its output sequence starts
@@ -161,6 +164,7 @@ impl Source {
             inbound: None,
             service: false,
             requests: HashMap::default(),
+            return_deadline: None,
         })
     }
 
@@ -585,6 +589,7 @@ impl Source {
         self.state = state;
         self.close = None;
         self.request = None;
+        self.return_deadline = self.close_deadline.filter(|_| self.inbound_alive());
         self.close_deadline = None;
         self.waiting.clear();
         self.timers = Timers::default();
@@ -596,6 +601,29 @@ impl Source {
             // One session: a fault ends the return sequence too, without a message of its own.
             d.state = super::DestinationState::Faulted(FaultCause::Remote);
         }
+    }
+
+    /// Close's timeout ran out while the return sequence was still open. Complete up to the
+    /// service's LastMessage, only its TerminateSequence is missing: over net.tcp the session's
+    /// end (the connection closing) completes the input, so Close returns. Otherwise Close times
+    /// out and the session faults.
+    fn return_sequence_timed_out(&mut self, now: Time) {
+        self.return_deadline = None;
+        let Some(d) = self.inbound.as_mut() else { return };
+        if d.all_added() {
+            d.state = super::DestinationState::Terminated;
+            return;
+        }
+        d.state = super::DestinationState::Faulted(FaultCause::CloseTimeout);
+        self.emit(
+            now,
+            EventKind::Fault {
+                code: RmFault::SequenceTerminated,
+                cause: FaultCause::CloseTimeout,
+            },
+        );
+        self.state = SourceState::Faulted(FaultCause::CloseTimeout);
+        self.timers = Timers::default();
     }
 
     /// The other half of the session faulted: this one ends with it, sending nothing.
@@ -979,6 +1007,10 @@ impl Source {
     }
 
     pub fn handle_timeout(&mut self, now: Time) {
+        if self.return_deadline.is_some_and(|d| d <= now) && self.inbound_alive() {
+            self.return_sequence_timed_out(now);
+            return;
+        }
         let draining = matches!(self.close, Some(Closing::LastPending | Closing::Draining));
         if draining && self.close_deadline.is_some_and(|d| d <= now) {
             self.close_timed_out(now);
@@ -1129,7 +1161,10 @@ impl Source {
 
     pub fn poll_timeout(&self) -> Option<Time> {
         let draining = matches!(self.close, Some(Closing::LastPending | Closing::Draining));
-        let close = self.close_deadline.filter(|_| draining);
+        let close = self
+            .close_deadline
+            .filter(|_| draining)
+            .or(self.return_deadline.filter(|_| self.inbound_alive()));
         // FIFO with one sendTimeout: the first deadline is the earliest.
         let send = self.waiting.iter().find_map(|(_, d)| *d);
         let mut next = self.timers.next();

@@ -126,6 +126,15 @@ pub struct Timeline {
 
 /// Requests remembered for pairing with their replies (a bound for captures that never reply).
 const MAX_OPEN_REQUESTS: usize = 4096;
+/// Handshake halves waiting for their other half: a capture of endless unanswered
+/// CreateSequences forgets them rather than grow without bound.
+const MAX_UNPAIRED: usize = 65_536;
+
+fn forget_if_too_many<K, V>(m: &mut HashMap<K, V>) {
+    if m.len() > MAX_UNPAIRED {
+        m.clear();
+    }
+}
 
 /// What was added to a timeline since a [`DeltaCursor`] last looked: how a live session streams
 /// to the UI without copying what the UI already has.
@@ -318,11 +327,15 @@ impl Timeline {
             let offered = self.sequence(&offer.identifier);
             self.learn(offered, env, Some(to), Some(from));
             self.pending_offer.insert(idx, offered);
+            forget_if_too_many(&mut self.pending_offer);
         }
         if let Body::CreateSequenceResponse(r) = &env.body
             && r.accept.is_some()
         {
             self.accepting.insert(idx);
+            if self.accepting.len() > MAX_UNPAIRED {
+                self.accepting.clear();
+            }
         }
         self.pair_reply(idx, &wire, env);
         // Pair CreateSequence with its response through MessageID / RelatesTo.
@@ -330,6 +343,7 @@ impl Timeline {
             (Body::CreateSequence(_), a) if a.message_id.is_some() => {
                 self.pending_create
                     .insert(a.message_id.clone().expect("checked"), idx);
+                forget_if_too_many(&mut self.pending_create);
             }
             (Body::CreateSequenceResponse(_), a) => {
                 if let Some(cs) = a
