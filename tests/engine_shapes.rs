@@ -693,3 +693,40 @@ fn duplex_a_lost_terminate_of_the_return_sequence_ends_the_client_s_close_at_its
         r.report.completion_time
     );
 }
+
+#[test]
+fn request_reply_with_many_requests_in_flight_counts_each_only_by_its_own_reply() {
+    // One-way calls over request-reply: up to 8 requests in flight, each answered by an ack
+    // naming it. The first answer (request 1's) is lost: request 1 is resent at its timeout
+    // while later requests were answered — marked transferred, not a contradiction of the
+    // window (ProcessTransferred(Int64)); the resend's answer slides the window over them all.
+    let mut c = config(Shape::RequestReply, 40, 0);
+    c.workload.two_way = false;
+    c.backward_script = vec![DropRule::NextOfKind {
+        kind: WireKind::Ack,
+        count: 1,
+    }];
+    let r = run(c);
+    assert!(
+        r.report.finished && r.report.faults.is_empty(),
+        "{:?}",
+        r.report.faults
+    );
+    assert_eq!(r.report.delivered, 40);
+    assert_eq!(r.report.retransmissions, 1, "{:?}", r.report);
+    assert!(r.report.max_window > 1, "{:?}", r.report);
+}
+
+#[test]
+fn two_way_calls_at_a_rate_wait_for_their_replies_and_the_run_ends() {
+    // 50 calls/s, but each call waits for its reply (40 ms round trip + 30 ms of service time).
+    let mut c = config(Shape::Duplex, 10, 30);
+    c.workload.rate = Some(50.0);
+    let r = run(c);
+    assert!(
+        r.report.finished && r.report.faults.is_empty(),
+        "{:?}",
+        r.report.faults
+    );
+    assert_eq!((r.report.delivered, r.report.replies), (10, 10));
+}

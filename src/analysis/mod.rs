@@ -98,6 +98,16 @@ pub fn analyze(t: &Timeline, opts: &Options) -> Analysis {
             &mut findings,
         ));
     }
+    // Replies per return sequence, counted once (not once per sequence: captures hold many).
+    let mut replies = vec![0u64; t.sequences.len()];
+    for &(reply, _) in &t.replies {
+        if let Some(i) = t.wires[reply as usize].seq.index() {
+            replies[i] += 1;
+        }
+    }
+    for s in &mut sequences {
+        s.replies = s.index.index().map_or(0, |i| replies[i]);
+    }
     findings.sort_by_key(|f| (f.frame, f.time));
     Analysis {
         sequences: sessions_together(t, sequences),
@@ -112,24 +122,23 @@ fn sessions_together(t: &Timeline, sequences: Vec<SequenceSummary>) -> Vec<Seque
     if sequences.iter().all(|s| offered(s).is_none()) {
         return sequences;
     }
-    let mut returns: rustc_hash::FxHashMap<SeqIdx, SequenceSummary> = rustc_hash::FxHashMap::default();
-    let mut rest = Vec::with_capacity(sequences.len());
+    let total = sequences.len();
+    let mut returns: rustc_hash::FxHashMap<SeqIdx, Vec<SequenceSummary>> = rustc_hash::FxHashMap::default();
+    let mut rest = Vec::with_capacity(total);
     for s in sequences {
         match offered(&s) {
-            Some(by) => {
-                returns.insert(by, s);
-            }
+            Some(by) => returns.entry(by).or_default().push(s),
             None => rest.push(s),
         }
     }
-    let mut out = Vec::with_capacity(rest.len() + returns.len());
+    let mut out = Vec::with_capacity(total);
     for s in rest {
         let index = s.index;
         out.push(s);
-        out.extend(returns.remove(&index));
+        out.extend(returns.remove(&index).unwrap_or_default());
     }
     // A return sequence whose offering sequence has no summary (no wires of its own).
-    let mut left: Vec<SequenceSummary> = returns.into_values().collect();
+    let mut left: Vec<SequenceSummary> = returns.into_values().flatten().collect();
     left.sort_by_key(|s| s.index.0);
     out.extend(left);
     out

@@ -133,11 +133,8 @@ pub(super) fn summarise(
             .offered_by
             .and_then(|r| t.seq_info(r))
             .map(|i| i.identifier.to_string()),
-        replies: t
-            .replies
-            .iter()
-            .filter(|(r, _)| t.wires[*r as usize].seq == seq)
-            .count() as u64,
+        // Counted once for all sequences by `analyze`.
+        replies: 0,
         series: Series::default(),
     };
     let w = |i: u32| &t.wires[i as usize];

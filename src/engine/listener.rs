@@ -467,7 +467,9 @@ impl Listener {
                 let for_output = env.acks.iter().any(|a| Some(&a.identifier) == out_id.as_ref())
                     || matches!(&env.body,
                         Body::CloseSequenceResponse { identifier } | Body::TerminateSequenceResponse { identifier }
-                        if Some(identifier) == out_id.as_ref());
+                        if Some(identifier) == out_id.as_ref())
+                    // A fault naming the service's own sequence faults the session.
+                    || matches!(&env.body, Body::Fault(f) if f.identifier.is_some() && f.identifier == out_id);
                 if for_output {
                     if for_input {
                         o.handle_incoming(now, acks_only(&env));
@@ -584,10 +586,13 @@ impl Listener {
     /// Request-reply: whether the response to the request with this MessageId is still owed
     /// (the HTTP request waits for it, as WCF's reply channel holds the request context).
     pub fn owes_response(&self, message_id: &str) -> bool {
-        self.backs.iter().any(|b| match &b.output {
-            Output::Replies(cache) => cache.owes(message_id),
-            _ => false,
-        })
+        self.backs
+            .iter()
+            .zip(&self.sessions)
+            .any(|(b, input)| match &b.output {
+                Output::Replies(cache) => !input.is_finished() && cache.owes(message_id),
+                _ => false,
+            })
     }
 
     /// Duplex: a one-way callback of the service on session `id`'s return sequence.

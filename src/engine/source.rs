@@ -763,7 +763,19 @@ impl Source {
     /// .ProcessTransferred(Int64, ...): "state may not align with acks").
     fn on_reply_ack(&mut self, now: Time, env: &Envelope, ack: &SequenceAcknowledgement) {
         let Some(tx) = self.tx.as_ref() else { return };
-        if tx.is_invalid(ack.content.ranges()) {
+        let Some(number) = env
+            .addressing
+            .relates_to
+            .as_ref()
+            .and_then(|r| self.requests.get(&r.message_id).copied())
+        else {
+            return; // a poll's answer, or a reply to a request transferred already
+        };
+        // The reply's ack must name its request and nothing unsent
+        // (ReliableRequestSessionChannel.ProcessReply → InvalidAcknowledgement).
+        let ranges = ack.content.ranges();
+        let unsent = ranges.iter().any(|r| r.upper.get() > tx.last_sent());
+        if unsent || !ranges.iter().any(|r| r.contains(number)) {
             let reason = FaultCause::InvalidAcknowledgement.text().to_string();
             self.fault(
                 now,
@@ -773,22 +785,12 @@ impl Source {
             );
             return;
         }
-        let request = env
-            .addressing
-            .relates_to
-            .as_ref()
-            .and_then(|r| self.requests.remove(&r.message_id));
-        let Some(number) = request else { return };
-        if !ack.content.ranges().iter().any(|r| r.contains(number)) {
-            return;
+        if let Some(r) = &env.addressing.relates_to {
+            self.requests.remove(&r.message_id);
         }
-        let own = SequenceAcknowledgement {
-            identifier: ack.identifier.clone(),
-            content: AckContent::Ranges(vec![AckRange::new(number, number).expect("number ≥ 1")]),
-            final_ack: ack.final_ack,
-            buffer_remaining: ack.buffer_remaining,
-        };
-        self.on_ack(now, &own);
+        let Some(tx) = self.tx.as_mut() else { return };
+        let outcome = tx.on_transferred(number, ack.buffer_remaining, now);
+        self.after_ack(now, outcome);
     }
 
     fn on_create_sequence_response(&mut self, now: Time, env: &Envelope, id: Text) {
@@ -845,6 +847,13 @@ impl Source {
     fn on_ack(&mut self, now: Time, ack: &SequenceAcknowledgement) {
         let Some(tx) = self.tx.as_mut() else { return };
         let outcome = tx.on_ack(ack.content.ranges(), ack.buffer_remaining, now);
+        self.after_ack(now, outcome);
+    }
+
+    /// What follows an acknowledgement: RTT events, the retransmission timer, resends, blocked
+    /// sends, the close.
+    fn after_ack(&mut self, now: Time, outcome: super::transmission::AckOutcome) {
+        let Some(tx) = self.tx.as_mut() else { return };
         if outcome.invalid {
             let reason = FaultCause::InvalidAcknowledgement.text().to_string();
             self.fault(

@@ -204,6 +204,32 @@ impl Transmission {
     }
 
     /// Processes one acknowledgement's ranges (ascending), with its BufferRemaining.
+    /// Request-reply: request `number` got its own reply — marked transferred, and the window
+    /// slides when it is the oldest (ProcessTransferred(Int64, int): no consistency check of
+    /// the reply's ranges, only this number counts).
+    pub fn on_transferred(&mut self, number: u64, buffer_remaining: Option<u32>, now: Time) -> AckOutcome {
+        let mut out = AckOutcome::default();
+        self.samples.clear();
+        self.retransmit.clear();
+        let ws = self.window_start;
+        let Some(slot) = number
+            .checked_sub(ws)
+            .and_then(|k| self.slots.get_mut(usize::try_from(k).ok()?))
+        else {
+            return out; // transferred already, or never sent
+        };
+        slot.transferred = true;
+        if number == ws {
+            let remaining = if self.flow_control {
+                buffer_remaining.map(i64::from)
+            } else {
+                None
+            };
+            self.slide(number, remaining, now, &mut out);
+        }
+        out
+    }
+
     pub fn on_ack(&mut self, ranges: &[AckRange], buffer_remaining: Option<u32>, now: Time) -> AckOutcome {
         let mut out = AckOutcome::default();
         self.samples.clear();

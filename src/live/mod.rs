@@ -210,7 +210,20 @@ impl Run {
                     let named = |o: &Outgoing| {
                         o.env.addressing.relates_to.as_ref().map(|r| &r.message_id) == message_id.as_ref()
                     };
-                    out.iter().position(|o| o.to == inc.from && named(o))
+                    let named = out.iter().position(|o| o.to == inc.from && named(o));
+                    let owed = message_id
+                        .as_ref()
+                        .is_some_and(|m| self.sim.service_owes_response(m));
+                    // Nothing names it and nothing is owed: what answers it carries no
+                    // RelatesTo (a fault on its context: SequenceClosed, UnknownSequence).
+                    named.or_else(|| {
+                        (!owed)
+                            .then(|| {
+                                out.iter()
+                                    .position(|o| o.to == inc.from && o.env.addressing.relates_to.is_none())
+                            })
+                            .flatten()
+                    })
                 }
                 Target::Listener => out.iter().position(|o| o.to == inc.from),
                 Target::Source(_) => None,
@@ -266,6 +279,16 @@ impl Run {
                 }
                 _ => t.send(o),
             }
+        }
+        // A held request whose answer can no longer come (its session ended, or the reply went
+        // out above) gets its 202.
+        let sim = &self.sim;
+        let (gone, kept): (Vec<_>, Vec<_>) = std::mem::take(&mut self.held)
+            .into_iter()
+            .partition(|(m, _)| !sim.service_owes_response(m));
+        self.held = kept;
+        for (_, reply) in gone {
+            let _ = reply.send(Reply::Accepted);
         }
     }
 

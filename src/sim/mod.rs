@@ -93,6 +93,11 @@ impl SimConfig {
             .validate()
             .map_err(|e| format!("backward link: {e}"))?;
         self.workload.validate()?;
+        if self.workload.callbacks > 0 && self.workload.messages == 0 {
+            return Err(
+                "callbacks need at least one call (the service calls back on a session it heard from)".into(),
+            );
+        }
         if self.workload.callbacks > 0 && self.shape != Shape::Duplex {
             return Err(format!(
                 "callbacks need the duplex shape (the service sends on the return sequence), not {}",
@@ -415,7 +420,12 @@ impl Simulation {
         };
         for s in &self.senders {
             consider(s.engine.poll_timeout());
-            if self.cfg.workload.rate.is_some() && s.engine.can_send() && s.sent < self.cfg.workload.messages
+            // (A two-way call waits for its reply before the next, whatever the rate.)
+            let idle = !self.cfg.workload.two_way || s.outstanding == 0;
+            if self.cfg.workload.rate.is_some()
+                && s.engine.can_send()
+                && idle
+                && s.sent < self.cfg.workload.messages
             {
                 consider(Some(s.next_send.max(self.now)));
             }

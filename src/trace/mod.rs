@@ -130,8 +130,9 @@ const MAX_OPEN_REQUESTS: usize = 4096;
 /// CreateSequences forgets them rather than grow without bound.
 const MAX_UNPAIRED: usize = 65_536;
 
+/// Called before an insert: the new entry is kept.
 fn forget_if_too_many<K, V>(m: &mut HashMap<K, V>) {
-    if m.len() > MAX_UNPAIRED {
+    if m.len() >= MAX_UNPAIRED {
         m.clear();
     }
 }
@@ -326,24 +327,24 @@ impl Timeline {
             // The offered sequence goes the other way: from the CreateSequence's receiver.
             let offered = self.sequence(&offer.identifier);
             self.learn(offered, env, Some(to), Some(from));
-            self.pending_offer.insert(idx, offered);
             forget_if_too_many(&mut self.pending_offer);
+            self.pending_offer.insert(idx, offered);
         }
         if let Body::CreateSequenceResponse(r) = &env.body
             && r.accept.is_some()
         {
-            self.accepting.insert(idx);
-            if self.accepting.len() > MAX_UNPAIRED {
+            if self.accepting.len() >= MAX_UNPAIRED {
                 self.accepting.clear();
             }
+            self.accepting.insert(idx);
         }
         self.pair_reply(idx, &wire, env);
         // Pair CreateSequence with its response through MessageID / RelatesTo.
         match (&env.body, &env.addressing) {
             (Body::CreateSequence(_), a) if a.message_id.is_some() => {
+                forget_if_too_many(&mut self.pending_create);
                 self.pending_create
                     .insert(a.message_id.clone().expect("checked"), idx);
-                forget_if_too_many(&mut self.pending_create);
             }
             (Body::CreateSequenceResponse(_), a) => {
                 if let Some(cs) = a
