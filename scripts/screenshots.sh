@@ -31,6 +31,9 @@ shot inactivity 8 --view inactivity --preset inactivity-timeout --speed 10
 shot ladder 4 --view ladder captures/single-loss-2005.pcap
 shot compare 8 --view compare
 shot unordered 4 captures/unordered-reorder-1.1.pcap
+# A session of two sequences (issue 14): requests and replies, acks riding on them.
+shot duplex-ladder 10 --view ladder --preset nettcpbinding --speed 10
+shot request-reply-sequence 10 --view sequence --preset wshttpbinding --speed 10
 # A small screen: nothing overlaps (issue 18).
 SIZE=1280x720 shot ladder-1280x720 4 --view ladder captures/single-loss-2005.pcap
 SIZE=1280x720 shot sequence-1280x720 4 --view sequence captures/burst-loss-1.1.pcap

@@ -730,3 +730,132 @@ fn two_way_calls_at_a_rate_wait_for_their_replies_and_the_run_ends() {
     );
     assert_eq!((r.report.delivered, r.report.replies), (10, 10));
 }
+
+/// The service side of a request-reply session, driven by hand: a CreateSequence with an offer,
+/// then `requests` two-way requests, each replied to by the application, none of the replies
+/// acknowledged by the client.
+fn service_with_unacknowledged_replies(requests: u64) -> rmscope::engine::Listener {
+    use rmscope::engine::{Dialect, Listener, Settings};
+    let d = Dialect {
+        soap: wsrm::SoapVersion::V1_2,
+        rm: wsrm::RmVersion::Feb2005,
+        wsa: wsrm::AddressingVersion::V1_0,
+    };
+    let (svc, cli): (wsrm::Text, wsrm::Text) = ("http://svc".into(), "http://client".into());
+    let mut l = Listener::new(Settings::default(), d.clone(), svc.clone(), 1)
+        .unwrap()
+        .with_shape(Shape::RequestReply)
+        .with_two_way(true);
+    let mut cs = d.create_sequence(&svc, "urn:uuid:cs".into(), &cli);
+    d.offer(&mut cs, "urn:uuid:s2".into(), &cli, true);
+    l.handle_incoming(Time::ZERO, cs);
+    let Body::CreateSequenceResponse(csr) = l.poll_transmit(Time::ZERO).unwrap().body else {
+        panic!("a CreateSequenceResponse")
+    };
+    let id = csr.identifier;
+    l.accept();
+    let body = || {
+        wsrm::AppBody::new(
+            wsrm::ExpandedName {
+                namespace: None,
+                local: "X".into(),
+            },
+            bytes::Bytes::from_static(b"<X/>"),
+            Vec::new(),
+        )
+    };
+    for n in 1..=requests {
+        let mut r = d.data(&svc, &"urn:op".into(), &id, n, false, body());
+        r.addressing.message_id = Some(format!("urn:uuid:r{n}").into());
+        l.handle_incoming(Time::ZERO, r);
+        if let Some((sid, number, _)) = l.receive(Time::ZERO) {
+            l.reply(Time::ZERO, &sid, number, body()).unwrap();
+        }
+        while l.poll_transmit(Time::ZERO).is_some() {}
+    }
+    l
+}
+
+#[test]
+fn a_request_reply_service_drops_new_requests_while_a_window_of_replies_is_unacknowledged() {
+    // maxTransferWindowSize 8: replies 1–8 wait for the client's ack, so request 9 is dropped
+    // unanswered (ReliableReplySessionChannel.ProcessSequencedMessage).
+    let l = service_with_unacknowledged_replies(9);
+    let received = l.sessions()[0].received();
+    assert!(received.contains(8) && !received.contains(9), "{received:?}");
+}
+
+#[test]
+fn a_request_reply_client_faults_on_a_reply_without_ack_and_on_a_refused_offer() {
+    use rmscope::engine::{Dialect, Source, SourceConfig};
+    let d = Dialect {
+        soap: wsrm::SoapVersion::V1_2,
+        rm: wsrm::RmVersion::Feb2005,
+        wsa: wsrm::AddressingVersion::V1_0,
+    };
+    let client = |d: &Dialect| {
+        let mut s = Source::new(
+            rmscope::engine::Settings::default(),
+            SourceConfig {
+                dialect: d.clone(),
+                to: "http://svc".into(),
+                reply_to: "http://client".into(),
+                action: "urn:op".into(),
+                timeouts: rmscope::engine::BindingTimeouts::default(),
+                shape: Shape::RequestReply,
+                seed: 1,
+            },
+        )
+        .unwrap();
+        s.open(Time::ZERO);
+        let cs = s.poll_transmit(Time::ZERO).unwrap();
+        (s, cs.addressing.message_id.unwrap())
+    };
+    // Refused: the response has no Accept → SequenceTerminated for the new sequence.
+    let (mut s, mid) = client(&d);
+    let csr = d.create_sequence_response(&"http://client".into(), Some(mid), &"urn:uuid:s1".into(), true);
+    s.handle_incoming(Time::from_secs_f64(0.01), csr);
+    assert_eq!(
+        *s.state(),
+        rmscope::engine::SourceState::Faulted(FaultCause::OfferRefused)
+    );
+    let f = s.poll_transmit(Time::from_secs_f64(0.01)).expect("a fault");
+    let Body::Fault(f) = f.body else { panic!() };
+    assert_eq!(
+        (f.rm_fault, f.identifier.as_deref()),
+        (Some(wsrm::RmFault::SequenceTerminated), Some("urn:uuid:s1"))
+    );
+    // Accepted, then a reply without an ack of the request.
+    let (mut s, mid) = client(&d);
+    let mut csr = d.create_sequence_response(&"http://client".into(), Some(mid), &"urn:uuid:s1".into(), true);
+    d.accept(&mut csr, &"http://svc".into());
+    s.handle_incoming(Time::from_secs_f64(0.01), csr);
+    let offered = s.offered_identifier().unwrap().clone();
+    let body = wsrm::AppBody::new(
+        wsrm::ExpandedName {
+            namespace: None,
+            local: "X".into(),
+        },
+        bytes::Bytes::from_static(b"<X/>"),
+        Vec::new(),
+    );
+    s.send(Time::from_secs_f64(0.01), body.clone()).unwrap();
+    let request = s.poll_transmit(Time::from_secs_f64(0.01)).unwrap();
+    let mut reply = d.data(
+        &"http://client".into(),
+        &"urn:op/r".into(),
+        &offered,
+        1,
+        false,
+        body,
+    );
+    reply.addressing.relates_to = Some(wsrm::RelatesTo {
+        message_id: request.addressing.message_id.unwrap(),
+        relationship: None,
+    });
+    s.handle_incoming(Time::from_secs_f64(0.02), reply);
+    assert_eq!(
+        *s.state(),
+        rmscope::engine::SourceState::Faulted(FaultCause::ReplyMissingAcknowledgement)
+    );
+}

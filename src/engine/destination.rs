@@ -84,6 +84,8 @@ pub struct Destination {
     /// when its message was enqueued (0: always owed — a duplicate or a bare AckRequested).
     deferred: Vec<u64>,
     in_order_only: bool,
+    /// Closing: the acknowledgement timer is no longer armed.
+    closing: bool,
 }
 
 impl Destination {
@@ -112,6 +114,7 @@ impl Destination {
             ack_version: 1,
             deferred: Vec::new(),
             in_order_only: false,
+            closing: false,
         };
         // ServerReliableSession.Open starts the inactivity timer when the channel is created.
         d.timers
@@ -192,6 +195,29 @@ impl Destination {
 
     pub fn policy(&self) -> AckPolicy {
         self.policy
+    }
+
+    /// The session ended elsewhere (its other half faulted, or Close gave up waiting): this half
+    /// ends too, quietly — no timer of it fires any more.
+    pub fn end(&mut self, state: DestinationState) {
+        self.state = state;
+        self.timers = Timers::default();
+        self.deferred.clear();
+    }
+
+    /// The channel is closing: no acknowledgement waits for the timer any more
+    /// (ReliableDuplexSessionChannel.OnClosing).
+    pub fn stop_ack_timer(&mut self, now: Time) {
+        self.closing = true;
+        if self.timers.get(Timer::Acknowledgement).is_some() {
+            self.timers.clear(Timer::Acknowledgement);
+            self.emit(
+                now,
+                EventKind::TimerStopped {
+                    timer: Timer::Acknowledgement,
+                },
+            );
+        }
     }
 
     /// Whether anything has arrived (an ack would name at least one message).
@@ -363,7 +389,8 @@ impl Destination {
             AckPolicy::Standalone | AckPolicy::Piggyback => {}
         }
         // Duplex arms the timer for an immediate ack too (startTimer = tryAckNow || pending).
-        let arm = self.pending_acks > 0 || (immediate && self.policy == AckPolicy::Piggyback);
+        let arm =
+            !self.closing && (self.pending_acks > 0 || (immediate && self.policy == AckPolicy::Piggyback));
         if arm && self.timers.get(Timer::Acknowledgement).is_none() {
             // The timer is not restarted by later messages (acknowledgementScheduled).
             let at = now + self.settings.acknowledgement_interval;

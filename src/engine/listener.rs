@@ -519,6 +519,18 @@ impl Listener {
         let poll = number.is_none() && !env.ack_requested.is_empty() && matches!(env.body, Body::Empty);
         let message_id = env.addressing.message_id.clone();
         let before = number.is_some_and(|n| input.received().contains(n));
+        // A new request while maxTransferWindowSize replies wait for their ack is dropped
+        // unanswered (ProcessSequencedMessage: the reply window is full).
+        let full = match &self.backs[i].output {
+            Output::Replies(cache) => {
+                cache.unacknowledged() >= self.settings.max_transfer_window_size as usize
+            }
+            _ => false,
+        };
+        if full && number.is_some() && !before && !last_message {
+            input.note_activity(now);
+            return;
+        }
         input.handle_incoming(now, env);
         if let DestinationState::Faulted(_) = input.state {
             return; // the destination answered with its fault
@@ -635,6 +647,7 @@ impl Listener {
                 if o.can_send() {
                     b.closing = true;
                     b.close_due = true;
+                    self.sessions[i].stop_ack_timer(now);
                 }
             }
             Output::Replies(cache) => {
@@ -731,6 +744,6 @@ fn tie_fates(input: &mut Destination, output: &mut Source, now: Time) {
     } else if let super::SourceState::Faulted(cause) = output.state()
         && !input.is_finished()
     {
-        input.state = DestinationState::Faulted(*cause);
+        input.end(DestinationState::Faulted(*cause));
     }
 }

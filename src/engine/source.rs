@@ -472,6 +472,11 @@ impl Source {
         }
         self.state = SourceState::Closing;
         self.close_deadline = Some(now + self.cfg.timeouts.close);
+        if let Some(d) = self.inbound.as_mut() {
+            // ReliableDuplexSessionChannel.OnClosing cancels the acknowledgement timer: while
+            // closing only immediate acks (and acks riding on messages) go out.
+            d.stop_ack_timer(now);
+        }
         match self.settings.reliable_messaging_version {
             RmVersion::Feb2005 => {
                 // AddLast goes through the same wait queue as any send.
@@ -599,7 +604,7 @@ impl Source {
                 .set(Timer::Inactivity, now + self.settings.inactivity_timeout);
         } else if let (SourceState::Faulted(_), Some(d)) = (&self.state, self.inbound.as_mut()) {
             // One session: a fault ends the return sequence too, without a message of its own.
-            d.state = super::DestinationState::Faulted(FaultCause::Remote);
+            d.end(super::DestinationState::Faulted(FaultCause::Remote));
         }
     }
 
@@ -611,10 +616,10 @@ impl Source {
         self.return_deadline = None;
         let Some(d) = self.inbound.as_mut() else { return };
         if d.all_added() {
-            d.state = super::DestinationState::Terminated;
+            d.end(super::DestinationState::Terminated);
             return;
         }
-        d.state = super::DestinationState::Faulted(FaultCause::CloseTimeout);
+        d.end(super::DestinationState::Faulted(FaultCause::CloseTimeout));
         self.emit(
             now,
             EventKind::Fault {
@@ -711,6 +716,22 @@ impl Source {
             .as_ref()
             .is_some_and(|d| names_sequence(&env, d.identifier()));
         if ack.is_none() && !is_close_response && !is_terminate_response && !for_inbound {
+            return;
+        }
+        let is_reply = env
+            .sequence
+            .as_ref()
+            .zip(self.inbound.as_ref())
+            .is_some_and(|(s, d)| s.identifier == *d.identifier());
+        if self.cfg.shape == Shape::RequestReply && is_reply && ack.is_none() && !self.output_finished() {
+            // ReliableRequestSessionChannel.ProcessReply: a reply must acknowledge its request.
+            let reason = FaultCause::ReplyMissingAcknowledgement.text().to_string();
+            self.fault(
+                now,
+                FaultCause::ReplyMissingAcknowledgement,
+                RmFault::SequenceTerminated,
+                Some((FaultCode::Sender, reason)),
+            );
             return;
         }
         self.remote_activity(now);
@@ -810,7 +831,14 @@ impl Source {
             if !accept {
                 // ClientReliableSession.ProcessCreateSequenceResponse: CSResponseWithoutOffer.
                 self.id = Some(id);
-                self.fault(now, FaultCause::OfferRefused, RmFault::SequenceTerminated, None);
+                // …and tells the service with a SequenceTerminated for the new sequence.
+                let reason = FaultCause::OfferRefused.text().to_string();
+                self.fault(
+                    now,
+                    FaultCause::OfferRefused,
+                    RmFault::SequenceTerminated,
+                    Some((FaultCode::Sender, reason)),
+                );
                 return;
             }
             let mut d = Destination::new(

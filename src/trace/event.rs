@@ -83,6 +83,9 @@ pub enum FaultCause {
     /// The CreateSequenceResponse did not accept the offered return sequence
     /// (ClientReliableSession.ProcessCreateSequenceResponse: CSResponseWithoutOffer).
     OfferRefused,
+    /// A request-reply reply came without a SequenceAcknowledgement of its request
+    /// (ReliableRequestSessionChannel.ProcessReply).
+    ReplyMissingAcknowledgement,
 }
 
 impl FaultCause {
@@ -116,6 +119,9 @@ impl FaultCause {
                 "The remote endpoint has sent an fault message with an unexpected sequence identifier over a session. The fault may be intended for a different session. The reliable session was faulted."
             }
             FaultCause::Remote => "The sequence has been terminated by the remote endpoint.",
+            FaultCause::ReplyMissingAcknowledgement => {
+                "The reply message is missing an acknowledgement of its request (SequenceAcknowledgement), so the reliable session cannot continue."
+            }
             FaultCause::OfferRefused => {
                 "The CreateSequenceResponse does not accept the offered sequence (no Accept), so the return sequence cannot be established."
             }

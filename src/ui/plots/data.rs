@@ -175,12 +175,13 @@ pub struct PlotData {
     pub inactivity: Inactivity,
 }
 
-/// The sequence a plot shows by default: the one with the most messages.
+/// The sequence a plot shows by default: the one with the most messages; of a session's two
+/// equal ones, the client's (the return sequence is overlaid on it).
 pub fn default_sequence(d: &Dataset) -> SeqIdx {
     d.analysis
         .sequences
         .iter()
-        .max_by_key(|s| (s.messages, std::cmp::Reverse(s.index)))
+        .max_by_key(|s| (s.messages, s.offered_by.is_none(), std::cmp::Reverse(s.index)))
         .map_or(SeqIdx::NONE, |s| s.index)
 }
 
