@@ -859,3 +859,36 @@ fn a_request_reply_client_faults_on_a_reply_without_ack_and_on_a_refused_offer()
         rmscope::engine::SourceState::Faulted(FaultCause::ReplyMissingAcknowledgement)
     );
 }
+
+#[test]
+fn a_request_reply_service_refuses_a_terminate_before_every_reply_is_acknowledged() {
+    use rmscope::engine::Dialect;
+    let d = Dialect {
+        soap: wsrm::SoapVersion::V1_2,
+        rm: wsrm::RmVersion::Feb2005,
+        wsa: wsrm::AddressingVersion::V1_0,
+    };
+    // Request 1 replied, the reply never acknowledged; then LastMessage 2 and TerminateSequence.
+    let mut l = service_with_unacknowledged_replies(1);
+    let id = l.sessions()[0].identifier().clone();
+    let mut last = d.last_message(&"http://svc".into(), &id, 2, false);
+    last.addressing.message_id = Some("urn:uuid:last".into());
+    l.handle_incoming(Time::ZERO, last);
+    while l.poll_transmit(Time::ZERO).is_some() {}
+    let terminate = d.sequence_end(
+        &"http://svc".into(),
+        wsrm::RmAction::TerminateSequence,
+        &id,
+        2,
+        None,
+    );
+    l.handle_incoming(Time::ZERO, terminate);
+    let f = l.poll_transmit(Time::ZERO).expect("an answer");
+    let Body::Fault(f) = f.body else { panic!("{f:?}") };
+    assert_eq!(f.rm_fault, Some(wsrm::RmFault::SequenceTerminated));
+    assert!(
+        f.reason.contains("before it acknowledged all the replies"),
+        "{}",
+        f.reason
+    );
+}

@@ -307,6 +307,18 @@ impl Destination {
         self.out.push_back(env);
     }
 
+    /// The session refuses what the peer asked (its owner found the reason): a WS-RM fault to
+    /// the peer, and this half faults.
+    pub fn refuse(&mut self, now: Time, cause: FaultCause) {
+        self.fault(
+            now,
+            cause,
+            RmFault::SequenceTerminated,
+            FaultCode::Sender,
+            cause.text(),
+        );
+    }
+
     fn fault(&mut self, now: Time, cause: FaultCause, code: RmFault, soap: FaultCode, reason: &str) {
         if self.is_finished() {
             return;

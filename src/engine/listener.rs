@@ -519,6 +519,18 @@ impl Listener {
         let poll = number.is_none() && !env.ack_requested.is_empty() && matches!(env.body, Body::Empty);
         let message_id = env.addressing.message_id.clone();
         let before = number.is_some_and(|n| input.received().contains(n));
+        // Closing (1.1 CloseSequence, 2005/02 TerminateSequence) needs every reply acknowledged;
+        // the request's own ack of the replies was applied already.
+        let closing = matches!(&env.body, Body::CloseSequence(_) | Body::TerminateSequence(_));
+        let unacked = match &self.backs[i].output {
+            Output::Replies(cache) => cache.unacknowledged(),
+            _ => 0,
+        };
+        if closing && unacked > 0 && !input.is_finished() {
+            input.note_activity(now);
+            input.refuse(now, FaultCause::NotAllRepliesAcknowledged);
+            return;
+        }
         // A new request while maxTransferWindowSize replies wait for their ack is dropped
         // unanswered (ProcessSequencedMessage: the reply window is full).
         let full = match &self.backs[i].output {

@@ -86,6 +86,9 @@ pub enum FaultCause {
     /// A request-reply reply came without a SequenceAcknowledgement of its request
     /// (ReliableRequestSessionChannel.ProcessReply).
     ReplyMissingAcknowledgement,
+    /// A request-reply client closed or terminated its sequence before acknowledging every
+    /// reply (ReliableReplySessionChannel.ProcessShutdown11 / ProcessTerminateSequenceFeb2005).
+    NotAllRepliesAcknowledged,
 }
 
 impl FaultCause {
@@ -119,6 +122,9 @@ impl FaultCause {
                 "The remote endpoint has sent an fault message with an unexpected sequence identifier over a session. The fault may be intended for a different session. The reliable session was faulted."
             }
             FaultCause::Remote => "The sequence has been terminated by the remote endpoint.",
+            FaultCause::NotAllRepliesAcknowledged => {
+                "The remote endpoint closed the sequence before it acknowledged all the replies it received."
+            }
             FaultCause::ReplyMissingAcknowledgement => {
                 "The reply message is missing an acknowledgement of its request (SequenceAcknowledgement), so the reliable session cannot continue."
             }
