@@ -116,7 +116,7 @@ pub struct Args {
     /// one-way-http with --transport http, else one-way.
     /// A standard binding's name picks its shape too: wsHttpBinding / ws2007HttpBinding
     /// (request-reply; ws2007 also WS-RM 1.1), netTcpBinding / wsDualHttpBinding (duplex).
-    #[arg(long)]
+    #[arg(long, alias = "binding-shape")]
     pub shape: Option<String>,
     /// Calls are one-way even on a shape with a return sequence (default there: two-way, each
     /// call waiting for its reply).
