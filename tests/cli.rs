@@ -251,7 +251,14 @@ fn simulate_takes_a_standard_binding_for_its_shape() {
         );
     }
     // The spelling works too.
-    let o = rmscope(&["simulate", "--binding-shape", "netTcpBinding", "--messages", "2", "--json"]);
+    let o = rmscope(&[
+        "simulate",
+        "--binding-shape",
+        "netTcpBinding",
+        "--messages",
+        "2",
+        "--json",
+    ]);
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(v["shape"], "duplex");
     // One-way calls over request-reply: every request answered by an ack, the window grows.

@@ -715,6 +715,14 @@ fn request_reply_with_many_requests_in_flight_counts_each_only_by_its_own_reply(
     assert_eq!(r.report.delivered, 40);
     assert_eq!(r.report.retransmissions, 1, "{:?}", r.report);
     assert!(r.report.max_window > 1, "{:?}", r.report);
+    // As WCF's ack-only reply: no RelatesTo — the transport pairs it with its request.
+    let bare_acks: Vec<&wsrm::Envelope> = r
+        .envelopes
+        .iter()
+        .filter(|e| e.sequence.is_none() && !e.acks.is_empty() && matches!(e.body, Body::Empty))
+        .collect();
+    assert!(bare_acks.len() >= 40);
+    assert!(bare_acks.iter().all(|e| e.addressing.relates_to.is_none()));
 }
 
 #[test]

@@ -50,7 +50,9 @@ pub struct Listener {
     /// Sessions created but not yet accepted by the application.
     pending: VecDeque<usize>,
     accepted: Vec<usize>,
-    out: VecDeque<Envelope>,
+    /// What the listener itself sends, each with the MessageID of the request it answers when
+    /// only the transport pairs them (a request-reply service's bare ack: the HTTP response).
+    out: VecDeque<(Envelope, Option<Text>)>,
     events: VecDeque<EngineEvent>,
     /// Round-robin position for `receive`.
     next_receive: usize,
@@ -220,7 +222,7 @@ impl Listener {
                     FaultCause::UnknownSequence.text(),
                     Some(&id),
                 );
-                self.out.push_back(f);
+                self.out.push_back((f, None));
             }
             None => {}
         }
@@ -245,7 +247,7 @@ impl Listener {
                 self.dialect
                     .create_sequence_response(&reply_to, relates, &id, self.settings.ordered);
             self.dialect.accept(&mut csr, &self.address);
-            self.out.push_back(csr);
+            self.out.push_back((csr, None));
             return;
         }
         if self.shape.offers() && offer.is_none() {
@@ -263,7 +265,7 @@ impl Listener {
                 message_id: m,
                 relationship: None,
             });
-            self.out.push_back(f);
+            self.out.push_back((f, None));
             return;
         }
         // maxPendingChannels: a listener holding that many unaccepted sessions refuses with
@@ -296,7 +298,7 @@ impl Listener {
                 message_id: m,
                 relationship: None,
             });
-            self.out.push_back(f);
+            self.out.push_back((f, None));
             self.events.push_back(EngineEvent {
                 time: now,
                 seq: None,
@@ -366,7 +368,7 @@ impl Listener {
         if self.shape.offers() {
             self.dialect.accept(&mut csr, &self.address);
         }
-        self.out.push_back(csr);
+        self.out.push_back((csr, None));
         self.events.push_back(EngineEvent {
             time: now,
             seq: Some(id),
@@ -389,9 +391,20 @@ impl Listener {
     }
 
     pub fn poll_transmit(&mut self, now: Time) -> Option<Envelope> {
+        self.poll_transmit_answering(now).map(|(e, _)| e)
+    }
+
+    /// The next envelope, and the MessageID of the request it is the response to when nothing
+    /// in it says so (a request-reply service's bare ack): what HTTP's request/response pairing
+    /// carries, for the driver to pass on (`Source::handle_response`).
+    pub fn poll_transmit_answering(&mut self, now: Time) -> Option<(Envelope, Option<Text>)> {
         if let Some(e) = self.out.pop_front() {
             return Some(e);
         }
+        self.poll_sessions(now).map(|e| (e, None))
+    }
+
+    fn poll_sessions(&mut self, now: Time) -> Option<Envelope> {
         for (s, b) in self.sessions.iter_mut().zip(&mut self.backs) {
             // The offered sequence's messages first, each taking the pending ack with it; then
             // the immediate acks still owed (sent only if none rode out: dispatch comes first).
@@ -686,12 +699,9 @@ impl Listener {
         let ack = input.ack_header();
         let env = match a {
             Answer::Ack(request) => {
-                let mut e = self.dialect.ack(&to, ack);
-                e.addressing.relates_to = request.map(|m| RelatesTo {
-                    message_id: m,
-                    relationship: None,
-                });
-                e
+                // WCF's ack-only reply names no request: the HTTP response is the pairing.
+                self.out.push_back((self.dialect.ack(&to, ack), request));
+                return;
             }
             Answer::Terminate => {
                 let mut e = self
@@ -718,15 +728,14 @@ impl Listener {
                 e
             }
         };
-        self.out.push_back(env);
+        self.out.push_back((env, None));
     }
 }
 
 /// One response of a request-reply service.
 enum Answer {
-    /// A bare SequenceAcknowledgement; as the response to a request it names that request in
-    /// RelatesTo — the simulated link's stand-in for HTTP pairing a response with its request
-    /// (WCF's ack-only reply has no RelatesTo: the transport correlates it).
+    /// A bare SequenceAcknowledgement; as the response to a request, that request's MessageID
+    /// travels beside it (`poll_transmit_answering`), as HTTP pairs a response with its request.
     Ack(Option<Text>),
     /// A reply: reply number, body (none: the LastMessage reply), RelatesTo, LastMessage.
     Reply(u64, Option<AppBody>, Option<Text>, bool),

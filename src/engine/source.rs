@@ -694,6 +694,12 @@ impl Source {
     }
 
     pub fn handle_incoming(&mut self, now: Time, env: Envelope) {
+        self.handle_response(now, env, None);
+    }
+
+    /// A message that is the transport's response to the request with MessageID `answers`
+    /// (HTTP pairs them; a request-reply service's bare ack names no request of its own).
+    pub fn handle_response(&mut self, now: Time, env: Envelope, answers: Option<&Text>) {
         if self.is_finished() {
             return;
         }
@@ -764,7 +770,7 @@ impl Source {
             && !self.output_finished()
         {
             if self.cfg.shape == Shape::RequestReply {
-                self.on_reply_ack(now, &env, &ack);
+                self.on_reply_ack(now, &env, &ack, answers);
             } else {
                 self.on_ack(now, &ack);
             }
@@ -782,14 +788,23 @@ impl Source {
     /// Request-reply: a request counts as transferred only when its own reply arrives with an
     /// ack naming it; other numbers in the ack are only checked (ReliableOutputConnection
     /// .ProcessTransferred(Int64, ...): "state may not align with acks").
-    fn on_reply_ack(&mut self, now: Time, env: &Envelope, ack: &SequenceAcknowledgement) {
+    fn on_reply_ack(
+        &mut self,
+        now: Time,
+        env: &Envelope,
+        ack: &SequenceAcknowledgement,
+        answers: Option<&Text>,
+    ) {
         let Some(tx) = self.tx.as_ref() else { return };
-        let Some(number) = env
+        // The request it answers: named in RelatesTo, or paired by the transport.
+        let request = env
             .addressing
             .relates_to
             .as_ref()
-            .and_then(|r| self.requests.get(&r.message_id).copied())
-        else {
+            .map(|r| &r.message_id)
+            .or(answers)
+            .cloned();
+        let Some(number) = request.as_ref().and_then(|m| self.requests.get(m).copied()) else {
             return; // a poll's answer, or a reply to a request transferred already
         };
         // The reply's ack must name its request and nothing unsent
@@ -806,8 +821,8 @@ impl Source {
             );
             return;
         }
-        if let Some(r) = &env.addressing.relates_to {
-            self.requests.remove(&r.message_id);
+        if let Some(m) = &request {
+            self.requests.remove(m);
         }
         let Some(tx) = self.tx.as_mut() else { return };
         let outcome = tx.on_transferred(number, ack.buffer_remaining, now);

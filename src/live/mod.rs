@@ -195,7 +195,9 @@ impl Run {
         let now = t.now();
         let message_id = inc.env.as_ref().and_then(|e| e.addressing.message_id.clone());
         match inc.env {
-            Some(env) => self.sim.deliver(now, inc.to, inc.wire, env),
+            Some(env) => self
+                .sim
+                .deliver_answering(now, inc.to, inc.wire, env, inc.answers),
             None => self.sim.undeliverable(inc.wire),
         }
         let mut out = self.sim.take_outbox();
@@ -208,7 +210,8 @@ impl Run {
                 // Request-reply: a request with a MessageID is answered by what names it.
                 Target::Listener if shape == Shape::RequestReply && message_id.is_some() => {
                     let named = |o: &Outgoing| {
-                        o.env.addressing.relates_to.as_ref().map(|r| &r.message_id) == message_id.as_ref()
+                        let relates = o.env.addressing.relates_to.as_ref().map(|r| &r.message_id);
+                        relates.or(o.answers.as_ref()) == message_id.as_ref()
                     };
                     let named = out.iter().position(|o| o.to == inc.from && named(o));
                     let owed = message_id
@@ -219,8 +222,11 @@ impl Run {
                     named.or_else(|| {
                         (!owed)
                             .then(|| {
-                                out.iter()
-                                    .position(|o| o.to == inc.from && o.env.addressing.relates_to.is_none())
+                                out.iter().position(|o| {
+                                    o.to == inc.from
+                                        && o.env.addressing.relates_to.is_none()
+                                        && o.answers.is_none()
+                                })
                             })
                             .flatten()
                     })
@@ -264,7 +270,8 @@ impl Run {
         let Some(t) = &mut self.http else { return };
         for o in out {
             let relates = o.env.addressing.relates_to.as_ref().map(|r| &r.message_id);
-            let held = relates.and_then(|m| self.held.iter().position(|(h, _)| h == m));
+            let names = relates.or(o.answers.as_ref());
+            let held = names.and_then(|m| self.held.iter().position(|(h, _)| h == m));
             match held {
                 Some(k) if o.from == Target::Listener => {
                     let (_, reply) = self.held.remove(k);

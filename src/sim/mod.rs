@@ -131,6 +131,10 @@ pub struct Outgoing {
     pub to: Target,
     pub wire: u32,
     pub env: Envelope,
+    /// The request this is the transport's response to, when nothing in the envelope says so
+    /// (a request-reply service's bare ack): a real HTTP transport pairs it by sending it on
+    /// that request's response.
+    pub answers: Option<Text>,
 }
 
 /// A message on a link, ordered by arrival time; the envelope waits in `Simulation::slab`
@@ -194,7 +198,7 @@ pub struct Simulation {
     forward: Link,
     backward: Link,
     in_flight: BinaryHeap<Reverse<InFlight>>,
-    slab: Vec<Option<Envelope>>,
+    slab: Vec<Option<(Envelope, Option<Text>)>>,
     free: Vec<u32>,
     order: u64,
     timeline: Timeline,
@@ -461,11 +465,11 @@ impl Simulation {
         let now = self.now;
         while self.in_flight.peek().is_some_and(|f| f.0.at <= now) {
             let Reverse(f) = self.in_flight.pop().expect("peeked");
-            let env = self.slab[f.slot as usize]
+            let (env, answers) = self.slab[f.slot as usize]
                 .take()
                 .expect("slot holds the envelope");
             self.free.push(f.slot);
-            self.arrive(f.to, f.wire, env);
+            self.arrive(f.to, f.wire, env, answers.as_ref());
             // Messages arriving in the same instant still arrive one after the other: a
             // waiting receiver takes each before the next is processed (WCF dispatches each
             // message to a pending Receive as it is enqueued), so each ack sees only its own.
@@ -512,12 +516,25 @@ impl Simulation {
 
     /// A message the transport delivered, at `now` (not before anything already processed).
     pub fn deliver(&mut self, now: Time, to: Target, wire: u32, env: Envelope) {
+        self.deliver_answering(now, to, wire, env, None);
+    }
+
+    /// [`Simulation::deliver`] of the transport's response to the request with MessageID
+    /// `answers`.
+    pub fn deliver_answering(
+        &mut self,
+        now: Time,
+        to: Target,
+        wire: u32,
+        env: Envelope,
+        answers: Option<Text>,
+    ) {
         self.external_pending = self.external_pending.saturating_sub(1);
         if self.done {
             return;
         }
         self.now = self.now.max(now);
-        self.arrive(to, wire, env);
+        self.arrive(to, wire, env, answers.as_ref());
         self.after_arrivals();
     }
 
@@ -580,7 +597,7 @@ impl Simulation {
         self.senders.len()
     }
 
-    fn arrive(&mut self, to: Target, wire: u32, env: Envelope) {
+    fn arrive(&mut self, to: Target, wire: u32, env: Envelope, answers: Option<&Text>) {
         let now = self.now;
         if self.cfg.record && wire != u32::MAX && (wire as usize) < self.timeline.wires.len() {
             let side = if to == Target::Listener {
@@ -600,7 +617,7 @@ impl Simulation {
             Target::Listener => self.listener.handle_incoming(now, env),
             Target::Source(i) => {
                 if let Some(s) = self.senders.get_mut(i) {
-                    s.engine.handle_incoming(now, env)
+                    s.engine.handle_response(now, env, answers)
                 }
             }
         }
@@ -731,7 +748,7 @@ impl Simulation {
     fn flush(&mut self) {
         for i in 0..self.senders.len() {
             while let Some(env) = self.senders[i].engine.poll_transmit(self.now) {
-                self.transmit(Some(i), Target::Listener, env);
+                self.transmit(Some(i), Target::Listener, env, None);
             }
             while let Some(ev) = self.senders[i].engine.poll_event() {
                 self.engine_event(Side::Source, ev);
@@ -739,11 +756,11 @@ impl Simulation {
             let window = self.senders[i].engine.window().map_or(0, |w| w.0);
             self.report.max_window = self.report.max_window.max(window);
         }
-        while let Some(env) = self.listener.poll_transmit(self.now) {
+        while let Some((env, answers)) = self.listener.poll_transmit_answering(self.now) {
             let to = env.addressing.to.as_ref();
             // Replies go to the source whose address they name.
             if let Some(j) = self.senders.iter().position(|s| Some(&s.reply_to) == to) {
-                self.transmit(None, Target::Source(j), env);
+                self.transmit(None, Target::Source(j), env, answers);
             }
         }
         while let Some(ev) = self.listener.poll_event() {
@@ -785,7 +802,7 @@ impl Simulation {
         }
     }
 
-    fn transmit(&mut self, from_source: Option<usize>, to: Target, env: Envelope) {
+    fn transmit(&mut self, from_source: Option<usize>, to: Target, env: Envelope, answers: Option<Text>) {
         let now = self.now;
         let (kind, flags, _) = classify(&env);
         let number = env.sequence.as_ref().map_or(0, |s| s.message_number.get());
@@ -896,9 +913,9 @@ impl Simulation {
             Ok((times, copies)) => {
                 if copies == 2 {
                     self.report.duplicated_on_link += 1;
-                    self.schedule(times[1], from, to, wire, env.clone());
+                    self.schedule(times[1], from, to, wire, env.clone(), answers.clone());
                 }
-                self.schedule(times[0], from, to, wire, env);
+                self.schedule(times[0], from, to, wire, env, answers);
             }
             Err(why) => {
                 self.report.lost_on_link += 1;
@@ -918,7 +935,15 @@ impl Simulation {
         }
     }
 
-    fn push_outgoing(&mut self, at: Time, from: Target, to: Target, wire: u32, env: Envelope) {
+    fn push_outgoing(
+        &mut self,
+        at: Time,
+        from: Target,
+        to: Target,
+        wire: u32,
+        env: Envelope,
+        answers: Option<Text>,
+    ) {
         self.external_pending += 1;
         self.outbox.push(Outgoing {
             at,
@@ -926,22 +951,31 @@ impl Simulation {
             to,
             wire,
             env,
+            answers,
         });
     }
 
-    fn schedule(&mut self, at: Time, from: Target, to: Target, wire: u32, env: Envelope) {
+    fn schedule(
+        &mut self,
+        at: Time,
+        from: Target,
+        to: Target,
+        wire: u32,
+        env: Envelope,
+        answers: Option<Text>,
+    ) {
         if self.external {
-            self.push_outgoing(at, from, to, wire, env);
+            self.push_outgoing(at, from, to, wire, env, answers);
             return;
         }
         self.order += 1;
         let slot = match self.free.pop() {
             Some(i) => {
-                self.slab[i as usize] = Some(env);
+                self.slab[i as usize] = Some((env, answers));
                 i
             }
             None => {
-                self.slab.push(Some(env));
+                self.slab.push(Some((env, answers)));
                 (self.slab.len() - 1) as u32
             }
         };

@@ -46,6 +46,8 @@ pub struct Incoming {
     pub reply: Option<oneshot::Sender<Reply>>,
     /// The request's place in its direction (`None` for a message riding on a response).
     seq: Option<u64>,
+    /// For a message riding on a response: the MessageID of the request it answers.
+    pub answers: Option<wsrm::Text>,
 }
 
 /// The answer to an HTTP request.
@@ -132,6 +134,7 @@ impl Shared {
             env: None,
             reply: None,
             seq: s.seq,
+            answers: None,
         });
     }
 
@@ -198,6 +201,7 @@ impl Shared {
                 env: Some(env),
                 reply: None,
                 seq: None,
+                answers: s.message_id,
             });
         }
     }
@@ -209,6 +213,8 @@ struct Sent {
     from: Target,
     wire: u32,
     seq: Option<u64>,
+    /// The request's MessageID (what its response answers).
+    message_id: Option<wsrm::Text>,
 }
 
 impl Sent {
@@ -219,6 +225,7 @@ impl Sent {
             from: o.from,
             wire: o.wire,
             seq,
+            message_id: o.env.addressing.message_id.clone(),
         }
     }
 }
@@ -546,6 +553,7 @@ async fn handle(
         env: Some(env),
         reply: Some(reply_tx),
         seq,
+        answers: None,
     });
     if sent.is_err() {
         return status(StatusCode::SERVICE_UNAVAILABLE);
