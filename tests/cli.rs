@@ -250,6 +250,23 @@ fn simulate_takes_a_standard_binding_for_its_shape() {
             "{binding}"
         );
     }
+    // netTcpBinding's capture is net.tcp framing unless asked otherwise.
+    let dir = tempfile::tempdir().unwrap();
+    let pcap = dir.path().join("nettcp.pcap");
+    let o = rmscope(&[
+        "simulate",
+        "--shape",
+        "netTcpBinding",
+        "--messages",
+        "5",
+        "--pcap",
+        pcap.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = rmscope(&["analyze", pcap.to_str().unwrap(), "--json"]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["stats"]["nmf_connections"], 1, "{v}");
+    assert_eq!(v["sequences"].as_array().unwrap().len(), 2);
     // The spelling works too.
     let o = rmscope(&[
         "simulate",

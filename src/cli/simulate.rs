@@ -149,9 +149,10 @@ pub struct Args {
     #[arg(long)]
     pub pcap: Option<PathBuf>,
     /// How --pcap carries the messages: SOAP over HTTP, or net.tcp (.NET Message Framing with
-    /// binary XML and a session dictionary, like WCF's netTcpBinding).
-    #[arg(long, default_value = "http", value_parser = ["http", "net.tcp"])]
-    pub framing: String,
+    /// binary XML and a session dictionary, like WCF's netTcpBinding). Default: net.tcp for
+    /// --shape netTcpBinding, else http.
+    #[arg(long, value_parser = ["http", "net.tcp"])]
+    pub framing: Option<String>,
     /// HTTP --pcap: each sender opens a new TCP connection (new ephemeral port) after this many
     /// requests (0: one keep-alive connection).
     #[arg(long, default_value_t = 0, value_name = "N")]
@@ -230,6 +231,20 @@ pub fn parse_drop(s: &str) -> Result<DropRule, String> {
         _ => Err(format!(
             "unknown --drop '{s}' (use msg:N, msg:N:ATTEMPT, all:N, ack[:COUNT], outage:FROM-UNTIL)"
         )),
+    }
+}
+
+/// How --pcap frames the session: as asked, or as the named binding's transport does.
+fn framing(args: &Args) -> &str {
+    match (
+        &args.framing,
+        args.shape
+            .as_deref()
+            .and_then(crate::engine::binding::Binding::parse),
+    ) {
+        (Some(f), _) => f,
+        (None, Some(crate::engine::binding::Binding::NetTcp)) => "net.tcp",
+        _ => "http",
     }
 }
 
@@ -425,7 +440,7 @@ pub fn run(args: &Args) -> Result<String, CliError> {
         crate::capture::export::write_session_with(
             &out.timeline,
             &out.payloads,
-            if args.framing == "net.tcp" {
+            if framing(args) == "net.tcp" {
                 crate::capture::export::Framing::NetTcp
             } else {
                 crate::capture::export::Framing::Http(c.soap)
