@@ -343,8 +343,14 @@ pub fn build(d: &Dataset, seq: SeqIdx, all_retransmissions: bool) -> PlotData {
         .map(|(n, (a, b))| [a, n as f64, b, n as f64])
         .collect();
     let mut armed: Option<f64> = None;
+    // The retransmission timer is the sending end's: the service's for a return sequence.
+    let sender = if tl.seq_info(seq).is_some_and(|i| i.offered_by.is_some()) {
+        Side::Destination
+    } else {
+        Side::Source
+    };
     for e in &tl.events {
-        if e.side != Side::Source || (e.seq != seq && !e.seq.is_none()) {
+        if e.side != sender || (e.seq != seq && !e.seq.is_none()) {
             continue;
         }
         let t = secs(e.time);
@@ -543,6 +549,24 @@ mod tests {
         assert!(p.window.from_engine && p.window.in_flight.iter().all(|v| v[1] <= 8.0));
         assert_eq!(p.window.max_window, Some(8.0));
         assert_eq!(p.inactivity.lines.len(), 2);
+    }
+
+    #[test]
+    fn a_return_sequence_shows_the_service_s_retransmission_timer_and_the_requests_overlaid() {
+        // netTcpBinding preset: reply 2 is lost and resent by the service after 6 s.
+        let d = live((presets::find("nettcpbinding").unwrap().build)());
+        let ret = d
+            .timeline
+            .sequences
+            .iter()
+            .position(|s| s.offered_by.is_some())
+            .map(|i| SeqIdx(i as u32))
+            .unwrap();
+        let p = build(&d, ret, false);
+        assert!(!p.retransmissions.rto.is_empty(), "the service's timer");
+        assert_eq!(p.retransmissions.fired.len(), 1, "one expiry: reply 2");
+        assert_eq!(p.seq_time.other.len(), 11, "the 10 requests and the LastMessage");
+        assert_eq!(p.seq_time.other_label, "offering sequence (requests)");
     }
 
     #[test]
