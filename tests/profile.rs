@@ -184,7 +184,33 @@ fn real_wcf_logs_profile_as_their_sources_say() {
         );
         assert_eq!(get("flowControlEnabled"), ("true".into(), "exact".into()));
         assert_eq!(get("maxTransferWindowSize").0, "8");
-        assert_eq!(get("session shape").0, "two sequences (request-reply or duplex)");
+        // The offer accepted makes it one session; the client asked for acks: duplex.
+        assert_eq!(
+            get("session shape"),
+            ("duplex (netTcpBinding, wsDualHttpBinding)".into(), "exact".into())
+        );
+    }
+    // The wsHttpBinding log: the same offer, requests that never ask for an ack.
+    let log = rmscope::svclog::read_files(
+        &[dir.join("wcf-svclog-wshttp-rm10-msgsec-messages.svclog")],
+        &mut |_| {},
+        &AtomicBool::new(false),
+    )
+    .unwrap();
+    let a = analysis::analyze(&log.timeline, &analysis::Options::default());
+    let ws: Vec<Profile> = a
+        .sequences
+        .iter()
+        .map(|s| analysis::profile::profile(&log.timeline, s))
+        .collect();
+    assert_eq!(ws.len(), 2);
+    for p in &ws {
+        assert_eq!(
+            setting(p, "session shape"),
+            ("request-reply (wsHttpBinding)", Certainty::Exact),
+            "{}",
+            p.sequence
+        );
     }
     // The request sequence holds the resend of request #1: one retransmission, sent when the
     // ack covering it had already gone out.

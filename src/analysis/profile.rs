@@ -476,29 +476,78 @@ pub fn profile(t: &Timeline, s: &SequenceSummary) -> Profile {
             format!("the longest silence, {:.3} s, did not fault the session", s.longest_silence),
         ),
     });
-    settings.push(inferred(
-        "session shape",
-        if m.acks == 0 {
-            "?".into()
-        } else if m.piggybacked > 0 {
-            "two sequences (request-reply or duplex)".into()
-        } else if replies {
-            "one-way over HTTP request-reply".into()
-        } else if m.acks_on_responses > 0 {
-            "mixed".into()
+    // A session of two sequences says its shape for certain: the offer accepted, and whether
+    // the replies came as HTTP responses (request-reply) or as messages of their own (duplex).
+    let info = t.seq_info(s.index);
+    let other = info.and_then(|i| i.return_sequence.or(i.offered_by));
+    let session_shape = other.map(|o| {
+        // Which of the two is the client's sequence and which the return sequence it offered.
+        let (client_idx, offered_idx) = match info.and_then(|i| i.return_sequence) {
+            Some(r) => (s.index, r),
+            None => (o, s.index),
+        };
+        let name = |x: SeqIdx| t.seq_info(x).map_or(String::new(), |i| i.identifier.to_string());
+        let (n, on_responses) = t
+            .wires
+            .iter()
+            .filter(|w| w.seq == offered_idx && w.kind.is_sequenced())
+            .fold((0u64, 0u64), |(n, r), w| {
+                (n + 1, r + u64::from(w.flags.has(crate::trace::WireFlags::RESPONSE)))
+            });
+        // Requests never ask for an ack (requestAcks false); a duplex client's first message
+        // always does (its window starts at 1).
+        let asked = t
+            .wires
+            .iter()
+            .filter(|w| {
+                w.seq == client_idx && w.kind.is_sequenced() && w.flags.has(crate::trace::WireFlags::ACK_REQUESTED)
+            })
+            .count();
+        let request_reply = (n > 0 && on_responses == n) || asked == 0;
+        let value = if request_reply {
+            "request-reply (wsHttpBinding)"
         } else {
-            "one-way over a duplex channel".into()
-        },
-        if m.acks == 0 {
-            Certainty::Unknown
-        } else {
-            Certainty::Likely
-        },
-        format!(
-            "of {} acks, {} ride on HTTP responses and {} on messages of another sequence",
-            m.acks, m.acks_on_responses, m.piggybacked
-        ),
-    ));
+            "duplex (netTcpBinding, wsDualHttpBinding)"
+        };
+        let evidence = format!(
+            "{}'s CreateSequence offered {} and the response accepted it; {asked} of its messages ask for an ack; {on_responses} of the {n} messages of the return sequence are HTTP responses",
+            name(client_idx),
+            name(offered_idx)
+        );
+        (value, evidence)
+    });
+    if let Some((value, evidence)) = session_shape {
+        settings.push(inferred(
+            "session shape",
+            value.into(),
+            Certainty::Exact,
+            evidence,
+        ));
+    } else {
+        settings.push(inferred(
+            "session shape",
+            if m.acks == 0 {
+                "?".into()
+            } else if m.piggybacked > 0 {
+                "two sequences (request-reply or duplex)".into()
+            } else if replies {
+                "one-way over HTTP request-reply".into()
+            } else if m.acks_on_responses > 0 {
+                "mixed".into()
+            } else {
+                "one-way over a duplex channel".into()
+            },
+            if m.acks == 0 {
+                Certainty::Unknown
+            } else {
+                Certainty::Likely
+            },
+            format!(
+                "of {} acks, {} ride on HTTP responses and {} on messages of another sequence",
+                m.acks, m.acks_on_responses, m.piggybacked
+            ),
+        ));
+    }
     settings.push(inferred(
         "ordered",
         "?".into(),
