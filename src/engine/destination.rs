@@ -164,15 +164,7 @@ impl Destination {
         }
         self.pending_acks = 0;
         self.ack_version += 1;
-        if self.timers.get(Timer::Acknowledgement).is_some() {
-            self.timers.clear(Timer::Acknowledgement);
-            self.emit(
-                now,
-                EventKind::TimerStopped {
-                    timer: Timer::Acknowledgement,
-                },
-            );
-        }
+        self.cancel_ack_timer(now);
         Some(self.ack_header())
     }
 
@@ -205,10 +197,7 @@ impl Destination {
         self.deferred.clear();
     }
 
-    /// The channel is closing: no acknowledgement waits for the timer any more
-    /// (ReliableDuplexSessionChannel.OnClosing).
-    pub fn stop_ack_timer(&mut self, now: Time) {
-        self.closing = true;
+    fn cancel_ack_timer(&mut self, now: Time) {
         if self.timers.get(Timer::Acknowledgement).is_some() {
             self.timers.clear(Timer::Acknowledgement);
             self.emit(
@@ -218,6 +207,13 @@ impl Destination {
                 },
             );
         }
+    }
+
+    /// The channel is closing: no acknowledgement waits for the timer any more
+    /// (ReliableDuplexSessionChannel.OnClosing).
+    pub fn stop_ack_timer(&mut self, now: Time) {
+        self.closing = true;
+        self.cancel_ack_timer(now);
     }
 
     /// Whether anything has arrived (an ack would name at least one message).

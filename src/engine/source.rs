@@ -631,6 +631,18 @@ impl Source {
         self.timers = Timers::default();
     }
 
+    /// An acknowledgement WCF rejects: InvalidAcknowledgement to the destination, and the
+    /// session faults.
+    fn invalid_acknowledgement(&mut self, now: Time) {
+        let reason = FaultCause::InvalidAcknowledgement.text().to_string();
+        self.fault(
+            now,
+            FaultCause::InvalidAcknowledgement,
+            RmFault::InvalidAcknowledgement,
+            Some((FaultCode::Sender, reason)),
+        );
+    }
+
     /// The other half of the session faulted: this one ends with it, sending nothing.
     pub(crate) fn fail(&mut self, now: Time, cause: FaultCause) {
         self.fault(now, cause, RmFault::SequenceTerminated, None);
@@ -812,13 +824,7 @@ impl Source {
         let ranges = ack.content.ranges();
         let unsent = ranges.iter().any(|r| r.upper.get() > tx.last_sent());
         if unsent || !ranges.iter().any(|r| r.contains(number)) {
-            let reason = FaultCause::InvalidAcknowledgement.text().to_string();
-            self.fault(
-                now,
-                FaultCause::InvalidAcknowledgement,
-                RmFault::InvalidAcknowledgement,
-                Some((FaultCode::Sender, reason)),
-            );
+            self.invalid_acknowledgement(now);
             return;
         }
         if let Some(m) = &request {
@@ -898,13 +904,7 @@ impl Source {
     fn after_ack(&mut self, now: Time, outcome: super::transmission::AckOutcome) {
         let Some(tx) = self.tx.as_mut() else { return };
         if outcome.invalid {
-            let reason = FaultCause::InvalidAcknowledgement.text().to_string();
-            self.fault(
-                now,
-                FaultCause::InvalidAcknowledgement,
-                RmFault::InvalidAcknowledgement,
-                Some((FaultCode::Sender, reason)),
-            );
+            self.invalid_acknowledgement(now);
             return;
         }
         let us = |d: Duration| d.as_micros().min(u32::MAX as u128) as u32;
@@ -990,13 +990,7 @@ impl Source {
                 }
         });
         if !ok {
-            let reason = FaultCause::InvalidAcknowledgement.text().to_string();
-            self.fault(
-                now,
-                FaultCause::InvalidAcknowledgement,
-                RmFault::InvalidAcknowledgement,
-                Some((FaultCode::Sender, reason)),
-            );
+            self.invalid_acknowledgement(now);
             return;
         }
         let id = self.id.clone().expect("open");
