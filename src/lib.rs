@@ -14,4 +14,5 @@ pub mod trace;
 pub mod transport;
 #[cfg(feature = "gui")]
 pub mod ui;
+pub mod whatif;
 pub mod wsrm;

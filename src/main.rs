@@ -1,6 +1,6 @@
 use clap::Parser;
 use clap::error::ErrorKind;
-use rmscope::cli::{Cli, Command, analyze, capture, inspect, profile, simulate};
+use rmscope::cli::{Cli, Command, analyze, capture, inspect, profile, simulate, sweep};
 use std::io::Write;
 use std::process::ExitCode;
 
@@ -25,6 +25,7 @@ fn main() -> ExitCode {
         Some(Command::Analyze(args)) => analyze::run(args),
         Some(Command::Profile(args)) => profile::run(args),
         Some(Command::Simulate(args)) => simulate::run(args),
+        Some(Command::Sweep(args)) => sweep::run(args),
         Some(Command::Capture(args)) => capture::run(args),
         #[cfg(feature = "gui")]
         None => return rmscope::ui::run_app(cli.files.clone(), cli.app.clone()),

@@ -43,9 +43,34 @@ pub struct Workload {
     pub max_size: u32,
     /// Application messages first sent per second, first to last.
     pub send_rate: f64,
+    /// The application's own pace: one over the median gap between first sends (stalls of
+    /// the transfer, which hold messages back, do not lower it as they lower `send_rate`).
+    pub offered_rate: f64,
     /// Longest time without a message of the sequence (s).
     pub longest_idle: f64,
+    /// Messages the application sent (the sequence's messages less 2005/02's empty
+    /// LastMessage, which is the channel's).
+    pub application_messages: u64,
+    /// Request-reply and duplex calls: the median time the service took to reply — from a
+    /// request to the reply naming it (RelatesTo), less the median round trip; None without
+    /// paired replies.
+    pub service_time: Option<f64>,
+    /// Spells of at least [`IDLE_SPELL`] with nothing of the sequence on the wire: (start,
+    /// length) in seconds, the longest [`MAX_IDLE_SPELLS`], in time order.
+    pub idle_periods: Vec<[f64; 2]>,
+    /// Share of the application's first sends that left within [`RELEASED_BY_ACK`] of an ack
+    /// arriving: a sender the window holds back sends when an ack frees a slot, a paced one
+    /// whenever its application does.
+    pub sent_on_ack: f64,
 }
+
+/// A send this soon after an ack was released by it (s).
+pub const RELEASED_BY_ACK: f64 = 0.001;
+
+/// The shortest silence listed as an idle period (s).
+pub const IDLE_SPELL: f64 = 1.0;
+/// The most idle periods listed.
+pub const MAX_IDLE_SPELLS: usize = 10;
 
 /// How sure an inferred setting is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -108,6 +133,12 @@ struct Walk {
     repeat_polls: Vec<f64>,
     first_send: Option<f64>,
     last_first_send: f64,
+    /// Silences between wires of the sequence: (start, length).
+    idle: Vec<[f64; 2]>,
+    /// First sends of application messages right after an ack.
+    sent_on_ack: u64,
+    /// Gaps between consecutive first sends of application messages.
+    send_gaps: Vec<f64>,
 }
 
 fn walk(t: &Timeline, seq: SeqIdx) -> Walk {
@@ -121,11 +152,17 @@ fn walk(t: &Timeline, seq: SeqIdx) -> Walk {
     // the last poll, and the destination's last BufferRemaining.
     let (mut last_local, mut last_remote, mut last_poll) = (None::<f64>, None::<f64>, None::<f64>);
     let mut last_buffer: Option<u32> = None;
+    let mut last_wire: Option<f64> = None;
     for w in &t.wires {
         if w.seq != seq && w.ack_seq != seq {
             continue;
         }
         let time = w.time.as_secs_f64();
+        if let Some(prev) = last_wire.replace(time)
+            && time - prev >= IDLE_SPELL
+        {
+            m.idle.push([prev, time - prev]);
+        }
         let side = t.side_for(w, seq);
         if side == Side::Destination {
             last_remote = Some(time);
@@ -164,6 +201,12 @@ fn walk(t: &Timeline, seq: SeqIdx) -> Walk {
                     m.first_send.get_or_insert(time);
                     // The application's messages: 2005/02's empty LastMessage is the channel's.
                     if w.kind == WireKind::Data {
+                        if m.acks > 0 && time - m.last_ack <= RELEASED_BY_ACK {
+                            m.sent_on_ack += 1;
+                        }
+                        if m.data_count > 0 {
+                            m.send_gaps.push(time - m.last_first_send);
+                        }
                         m.last_first_send = time;
                         m.data_count += 1;
                         m.data_bytes += u64::from(w.size);
@@ -272,6 +315,29 @@ fn poll(
     }
 }
 
+/// The longest `MAX_IDLE_SPELLS` silences, back in time order.
+fn longest_spells(mut idle: Vec<[f64; 2]>) -> Vec<[f64; 2]> {
+    idle.sort_by(|a, b| b[1].total_cmp(&a[1]));
+    idle.truncate(MAX_IDLE_SPELLS);
+    idle.sort_by(|a, b| a[0].total_cmp(&b[0]));
+    idle
+}
+
+/// The median time from a request of `seq` to the reply naming it, less the round trip
+/// (a capture at the client sees both ends of it), for a sequence whose CreateSequence
+/// offered a return sequence.
+fn service_time(t: &Timeline, seq: SeqIdx, rtt: f64) -> Option<f64> {
+    let gaps: Vec<f64> = t
+        .replies
+        .iter()
+        .filter_map(|&(reply, request)| {
+            let (r, q) = (t.wires.get(reply as usize)?, t.wires.get(request as usize)?);
+            (q.seq == seq && r.time >= q.time).then(|| r.time.since(q.time).as_secs_f64())
+        })
+        .collect();
+    median(&gaps).map(|g| (g - rtt).max(0.0))
+}
+
 fn median(v: &[f64]) -> Option<f64> {
     LatencyStats::of(v.to_vec()).map(|s| s.median)
 }
@@ -312,6 +378,15 @@ pub fn profile(t: &Timeline, s: &SequenceSummary) -> Profile {
             0.0
         },
         longest_idle: s.longest_silence,
+        offered_rate: median(&m.send_gaps).filter(|g| *g > 0.0).map_or(0.0, |g| 1.0 / g),
+        application_messages: count,
+        service_time: service_time(t, s.index, rtt_stats.as_ref().map_or(0.0, |r| r.median)),
+        idle_periods: longest_spells(std::mem::take(&mut m.idle)),
+        sent_on_ack: if count > 0 {
+            m.sent_on_ack as f64 / count as f64
+        } else {
+            0.0
+        },
     };
     let mut settings = Vec::new();
     settings.push(match s.version {

@@ -5,6 +5,7 @@ pub mod capture;
 pub mod inspect;
 pub mod profile;
 pub mod simulate;
+pub mod sweep;
 
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
@@ -79,6 +80,8 @@ pub enum Command {
     Profile(profile::Args),
     /// Run the embedded RM source + destination over a seeded lossy link in virtual time.
     Simulate(Box<simulate::Args>),
+    /// Run the embedded pair over a grid of settings, loss rates and seeds (on every core).
+    Sweep(Box<sweep::Args>),
     /// Capture WS-RM traffic from a network interface for a while and analyse it.
     Capture(capture::Args),
 }

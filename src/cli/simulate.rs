@@ -2,7 +2,6 @@
 
 use super::CliError;
 use crate::config;
-use crate::engine::settings::parse_timespan;
 use crate::netsim::{DropRule, GilbertElliott, LinkConfig};
 use crate::sim::{SimConfig, Simulation};
 use crate::trace::Time;
@@ -148,6 +147,12 @@ pub struct Args {
     /// Save every message the pair put on the wire as a pcap capture (TCP/IPv4).
     #[arg(long)]
     pub pcap: Option<PathBuf>,
+    /// Where --pcap's capture is taken: at each message's sender (every copy, the lost ones
+    /// too, each when it left), or on one host — the client's (the first RM source) or the
+    /// service's — which sees its own messages leave and the other end's arrive, and none the
+    /// link lost on the way to it (what a Wireshark capture there holds).
+    #[arg(long, default_value = "senders", value_parser = ["senders", "client", "service"])]
+    pub capture_at: String,
     /// How --pcap carries the messages: SOAP over HTTP, or net.tcp (.NET Message Framing with
     /// binary XML and a session dictionary, like WCF's netTcpBinding). Default: net.tcp for
     /// --shape netTcpBinding, else http.
@@ -171,27 +176,7 @@ pub fn parse_soap(s: &str) -> Result<SoapVersion, String> {
     }
 }
 
-/// `200ms`, `1.5s`, `10m`, `1h 30m` or a .NET TimeSpan `00:10:00`.
-pub fn parse_duration(s: &str) -> Result<Duration, String> {
-    if s.contains(':') {
-        return parse_timespan(s);
-    }
-    if let Ok(secs) = s.trim().parse::<f64>() {
-        return if secs.is_finite() && secs >= 0.0 {
-            Ok(Duration::from_secs_f64(secs))
-        } else {
-            Err(format!("'{s}' is not a duration"))
-        };
-    }
-    if let Some(v) = s.trim().strip_suffix('s').and_then(|n| n.parse::<f64>().ok())
-        && v.is_finite()
-        && v >= 0.0
-    {
-        return Ok(Duration::from_secs_f64(v));
-    }
-    humantime::parse_duration(s.trim())
-        .map_err(|e| format!("'{s}' is not a duration ({e}); try 200ms, 10m or 00:10:00"))
-}
+pub use crate::engine::settings::parse_duration;
 
 pub fn parse_drop(s: &str) -> Result<DropRule, String> {
     let parts: Vec<&str> = s.split(':').collect();
@@ -437,8 +422,23 @@ pub fn run(args: &Args) -> Result<String, CliError> {
     }
     if let Some(path) = &args.pcap {
         let file = std::fs::File::create(path).map_err(|e| CliError(format!("{}: {e}", path.display())))?;
+        // The RM sources are the timeline's first endpoints, the service the next.
+        let seen;
+        let timeline = match args.capture_at.as_str() {
+            "client" => {
+                seen = out.timeline.seen_at(0);
+                &seen
+            }
+            "service" => {
+                seen = out
+                    .timeline
+                    .seen_at(u16::try_from(c.workload.sessions).unwrap_or(u16::MAX));
+                &seen
+            }
+            _ => &out.timeline,
+        };
         crate::capture::export::write_session_with(
-            &out.timeline,
+            timeline,
             &out.payloads,
             if framing(args) == "net.tcp" {
                 crate::capture::export::Framing::NetTcp

@@ -157,6 +157,28 @@ pub fn timespan(d: Duration) -> String {
     out
 }
 
+/// `200ms`, `1.5s`, `10m`, `1h 30m` or a .NET TimeSpan `00:10:00`.
+pub fn parse_duration(s: &str) -> Result<Duration, String> {
+    if s.contains(':') {
+        return parse_timespan(s);
+    }
+    if let Ok(secs) = s.trim().parse::<f64>() {
+        return if secs.is_finite() && secs >= 0.0 {
+            Ok(Duration::from_secs_f64(secs))
+        } else {
+            Err(format!("'{s}' is not a duration"))
+        };
+    }
+    if let Some(v) = s.trim().strip_suffix('s').and_then(|n| n.parse::<f64>().ok())
+        && v.is_finite()
+        && v >= 0.0
+    {
+        return Ok(Duration::from_secs_f64(v));
+    }
+    humantime::parse_duration(s.trim())
+        .map_err(|e| format!("'{s}' is not a duration ({e}); try 200ms, 10m or 00:10:00"))
+}
+
 /// Parses a .NET TimeSpan (`00:00:00.2`, `00:10:00`, `1.02:03:04`, `Infinite`).
 pub fn parse_timespan(text: &str) -> Result<Duration, String> {
     let t = text.trim();

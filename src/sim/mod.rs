@@ -173,6 +173,10 @@ struct Sender {
     next_send: Time,
     /// Transmissions seen per message number (index = number), for attempt counts.
     attempts: Vec<u16>,
+    /// When each message number was first sent (index = number) and what the destination's
+    /// acks have covered so far: the acknowledgement latency, measured without a timeline.
+    first_sent: Vec<Time>,
+    acked: Ranges,
     /// Two-way calls sent and not yet answered.
     outstanding: u64,
     /// Replies received, by reply number (to count any handed over twice).
@@ -223,6 +227,20 @@ pub struct Simulation {
     callback_body: AppBody,
     /// Transmissions of each service-side sequence message (for attempt counts).
     service_attempts: HashMap<(Text, u64), u16>,
+    /// Seconds from each client message's first send to the first ack that covered it (as
+    /// the analysis measures it on the timeline: both at the instant they went on the wire).
+    ack_latencies: Vec<f64>,
+}
+
+/// The median of `v` (None when empty).
+fn median(v: &[f64]) -> Option<f64> {
+    if v.is_empty() {
+        return None;
+    }
+    let mut v = v.to_vec();
+    let mid = v.len() / 2;
+    let (_, m, _) = v.select_nth_unstable_by(mid, f64::total_cmp);
+    Some(*m)
 }
 
 /// At most this many bytes of encoded envelopes are kept for export and the detail view.
@@ -301,6 +319,8 @@ impl Simulation {
                 sent: 0,
                 next_send: Time::ZERO,
                 attempts: Vec::new(),
+                first_sent: Vec::new(),
+                acked: Ranges::new(),
                 outstanding: 0,
                 replies: Ranges::new(),
                 callbacks_sent: 0,
@@ -358,6 +378,7 @@ impl Simulation {
             callback_body: callback_body(cfg_reply_size),
             reply_body,
             service_attempts: HashMap::default(),
+            ack_latencies: Vec::new(),
         };
         let detailed = sim.cfg.record;
         sim.listener.set_detailed_events(detailed);
@@ -407,6 +428,9 @@ impl Simulation {
         let end = self.finished_at.unwrap_or(self.now);
         r.completion_time = end.as_secs_f64();
         r.finished = self.finished_at.is_some();
+        if self.finished_at.is_some() {
+            r.ack_latency_median = median(&self.ack_latencies);
+        }
         if r.completion_time > 0.0 {
             r.goodput = r.delivered as f64 / r.completion_time;
             r.goodput_bytes = r.goodput * self.cfg.workload.body_size as f64;
@@ -816,6 +840,13 @@ impl Simulation {
                 }
                 attempt = a[idx];
                 a[idx] = a[idx].saturating_add(1);
+                let f = &mut self.senders[i].first_sent;
+                if f.len() <= idx {
+                    f.resize(idx + 1, Time::ZERO);
+                }
+                if attempt == 0 {
+                    f[idx] = now;
+                }
                 self.report.transmissions += 1;
                 if attempt > 0 {
                     self.report.retransmissions += 1;
@@ -839,6 +870,9 @@ impl Simulation {
             }
             None if !env.acks.is_empty() => self.report.acks += 1,
             _ => {}
+        }
+        if let (None, Target::Source(j)) = (from_source, to) {
+            self.sample_ack_latency(j, &env);
         }
         let link_rate = if from_source.is_some() {
             self.forward.config().rate
@@ -931,6 +965,29 @@ impl Simulation {
                         },
                     });
                 }
+            }
+        }
+    }
+
+    /// The ack latencies of the messages an ack from the service to source `j` newly covers.
+    fn sample_ack_latency(&mut self, j: usize, env: &Envelope) {
+        let now = self.now;
+        let s = &mut self.senders[j];
+        let Some(id) = s.engine.identifier() else {
+            return;
+        };
+        for ack in env.acks.iter().filter(|a| &a.identifier == id) {
+            for r in ack.content.ranges() {
+                let hi = r.upper.get().min(s.first_sent.len().saturating_sub(1) as u64);
+                for (a, b) in s.acked.missing_within(r.lower.get(), hi) {
+                    for n in a..=b {
+                        if s.attempts.get(n as usize).is_some_and(|&c| c > 0) {
+                            self.ack_latencies
+                                .push(now.since(s.first_sent[n as usize]).as_secs_f64());
+                        }
+                    }
+                }
+                s.acked.insert_range(r.lower.get(), r.upper.get());
             }
         }
     }

@@ -61,6 +61,10 @@ pub struct Report {
     /// Duplex callbacks handed to the client application.
     #[serde(default)]
     pub callbacks: u64,
+    /// Median seconds from a client message's first send to the first ack covering it (once
+    /// the run has finished).
+    #[serde(default)]
+    pub ack_latency_median: Option<f64>,
 }
 
 impl Report {

@@ -5,6 +5,7 @@ mod event;
 mod export;
 pub mod filter;
 mod time;
+mod viewpoint;
 mod wire;
 
 pub use event::{Event, EventKind, FaultCause, Side, Timer};
