@@ -21,9 +21,10 @@ pub struct Args {
     /// flow-control, delay.
     #[arg(long = "param", required = true, value_parser = sweep::parse_axis)]
     pub params: Vec<Axis>,
-    /// Loss rates (each direction), comma-separated: a line per rate.
-    #[arg(long, default_value = "0")]
-    pub loss: String,
+    /// Random loss rates (each direction), comma-separated: a line per rate. Default: none —
+    /// or, with --from-profile, the recording's own losses replayed.
+    #[arg(long)]
+    pub loss: Option<String>,
     /// Seeds per grid point (the point is their mean).
     #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=1000))]
     pub seeds: u32,
@@ -78,6 +79,10 @@ fn base(args: &Args) -> Result<SimConfig, CliError> {
         let p = crate::analysis::profile::profile(&timeline, s);
         let mut cfg = fit::fit(&timeline, s, &p).config;
         cfg.seed = args.seed;
+        if args.loss.is_some() {
+            // Random loss at the given rates instead of the recording's.
+            cfg.forward_script.clear();
+        }
         return Ok(cfg);
     }
     let mut cfg = SimConfig {
@@ -105,7 +110,7 @@ pub fn run(args: &Args) -> Result<String, CliError> {
     let spec = Spec {
         base: base(args)?,
         axes: args.params.clone(),
-        losses: sweep::parse_losses(&args.loss).map_err(CliError)?,
+        losses: sweep::parse_losses(args.loss.as_deref().unwrap_or("0")).map_err(CliError)?,
         seeds: args.seeds,
     };
     spec.validate().map_err(CliError)?;

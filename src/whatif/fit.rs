@@ -116,23 +116,37 @@ fn envelope_overhead(cfg: &SimConfig) -> u32 {
 /// The most recorded losses a model replays.
 pub const MAX_REPLAYED: usize = 100_000;
 
-/// The recording's losses as drop rules of the model's forward link: a message sent `k`
-/// times lost its first `k − 1` copies (one capture cannot tell a lost message from a lost
-/// ack; either way the source resent it when its timer ran out).
+/// The recording's losses as drop rules of the model's forward link: a copy sent again
+/// before any ack covered it was lost (one capture cannot tell a lost message from a lost
+/// ack; either way the source resent it when its timer ran out). A copy resent after an ack
+/// had covered it got through — its ack was late — and is not replayed as a loss.
 fn replayed_losses(t: &Timeline, s: &SequenceSummary) -> Vec<DropRule> {
     let mut copies: rustc_hash::FxHashMap<u64, u32> = rustc_hash::FxHashMap::default();
+    let mut acked = crate::ranges::Ranges::new();
+    let mut out = Vec::new();
     for w in &t.wires {
-        if w.seq == s.index && w.kind.is_sequenced() && t.side_for(w, s.index) == crate::trace::Side::Source {
-            *copies.entry(w.number).or_insert(0) += 1;
+        if w.ack_seq == s.index
+            && w.flags.has(crate::trace::WireFlags::HAS_ACK)
+            && !w.flags.has(crate::trace::WireFlags::NACK)
+        {
+            for r in t.ack_ranges(w) {
+                acked.insert_range(r.lower.get(), r.upper.get());
+            }
         }
+        if w.seq != s.index || !w.kind.is_sequenced() || t.side_for(w, s.index) != crate::trace::Side::Source
+        {
+            continue;
+        }
+        let k = copies.entry(w.number).or_insert(0);
+        if *k > 0 && !acked.contains(w.number) && out.len() < MAX_REPLAYED {
+            out.push(DropRule::Message {
+                number: w.number,
+                attempt: *k - 1,
+            });
+        }
+        *k += 1;
     }
-    let mut numbers: Vec<(u64, u32)> = copies.into_iter().filter(|&(_, k)| k > 1).collect();
-    numbers.sort_unstable();
-    numbers
-        .into_iter()
-        .flat_map(|(number, k)| (0..k - 1).map(move |attempt| DropRule::Message { number, attempt }))
-        .take(MAX_REPLAYED)
-        .collect()
+    out
 }
 
 /// The model of sequence `s` of `t`, whose profile is `p`.
@@ -231,7 +245,7 @@ pub fn fit(t: &Timeline, s: &SequenceSummary, p: &Profile) -> Fitted {
             loss * 100.0
         ),
         from: format!(
-            "every copy that was sent again is lost again, forward ({} of {} copies were resent before an ack covered them, {} after)",
+            "every copy resent before an ack covered it is lost again, forward ({} of {} copies; {} resent after an ack are not)",
             p.link.unacknowledged_copies, s.transmissions, p.link.spurious_retransmissions
         ),
     });
