@@ -1132,3 +1132,142 @@ fn the_ws_http_binding_preset_shows_both_sequences_in_the_picker_and_the_ladder(
         .count();
     assert_eq!(linked, 1);
 }
+
+/// Replaces the text of the field labelled `label`.
+fn retype(h: &mut Harness<'static, App>, label: &str, text: &str) {
+    text_field(h, label).focus();
+    frames(h);
+    h.key_press_modifiers(egui::Modifiers::COMMAND | egui::Modifiers::CTRL, egui::Key::A);
+    frames(h);
+    text_field(h, label).type_text(text);
+    frames(h);
+}
+
+#[test]
+fn re_run_shows_the_recording_against_its_model_and_a_what_if_changes_it() {
+    // Tall enough that the what-if form is on screen below the comparison.
+    let mut h = Harness::builder()
+        .with_size(egui::vec2(1400.0, 1500.0))
+        .build_eframe(|cc| App::new(cc, fast()));
+    h.input_mut()
+        .dropped_files
+        .push(std::sync::Arc::new(Dropped(sample("flow-control.pcap"))));
+    settle(&mut h, "the dropped capture", |a| {
+        a.showing_capture && a.loader.is_none()
+    });
+    // The profile panel shows the inferred window; one click re-runs it.
+    assert!(h.query_by_label("8 (likely)").is_some());
+    h.get_by_label("Re-run in the embedded pair").click();
+    settle(&mut h, "the model", |a| {
+        a.rerun.result.is_some() && !a.rerun.busy()
+    });
+    assert_eq!(h.state().tab, rmscope::ui::Tab::Model);
+    assert!(
+        h.query_by_label_contains("fitted to the recording, run in virtual time")
+            .is_some()
+    );
+    assert!(h.query_by_label("model / recorded").is_some());
+    assert!(h.query_by_label("duration [s]").is_some());
+    let first = h.state().rerun.result.as_ref().unwrap().outcome.clone();
+    assert!(first.messages > 0.0 && first.faults == 0.0, "{first:?}");
+    assert!(h.state().rerun.result.as_ref().unwrap().advice.is_some());
+    // What-if: a window of 1 in the model's settings, run again — slower, and said so.
+    h.get_by_label("What-if: change the model's settings or link")
+        .click();
+    frames(&mut h);
+    retype(&mut h, "maxTransferWindowSize", "1");
+    assert_eq!(h.state().rerun.form.max_transfer_window_size, "1");
+    h.get_by_label("Re-run model").click();
+    settle(&mut h, "the what-if", |a| {
+        !a.rerun.busy() && a.rerun.result.as_ref().is_some_and(|r| !r.changes.is_empty())
+    });
+    let second = h.state().rerun.result.as_ref().unwrap().outcome.clone();
+    assert_eq!(second.messages, first.messages);
+    assert!(second.duration > first.duration, "{first:?} → {second:?}");
+    assert!(h.query_by_label_contains("what-if: settings").is_some());
+    // Back to the fit restores the window the recording shows.
+    h.get_by_label("Back to the fit").click();
+    frames(&mut h);
+    assert_eq!(h.state().rerun.form.max_transfer_window_size, "8");
+}
+
+#[test]
+fn the_sweep_tab_runs_a_small_grid_draws_it_and_cancels_a_big_one() {
+    let mut h = harness(fast());
+    h.get_by_label("Sweep").click();
+    frames(&mut h);
+    retype(&mut h, "parameter", "1,8");
+    retype(&mut h, "loss rates", "0,0.02");
+    retype(&mut h, "seeds per point", "2");
+    retype(&mut h, "messages per run", "200");
+    h.get_by_label("Run sweep").click();
+    settle(&mut h, "the sweep", |a| {
+        a.sweep.result.is_some() && !a.sweep.busy()
+    });
+    let f = h.state().sweep.result.as_ref().unwrap();
+    assert_eq!(f.runs, 8);
+    assert_eq!(f.cells.len(), 4);
+    // Lossless, the wider window is faster; with loss, messages are resent.
+    let cell = |w: f64, l: f64| f.cells.iter().find(|c| c.values[0] == w && c.loss == l).unwrap();
+    assert!(cell(8.0, 0.0).goodput > cell(1.0, 0.0).goodput);
+    assert!(cell(8.0, 0.02).retransmissions > 0.0);
+    assert!(
+        h.query_by_label_contains("8 runs: 2 points × 2 loss rates × 2 seeds")
+            .is_some()
+    );
+
+    // Two parameters: a heatmap and its measure picker.
+    h.get_by_label("two").click();
+    frames(&mut h);
+    retype(&mut h, "second parameter", "20ms,200ms");
+    h.get_by_label("Run sweep").click();
+    settle(&mut h, "the two-parameter sweep", |a| {
+        a.sweep.result.as_ref().is_some_and(|f| f.spec.axes.len() == 2) && !a.sweep.busy()
+    });
+    assert_eq!(h.state().sweep.result.as_ref().unwrap().cells.len(), 8);
+    assert!(h.query_by_label_contains("dark").is_some(), "the heatmap's scale");
+    // A click on a cell opens that point against the base in A/B compare.
+    let centre = h.state().sweep.plot_rect.expect("drawn").center();
+    h.input_mut().events.push(egui::Event::PointerMoved(centre));
+    frames(&mut h);
+    h.input_mut().events.push(egui::Event::PointerButton {
+        pos: centre,
+        button: egui::PointerButton::Primary,
+        pressed: true,
+        modifiers: Default::default(),
+    });
+    h.input_mut().events.push(egui::Event::PointerButton {
+        pos: centre,
+        button: egui::PointerButton::Primary,
+        pressed: false,
+        modifiers: Default::default(),
+    });
+    frames(&mut h);
+    assert_eq!(h.state().tab, rmscope::ui::Tab::Compare);
+    settle(&mut h, "the picked point in A/B", |a| a.compare.result.is_some());
+    assert!(
+        h.state()
+            .compare
+            .a_is
+            .as_deref()
+            .is_some_and(|a| a.contains("max-transfer-window-size"))
+    );
+    h.get_by_label("Sweep").click();
+    frames(&mut h);
+
+    // A big grid: Cancel stops it.
+    retype(&mut h, "messages per run", "200000");
+    retype(&mut h, "seeds per point", "50");
+    h.get_by_label("Run sweep").click();
+    frames(&mut h);
+    assert!(h.state().sweep.busy());
+    h.get_by_label("Cancel").click();
+    settle(&mut h, "the cancel", |a| !a.sweep.busy());
+    assert!(
+        h.state()
+            .sweep
+            .notice
+            .as_deref()
+            .is_some_and(|n| n.starts_with("cancelled after"))
+    );
+}

@@ -30,8 +30,9 @@ pub struct Cli {
 /// How the desktop app starts (for demos, teaching scripts and screenshots).
 #[derive(clap::Args, Debug, Clone, Default)]
 pub struct AppArgs {
-    /// The view to show first: plots, sequence, retransmissions, window, inactivity, ladder or compare.
-    #[arg(long, value_parser = ["plots", "sequence", "retransmissions", "window", "inactivity", "ladder", "compare"])]
+    /// The view to show first: plots, sequence, retransmissions, window, inactivity, ladder,
+    /// compare, sweep, or model (a recording's recorded vs model).
+    #[arg(long, value_parser = ["plots", "sequence", "retransmissions", "window", "inactivity", "ladder", "compare", "sweep", "model"])]
     pub view: Option<String>,
     /// Start the live session with a teaching preset: single-loss, burst-loss, ack-batching,
     /// receiver-buffer-full, retry-exhaustion, inactivity-timeout, unordered-delivery,

@@ -31,6 +31,9 @@ pub enum Tab {
     Plots,
     Ladder,
     Compare,
+    /// Recorded vs model (a recording on screen).
+    Model,
+    Sweep,
 }
 
 /// How the app starts (command line).
@@ -104,6 +107,8 @@ pub struct App {
     pub detail: DetailState,
     pub findings: FindingsState,
     pub compare: CompareState,
+    pub rerun: super::rerun_view::RerunState,
+    pub sweep: super::sweep_view::SweepState,
     pub tab: Tab,
     pub selected: Option<u32>,
     selected_in: u64,
@@ -331,6 +336,8 @@ impl App {
             detail: DetailState::default(),
             findings: FindingsState::default(),
             compare: CompareState::default(),
+            rerun: Default::default(),
+            sweep: Default::default(),
             tab: p.tab,
             selected: None,
             selected_in: 0,
@@ -383,6 +390,15 @@ impl App {
         match view {
             "ladder" => self.tab = Tab::Ladder,
             "compare" => self.tab = Tab::Compare,
+            "sweep" => {
+                self.tab = Tab::Sweep;
+                self.sweep.run_on_open = true;
+            }
+            "model" => {
+                self.tab = Tab::Model;
+                // Opening on the model runs it (demos, screenshots).
+                self.rerun.run_on_open = true;
+            }
             "sequence" => self.plots.show_only(Which::Sequence),
             "retransmissions" => self.plots.show_only(Which::Retransmissions),
             "window" => self.plots.show_only(Which::Window),
@@ -589,6 +605,8 @@ impl App {
         self.live.poll();
         self.live_capture.poll(&mut self.capture);
         self.compare.poll();
+        self.rerun.poll();
+        self.sweep.poll();
         if let Some(r) = self.saver.as_ref().and_then(|s| s.poll()) {
             let path = self.saver.take().expect("polled").path;
             match r {
@@ -897,11 +915,17 @@ impl App {
                 ui.checkbox(&mut self.dialogs.in_app, "In-app file dialogs")
                     .on_hover_text("rmscope's own Open/Save dialogs instead of the desktop's (used on their own where the desktop shows none)");
                 ui.separator();
+                let recording = self.showing_recording();
                 for (t, name) in [
                     (Tab::Plots, "Plots"),
                     (Tab::Ladder, "Ladder diagram"),
                     (Tab::Compare, "A/B compare"),
+                    (Tab::Model, "Recorded vs model"),
+                    (Tab::Sweep, "Sweep"),
                 ] {
+                    if t == Tab::Model && !recording {
+                        continue;
+                    }
                     if ui.radio(self.tab == t, name).clicked() {
                         self.tab = t;
                     }
@@ -1360,11 +1384,21 @@ impl App {
         ctx.send_viewport_cmd(egui::ViewportCommand::Screenshot(callback));
     }
 
+    /// A recording (not a capture running) is on screen: it has a profile and a model.
+    fn showing_recording(&self) -> bool {
+        self.capture.is_some() && self.showing_capture && self.live_capture.running.is_none()
+    }
+
     fn central(&mut self, ui: &mut egui::Ui) {
+        let recording = self.showing_recording();
         ui.horizontal(|ui| {
             ui.selectable_value(&mut self.tab, Tab::Plots, "Plots");
             ui.selectable_value(&mut self.tab, Tab::Ladder, "Ladder");
             ui.selectable_value(&mut self.tab, Tab::Compare, "A/B compare");
+            if recording {
+                ui.selectable_value(&mut self.tab, Tab::Model, "Recorded vs model");
+            }
+            ui.selectable_value(&mut self.tab, Tab::Sweep, "Sweep");
         });
         ui.separator();
         self.central_rect = ui.available_rect_before_wrap();
@@ -1392,6 +1426,58 @@ impl App {
                     .inner;
                 if run && let Ok(a) = self.form.parse() {
                     self.compare.start(a, ui.ctx().clone());
+                }
+                None
+            }
+            Tab::Model if !recording => {
+                ui.label("Open a capture or a WCF message log: the model is fitted to a recording.");
+                None
+            }
+            Tab::Model => {
+                if let Some(d) = &self.capture
+                    && self.rerun.prepare(d, self.plots.seq)
+                    && std::mem::take(&mut self.rerun.run_on_open)
+                {
+                    self.rerun.start(ui.ctx().clone());
+                }
+                let run = egui::ScrollArea::vertical()
+                    .id_salt("rerun-scroll")
+                    .auto_shrink([false, false])
+                    .show(ui, |ui| self.rerun.ui(ui))
+                    .inner;
+                if run {
+                    self.rerun.start(ui.ctx().clone());
+                }
+                None
+            }
+            Tab::Sweep => {
+                // The recording's model, when one is on screen, else the settings panel.
+                if recording && let Some(d) = &self.capture {
+                    self.rerun.prepare(d, self.plots.seq);
+                }
+                let from_recording = recording && self.rerun.fitted().is_some();
+                let (run, picked) = egui::ScrollArea::vertical()
+                    .id_salt("sweep-scroll")
+                    .auto_shrink([false, false])
+                    .show(ui, |ui| {
+                        self.sweep.ui(ui, self.form.parse().is_ok(), from_recording)
+                    })
+                    .inner;
+                // Opening on the sweep runs it, once a recording being opened is there.
+                let waiting = self.loader.is_some();
+                let run = run || (!waiting && std::mem::take(&mut self.sweep.run_on_open));
+                if run {
+                    let base = match (from_recording && self.sweep.from_recording, self.rerun.fitted()) {
+                        (true, Some(c)) => Some(c.clone()),
+                        _ => self.form.parse().ok(),
+                    };
+                    if let Some(base) = base {
+                        self.sweep.start(base, ui.ctx().clone());
+                    }
+                }
+                if let Some((a, b, what)) = picked {
+                    self.compare.start_pair(a, b, what, ui.ctx().clone());
+                    self.tab = Tab::Compare;
                 }
                 None
             }
@@ -1538,9 +1624,14 @@ impl App {
                     // pair is usually what runs on it: its form stays).
                     let recording = self.showing_capture && self.live_capture.running.is_none();
                     if let (Some(d), true) = (&self.capture, recording) {
-                        egui::ScrollArea::vertical()
+                        let rerun = egui::ScrollArea::vertical()
                             .id_salt("profile-scroll")
-                            .show(ui, |ui| self.profile.ui(ui, d, self.plots.seq));
+                            .show(ui, |ui| self.profile.ui(ui, d, self.plots.seq))
+                            .inner;
+                        if rerun && self.rerun.prepare(d, self.plots.seq) {
+                            self.rerun.start(ctx.clone());
+                            self.tab = Tab::Model;
+                        }
                         return;
                     }
                     let action = egui::ScrollArea::vertical()
@@ -1579,7 +1670,13 @@ impl App {
         if let Some((purpose, paths)) = self.dialogs.ui(&ctx) {
             self.picked(purpose, paths, &ctx);
         }
-        if self.detail.loading() || self.loader.is_some() || self.saver.is_some() || self.compare.busy() {
+        if self.detail.loading()
+            || self.loader.is_some()
+            || self.saver.is_some()
+            || self.compare.busy()
+            || self.rerun.busy()
+            || self.sweep.busy()
+        {
             ctx.request_repaint_after(std::time::Duration::from_millis(100));
         }
     }

@@ -15,9 +15,86 @@ use std::sync::mpsc;
 pub struct Run {
     pub report: Report,
     pub snippet: String,
-    first: Vec<[f64; 2]>,
-    retransmitted: Vec<[f64; 2]>,
-    delivered: Vec<[f64; 2]>,
+    pub overlay: Overlay,
+}
+
+/// One run's sequence/time marks, thinned for an overlaid plot.
+#[derive(Clone, Default)]
+pub struct Overlay {
+    pub first: Vec<[f64; 2]>,
+    pub retransmitted: Vec<[f64; 2]>,
+    /// Delivered (a run) or cumulatively acknowledged (a recording).
+    pub delivered: Vec<[f64; 2]>,
+}
+
+impl Overlay {
+    /// Sequence `seq` of `d` (`NONE`: the one the plots would pick).
+    pub fn of(d: &Dataset, seq: crate::trace::SeqIdx) -> Overlay {
+        let seq = if seq.is_none() {
+            data::default_sequence(d)
+        } else {
+            seq
+        };
+        let p: PlotData = data::build(d, seq, false);
+        let vp = Viewport {
+            x0: p.t0,
+            x1: p.t1.max(p.t0 + 1e-3),
+            y0: 0.0,
+            y1: p.max_number.max(1.0) + 1.0,
+            columns: PLOT_CELLS.0,
+            rows: PLOT_CELLS.1,
+        };
+        Overlay {
+            first: thin_markers(&p.seq_time.first.pts, vp),
+            retransmitted: thin_markers(&p.seq_time.retransmitted.pts, vp),
+            delivered: decimate(&p.seq_time.delivered, vp.x0, vp.x1, vp.columns),
+        }
+    }
+}
+
+/// Colours of the second run in an overlay.
+pub const B_FIRST: Color32 = Color32::from_rgb(60, 200, 200);
+pub const B_RETRANSMIT: Color32 = Color32::from_rgb(235, 80, 160);
+
+/// Two runs' sequence/time marks in one plot: (name, marks) for A and B.
+pub fn overlay_plot(ui: &mut egui::Ui, id: &str, a: (&str, &Overlay), b: (&str, &Overlay)) {
+    // The curves rise from the bottom left: the legend goes where they are not.
+    super::plots::axis::readable(Plot::new(id))
+        .legend(Legend::default().position(Corner::RightBottom))
+        // Inside the tab's scroll area: leave the scroll bar its room, or the plot is clipped.
+        .width((ui.available_width() - ui.spacing().scroll.bar_width - 6.0).max(120.0))
+        .height(ui.available_height().max(180.0))
+        .x_axis_label("time [s]")
+        .y_axis_label("message number")
+        .show(ui, |pu| {
+            let (an, a) = a;
+            let (bn, b) = b;
+            pu.line(Line::new(format!("{an} delivered"), a.delivered.clone()).color(style::DELIVERED));
+            pu.line(Line::new(format!("{bn} delivered"), b.delivered.clone()).color(style::TIMER));
+            pu.points(
+                Points::new(format!("{an} first send"), a.first.clone())
+                    .color(style::FIRST)
+                    .radius(1.5),
+            );
+            pu.points(
+                Points::new(format!("{an} retransmission"), a.retransmitted.clone())
+                    .color(style::RETRANSMIT)
+                    .shape(MarkerShape::Diamond)
+                    .radius(2.5),
+            );
+            pu.points(
+                Points::new(format!("{bn} first send"), b.first.clone())
+                    .color(B_FIRST)
+                    .shape(MarkerShape::Square)
+                    .radius(1.5),
+            );
+            pu.points(
+                Points::new(format!("{bn} retransmission"), b.retransmitted.clone())
+                    .color(B_RETRANSMIT)
+                    .shape(MarkerShape::Diamond)
+                    .radius(2.5),
+            );
+        });
 }
 
 pub struct CompareResult {
@@ -33,21 +110,10 @@ fn run_one(cfg: SimConfig) -> Result<Run, String> {
     let mut sim = Simulation::new(cfg.clone())?;
     let report = sim.run();
     let d = Dataset::from_run(cfg, sim.take_timeline());
-    let p: PlotData = data::build(&d, data::default_sequence(&d), false);
-    let vp = Viewport {
-        x0: p.t0,
-        x1: p.t1.max(p.t0 + 1e-3),
-        y0: 0.0,
-        y1: p.max_number.max(1.0) + 1.0,
-        columns: PLOT_CELLS.0,
-        rows: PLOT_CELLS.1,
-    };
     Ok(Run {
         report,
         snippet,
-        first: thin_markers(&p.seq_time.first.pts, vp),
-        retransmitted: thin_markers(&p.seq_time.retransmitted.pts, vp),
-        delivered: decimate(&p.seq_time.delivered, vp.x0, vp.x1, vp.columns),
+        overlay: Overlay::of(&d, crate::trace::SeqIdx::NONE),
     })
 }
 
@@ -57,6 +123,8 @@ pub struct CompareState {
     running: Option<mpsc::Receiver<Result<CompareResult, String>>>,
     pub result: Option<CompareResult>,
     pub error: Option<String>,
+    /// What A is when it is not the settings panel (a sweep's base).
+    pub a_is: Option<String>,
 }
 
 impl Default for CompareState {
@@ -70,6 +138,7 @@ impl Default for CompareState {
             running: None,
             result: None,
             error: None,
+            a_is: None,
         }
     }
 }
@@ -81,6 +150,7 @@ impl CompareState {
 
     /// Starts both runs: B takes A's link, seed and workload with its own attributes.
     pub fn start(&mut self, a: SimConfig, wake: egui::Context) {
+        self.a_is = None;
         let b_settings = match self.b.parse() {
             Ok(c) => c.settings,
             Err(e) => {
@@ -96,6 +166,20 @@ impl CompareState {
         };
         let mut b = a.clone();
         b.settings = b_settings;
+        self.run_pair(a, b, wake);
+    }
+
+    /// Runs `a` against `b` as given (a sweep's point against its base): B's form shows b's
+    /// settings; the header says what A is.
+    pub fn start_pair(&mut self, a: SimConfig, b: SimConfig, a_is: String, wake: egui::Context) {
+        let keep = self.b.preset.clone();
+        self.b = SettingsForm::from_config(&b, None);
+        self.b.preset = keep;
+        self.a_is = Some(a_is);
+        self.run_pair(a, b, wake);
+    }
+
+    fn run_pair(&mut self, a: SimConfig, b: SimConfig, wake: egui::Context) {
         let (tx, rx) = mpsc::channel();
         std::thread::spawn(move || {
             let r = std::thread::scope(|s| {
@@ -137,7 +221,12 @@ impl CompareState {
         let mut run = false;
         ui.horizontal(|ui| {
             ui.heading("A/B compare");
-            ui.weak("A = the settings panel; B = below. Same workload, same link, same seed.");
+            match &self.a_is {
+                Some(a) => ui.weak(format!(
+                    "A = {a}; B = below. Same workload, same link, same seed."
+                )),
+                None => ui.weak("A = the settings panel; B = below. Same workload, same link, same seed."),
+            };
         });
         let mut copy_a = false;
         // Side by side where there is room; else the summary below B's settings (the settings'
@@ -191,43 +280,7 @@ impl CompareState {
             return run;
         };
         ui.add_space(6.0);
-        const B_FIRST: Color32 = Color32::from_rgb(60, 200, 200);
-        const B_RETRANSMIT: Color32 = Color32::from_rgb(235, 80, 160);
-        // The curves rise from the bottom left: the legend goes where they are not.
-        super::plots::axis::readable(Plot::new("compare-plot"))
-            .legend(Legend::default().position(Corner::RightBottom))
-            // Inside the tab's scroll area: leave the scroll bar its room, or the plot is clipped.
-            .width((ui.available_width() - ui.spacing().scroll.bar_width - 6.0).max(120.0))
-            .height(ui.available_height().max(180.0))
-            .x_axis_label("time [s]")
-            .y_axis_label("message number")
-            .show(ui, |pu| {
-                pu.line(Line::new("A delivered", r.a.delivered.clone()).color(style::DELIVERED));
-                pu.line(Line::new("B delivered", r.b.delivered.clone()).color(style::TIMER));
-                pu.points(
-                    Points::new("A first send", r.a.first.clone())
-                        .color(style::FIRST)
-                        .radius(1.5),
-                );
-                pu.points(
-                    Points::new("A retransmission", r.a.retransmitted.clone())
-                        .color(style::RETRANSMIT)
-                        .shape(MarkerShape::Diamond)
-                        .radius(2.5),
-                );
-                pu.points(
-                    Points::new("B first send", r.b.first.clone())
-                        .color(B_FIRST)
-                        .shape(MarkerShape::Square)
-                        .radius(1.5),
-                );
-                pu.points(
-                    Points::new("B retransmission", r.b.retransmitted.clone())
-                        .color(B_RETRANSMIT)
-                        .shape(MarkerShape::Diamond)
-                        .radius(2.5),
-                );
-            });
+        overlay_plot(ui, "compare-plot", ("A", &r.a.overlay), ("B", &r.b.overlay));
         run
     }
 }
@@ -303,6 +356,6 @@ mod tests {
         let (ra, rb) = (run_one(a).unwrap(), run_one(b).unwrap());
         assert_eq!((ra.report.delivered, rb.report.delivered), (200, 200));
         assert!(rb.report.completion_time < ra.report.completion_time);
-        assert!(!ra.first.is_empty() && !ra.delivered.is_empty());
+        assert!(!ra.overlay.first.is_empty() && !ra.overlay.delivered.is_empty());
     }
 }

@@ -13,9 +13,11 @@ pub mod loader;
 pub mod model;
 pub mod plots;
 pub mod profile_panel;
+pub mod rerun_view;
 pub mod saver;
 pub mod settings_form;
 pub mod style;
+pub mod sweep_view;
 pub mod table;
 
 pub use app::{App, StartOptions, Tab};

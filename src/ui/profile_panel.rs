@@ -32,19 +32,21 @@ impl ProfilePanel {
         self.cache.as_ref().and_then(|(_, p)| p.as_ref())
     }
 
-    /// `seq`: the sequence on the plots (`NONE`: the busiest, as the plots pick).
-    pub fn ui(&mut self, ui: &mut egui::Ui, d: &Dataset, seq: SeqIdx) {
+    /// `seq`: the sequence on the plots (`NONE`: the busiest, as the plots pick). True when
+    /// the user asked to re-run it in the embedded pair.
+    pub fn ui(&mut self, ui: &mut egui::Ui, d: &Dataset, seq: SeqIdx) -> bool {
         ui.heading("Recorded session");
         ui.label(
             RichText::new("What the traffic shows of the sending side's settings. The live session's settings are under Live.")
                 .small()
                 .weak(),
         );
+        // A session's client sequence before its return sequence (the settings are its own).
         let busiest = d
             .analysis
             .sequences
             .iter()
-            .max_by_key(|s| s.messages)
+            .max_by_key(|s| (s.offered_by.is_none(), s.messages))
             .map(|s| s.index);
         let want = if seq.is_none() {
             busiest.unwrap_or(seq)
@@ -53,11 +55,16 @@ impl ProfilePanel {
         };
         let Some(p) = self.profile(d, want) else {
             ui.label("No WS-RM sequence in this recording.");
-            return;
+            return false;
         };
         ui.add_space(4.0);
         ui.label(RichText::new(format!("Sequence {}", p.sequence)).small())
             .on_hover_text("The sequence picked above the plots");
+        ui.add_space(4.0);
+        let rerun = ui
+            .button(RichText::new("Re-run in the embedded pair").strong())
+            .on_hover_text("Run the pair with these settings, on a link fitted to the recording, with its workload and losses: recorded vs model")
+            .clicked();
         ui.add_space(4.0);
         ui.strong("Settings");
         egui::Grid::new("profile-settings").striped(true).show(ui, |ui| {
@@ -114,7 +121,24 @@ impl ProfilePanel {
                 format!("mean {:.0} B, max {} B", w.mean_size, w.max_size),
             );
             row(ui, "send rate", format!("{:.1} msg/s", w.send_rate));
+            if w.offered_rate > 0.0 {
+                row(ui, "offered", format!("{:.1} msg/s", w.offered_rate))
+                    .on_hover_text("One over the median gap between first sends: the application's own pace");
+            }
+            if let Some(st) = w.service_time {
+                row(ui, "service time", format!("{:.1} ms", st * 1e3))
+                    .on_hover_text("Median time from a request to the reply naming it, less the round trip");
+            }
             row(ui, "longest idle", format!("{:.3} s", w.longest_idle));
+            if !w.idle_periods.is_empty() {
+                let list: Vec<String> = w
+                    .idle_periods
+                    .iter()
+                    .map(|[at, len]| format!("{len:.2} s at {at:.2} s"))
+                    .collect();
+                row(ui, "idle periods", format!("{}", w.idle_periods.len())).on_hover_text(list.join("\n"));
+            }
         });
+        rerun
     }
 }
