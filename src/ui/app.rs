@@ -1391,7 +1391,8 @@ impl App {
 
     fn central(&mut self, ui: &mut egui::Ui) {
         let recording = self.showing_recording();
-        ui.horizontal(|ui| {
+        // On a narrow window the tabs wrap rather than widen the central panel.
+        ui.horizontal_wrapped(|ui| {
             ui.selectable_value(&mut self.tab, Tab::Plots, "Plots");
             ui.selectable_value(&mut self.tab, Tab::Ladder, "Ladder");
             ui.selectable_value(&mut self.tab, Tab::Compare, "A/B compare");
