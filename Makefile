@@ -43,6 +43,7 @@ bench: deps-test
 	$(CARGO) bench --bench engine --bench codec --bench ui
 	benches/analyze.sh
 	benches/http_loopback.sh
+	benches/sweep.sh
 
 # PNGs of each view, from the real app under Xvfb (shown in the README).
 screenshots: deps-test
