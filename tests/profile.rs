@@ -322,3 +322,41 @@ fn keep_alive_polls_give_inactivity_timeout_and_retry_count() {
     );
     assert_eq!(json_setting(&p, "maxRetryCount"), ("4".into(), "estimate".into()));
 }
+
+#[test]
+fn both_ends_logs_give_one_way_delays_losses_per_direction_and_reordering() {
+    use rmscope::netsim::DropRule;
+    let dir = tempfile::tempdir().unwrap();
+    let mut c = session(8, 200, true, 5);
+    c.forward.loss = 0.0;
+    c.forward.reorder = 0.2;
+    c.forward_script = vec![DropRule::Message {
+        number: 5,
+        attempt: 0,
+    }];
+    c.backward_script = vec![DropRule::NextAcks { count: 1 }];
+    let mut sim = rmscope::sim::Simulation::new(c).unwrap();
+    sim.run();
+    let paths = rmscope::svclog::write::write_logs(sim.timeline(), sim.payloads(), dir.path()).unwrap();
+    assert_eq!(paths.len(), 2);
+    let (d, a) = rmscope::cli::analyze::load_logs(&paths, Duration::from_secs(600)).unwrap();
+    let s = a.sequences.iter().max_by_key(|s| s.messages).unwrap();
+    let p = analysis::profile::profile(&d.timeline, s);
+    let b = p.link.both_ends.as_ref().expect("both ends logged");
+    assert_eq!((b.lost_forward, b.lost_back), (1, 1), "{b:?}");
+    // 10 ms each way; a message held back for reordering arrives later.
+    let f = b.forward.as_ref().unwrap();
+    assert!((f.min - 0.010).abs() < 0.001, "{f:?}");
+    let back = b.back.as_ref().unwrap();
+    assert!((back.median - 0.010).abs() < 0.001, "{back:?}");
+    assert!(b.reordered > 0, "{b:?}");
+    // One end's log alone says nothing of the other end.
+    let (d1, a1) = rmscope::cli::analyze::load_logs(&paths[..1], Duration::from_secs(600)).unwrap();
+    let s1 = a1.sequences.iter().max_by_key(|s| s.messages).unwrap();
+    assert!(
+        analysis::profile::profile(&d1.timeline, s1)
+            .link
+            .both_ends
+            .is_none()
+    );
+}

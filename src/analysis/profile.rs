@@ -33,6 +33,24 @@ pub struct Link {
     pub spurious_retransmissions: u64,
     /// Application messages acknowledged per second, first send to last ack.
     pub goodput: f64,
+    /// Both ends recorded (the message logs of both, merged): what each end saw of the other.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub both_ends: Option<BothEnds>,
+}
+
+/// The link seen from both ends: every message logged as sent and, unless the link lost it, as
+/// received. The delays rest on the merge's clock estimate (svclog/merge.rs), which takes the
+/// two directions' fastest messages as equally fast.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct BothEnds {
+    /// One-way delays (s): the sequence's messages to the destination, its acks back.
+    pub forward: Option<LatencyStats>,
+    pub back: Option<LatencyStats>,
+    /// Copies logged as sent and never as received: lost on the way.
+    pub lost_forward: u64,
+    pub lost_back: u64,
+    /// Messages that arrived after a higher-numbered one had (reordered on the link).
+    pub reordered: u64,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -315,6 +333,59 @@ fn poll(
     }
 }
 
+/// Delays, losses and reordering from the arrival times a merge of both ends' logs gives.
+fn both_ends(t: &Timeline, seq: SeqIdx) -> Option<BothEnds> {
+    if t.arrivals.is_empty() {
+        return None;
+    }
+    let arrival: FxHashMap<u32, f64> = t.arrivals.iter().map(|&(w, at)| (w, at.as_secs_f64())).collect();
+    let (mut forward, mut back) = (Vec::new(), Vec::new());
+    let (mut lost_forward, mut lost_back) = (0u64, 0u64);
+    // (arrival, number) of each message's first copy that arrived.
+    let mut arrived: Vec<(f64, u64)> = Vec::new();
+    let mut seen = Ranges::default();
+    for (i, w) in t.wires.iter().enumerate() {
+        let at = arrival.get(&(i as u32)).copied();
+        let time = w.time.as_secs_f64();
+        if w.seq == seq && w.kind.is_sequenced() && t.side_for(w, seq) == Side::Source {
+            match at {
+                Some(a) => {
+                    forward.push(a - time);
+                    if !seen.contains(w.number) {
+                        seen.insert_range(w.number, w.number);
+                        arrived.push((a, w.number));
+                    }
+                }
+                None => lost_forward += 1,
+            }
+        } else if w.ack_seq == seq
+            && w.flags.has(WireFlags::HAS_ACK)
+            && t.side_for(w, seq) == Side::Destination
+        {
+            match at {
+                Some(a) => back.push(a - time),
+                None => lost_back += 1,
+            }
+        }
+    }
+    arrived.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let mut highest = 0;
+    let mut reordered = 0;
+    for &(_, n) in &arrived {
+        if n < highest {
+            reordered += 1;
+        }
+        highest = highest.max(n);
+    }
+    Some(BothEnds {
+        forward: LatencyStats::of(forward),
+        back: LatencyStats::of(back),
+        lost_forward,
+        lost_back,
+        reordered,
+    })
+}
+
 /// The longest `MAX_IDLE_SPELLS` silences, back in time order.
 fn longest_spells(mut idle: Vec<[f64; 2]>) -> Vec<[f64; 2]> {
     idle.sort_by(|a, b| b[1].total_cmp(&a[1]));
@@ -361,6 +432,7 @@ pub fn profile(t: &Timeline, s: &SequenceSummary) -> Profile {
         } else {
             0.0
         },
+        both_ends: both_ends(t, s.index),
     };
     let (count, total, max_size) = (m.data_count, m.data_bytes, m.data_max);
     let send_span = m.last_first_send - first;

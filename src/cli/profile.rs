@@ -172,6 +172,22 @@ fn render(p: &Profile) -> String {
         l.transmissions, l.retransmissions, l.unacknowledged_copies, l.spurious_retransmissions
     );
     let _ = writeln!(o, "  goodput          {:.1} msg/s", l.goodput);
+    if let Some(b) = &l.both_ends {
+        let ms = |x: &Option<crate::analysis::LatencyStats>| {
+            x.as_ref().map_or("-".to_string(), |d| {
+                format!("median {:.3} ms (95% {:.3})", d.median * 1e3, d.p95 * 1e3)
+            })
+        };
+        let _ = writeln!(
+            o,
+            "  both ends        one-way {} forward, {} back; lost {} forward, {} back; {} reordered",
+            ms(&b.forward),
+            ms(&b.back),
+            b.lost_forward,
+            b.lost_back,
+            b.reordered
+        );
+    }
     let w = &p.workload;
     let _ = writeln!(
         o,

@@ -109,6 +109,17 @@ impl ProfilePanel {
             row(ui, "resent for nothing", l.spurious_retransmissions.to_string())
                 .on_hover_text("Retransmissions of messages an ack already covered");
             row(ui, "goodput", format!("{:.1} msg/s", l.goodput));
+            if let Some(b) = &l.both_ends {
+                let ms = |x: &Option<crate::analysis::LatencyStats>| {
+                    x.as_ref().map_or("–".to_string(), |d| format!("{:.1} ms", d.median * 1e3))
+                };
+                row(ui, "one-way delay", format!("{} → / {} ←", ms(&b.forward), ms(&b.back)))
+                    .on_hover_text("Both ends' logs: median time from sent to received, messages forward, acks back (on the merge's clock estimate)");
+                row(ui, "lost", format!("{} → / {} ←", b.lost_forward, b.lost_back))
+                    .on_hover_text("Logged as sent by one end, never as received by the other");
+                row(ui, "reordered", b.reordered.to_string())
+                    .on_hover_text("Messages that arrived after a higher-numbered one");
+            }
         });
         ui.add_space(6.0);
         ui.strong("Workload");
