@@ -34,6 +34,22 @@ shot unordered 4 captures/unordered-reorder-1.1.pcap
 # A session of two sequences (issue 14): requests and replies, acks riding on them.
 shot duplex-ladder 10 --view ladder --preset nettcpbinding --speed 10
 shot request-reply-sequence 10 --view sequence --preset wshttpbinding --speed 10
+# A recording against its model, and a sweep from it (issue 16): a window-limited session.
+mkdir -p bench-data
+"$BIN" simulate --messages 1000 --delay 2ms --max-transfer-window-size 4 --loss 0.01 --seed 2 \
+    --pcap bench-data/window-limited.pcap --capture-at client > /dev/null
+# The comparison scrolled to the overlaid plot (the wheel over the table, not the plot).
+xvfb-run -a -s "-screen 0 1400x1000x24" bash -c '
+    "$0" --view model bench-data/window-limited.pcap >/dev/null 2>&1 &
+    pid=$!
+    sleep 10
+    xdotool mousemove 900 200; for i in 1 2 3 4; do xdotool click 5; sleep 0.2; done
+    xdotool mousemove 1200 700; sleep 1
+    import -window root "'"$OUT"'/recorded-vs-model.png"
+    kill $pid; wait $pid 2>/dev/null || true
+' "$BIN"
+echo "wrote $OUT/recorded-vs-model.png"
+SIZE=1400x1000 shot sweep 14 --view sweep bench-data/window-limited.pcap
 # A small screen: nothing overlaps (issue 18).
 SIZE=1280x720 shot ladder-1280x720 4 --view ladder captures/single-loss-2005.pcap
 SIZE=1280x720 shot sequence-1280x720 4 --view sequence captures/burst-loss-1.1.pcap

@@ -56,14 +56,15 @@ impl Overlay {
 pub const B_FIRST: Color32 = Color32::from_rgb(60, 200, 200);
 pub const B_RETRANSMIT: Color32 = Color32::from_rgb(235, 80, 160);
 
-/// Two runs' sequence/time marks in one plot: (name, marks) for A and B.
-pub fn overlay_plot(ui: &mut egui::Ui, id: &str, a: (&str, &Overlay), b: (&str, &Overlay)) {
+/// Two runs' sequence/time marks in one plot: (name, marks) for A and B, at least
+/// `min_height` tall (the rest of the view scrolls).
+pub fn overlay_plot(ui: &mut egui::Ui, id: &str, min_height: f32, a: (&str, &Overlay), b: (&str, &Overlay)) {
     // The curves rise from the bottom left: the legend goes where they are not.
     super::plots::axis::readable(Plot::new(id))
         .legend(Legend::default().position(Corner::RightBottom))
         // Inside the tab's scroll area: leave the scroll bar its room, or the plot is clipped.
         .width((ui.available_width() - ui.spacing().scroll.bar_width - 6.0).max(120.0))
-        .height(ui.available_height().max(180.0))
+        .height(ui.available_height().max(min_height))
         .x_axis_label("time [s]")
         .y_axis_label("message number")
         .show(ui, |pu| {
@@ -280,7 +281,13 @@ impl CompareState {
             return run;
         };
         ui.add_space(6.0);
-        overlay_plot(ui, "compare-plot", ("A", &r.a.overlay), ("B", &r.b.overlay));
+        overlay_plot(
+            ui,
+            "compare-plot",
+            180.0,
+            ("A", &r.a.overlay),
+            ("B", &r.b.overlay),
+        );
         run
     }
 }

@@ -332,6 +332,7 @@ impl RerunState {
             overlay_plot(
                 ui,
                 "rerun-plot",
+                320.0,
                 ("recorded", &rec.overlay),
                 ("model", &m.overlay),
             );

@@ -432,7 +432,7 @@ fn lines(ui: &mut egui::Ui, f: &Finished) -> (Option<Picked>, egui::Rect) {
     let axis = &f.spec.axes[0];
     let mut picked = None;
     let mut rect = egui::Rect::NOTHING;
-    let height = ((ui.available_height() - 30.0) / 3.0).max(120.0);
+    let height = ((ui.available_height() - 30.0) / 3.0).max(180.0);
     for metric in Metric::ALL {
         let resp = super::plots::axis::readable(Plot::new(("sweep-line", metric.label())))
             .legend(Legend::default())

@@ -92,8 +92,9 @@ pub fn advise(s: &SequenceSummary, p: &Profile, fitted: &Fitted, model: &Outcome
             out.push(Advice {
                 setting: "maxTransferWindowSize",
                 text: format!(
-                    "the window is not what holds it back: with maxTransferWindowSize {proposed} the model finishes in {} too{}",
+                    "the window is not what holds it back: with maxTransferWindowSize {proposed} the model takes {} ({} now){}",
                     after.map_or("?".into(), secs),
+                    secs(model.duration),
                     if idle > 0.0 {
                         format!(
                             "; {} silences of a second or more ({} in all) wait for retransmissions",
