@@ -6,7 +6,6 @@ use crate::ranges::Ranges;
 use crate::trace::{SeqIdx, Time, Timeline, Wire, WireFlags, WireKind};
 use rustc_hash::FxHashMap;
 use serde::Serialize;
-use std::time::Duration;
 
 /// One retransmission: a further copy of (sequence, number) on the wire.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -33,10 +32,48 @@ pub struct LatencyStats {
 pub struct Series {
     /// Messages sent but not yet acknowledged (the window occupancy), after each change.
     pub in_flight: Vec<(Time, u32)>,
-    /// netrm:BufferRemaining of each acknowledgement.
-    pub buffer_remaining: Vec<(Time, u32)>,
-    /// Per message: when it was first sent and how long until an ack covered it.
-    pub ack_latency: Vec<(u64, Time, Duration)>,
+}
+
+/// When each message number was first sent. Numbers of a sequence are dense (1, 2, 3 …), so
+/// they index a vector — 8 bytes a message where a hash map took about 30 at the analysis's
+/// peak; a number beyond what the sequence's wires could hold (a capture that starts late, a
+/// forged number) goes to the map.
+struct FirstSends {
+    dense: Vec<Time>,
+    limit: u64,
+    sparse: FxHashMap<u64, Time>,
+}
+
+impl FirstSends {
+    const UNSET: Time = Time::MAX;
+
+    fn new(wires: usize) -> Self {
+        FirstSends {
+            dense: Vec::new(),
+            limit: wires as u64,
+            sparse: FxHashMap::default(),
+        }
+    }
+    fn insert(&mut self, n: u64, t: Time) {
+        match n.checked_sub(1).filter(|&i| i < self.limit) {
+            Some(i) => {
+                let i = i as usize;
+                if i >= self.dense.len() {
+                    self.dense.resize(i + 1, Self::UNSET);
+                }
+                self.dense[i] = t;
+            }
+            None => {
+                self.sparse.insert(n, t);
+            }
+        }
+    }
+    fn get(&self, n: u64) -> Option<Time> {
+        match n.checked_sub(1).filter(|&i| i < self.limit) {
+            Some(i) => self.dense.get(i as usize).copied().filter(|&t| t != Self::UNSET),
+            None => self.sparse.get(&n).copied(),
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -174,7 +211,7 @@ pub(super) fn summarise(
     let began_here = info.handshake.is_some();
     let mut sent = Ranges::new();
     let mut acked = Ranges::new();
-    let mut first_send: FxHashMap<u64, Time> = FxHashMap::default();
+    let mut first_send = FirstSends::new(wires.len());
     let mut in_flight: u32 = 0;
     let mut last_ack: Option<Ranges> = None;
     let mut last_ack_wire: Option<u32> = None;
@@ -235,8 +272,8 @@ pub(super) fn summarise(
             if wire.attempt > 0 {
                 s.retransmissions += 1;
                 let delay = first_send
-                    .get(&n)
-                    .map_or(0.0, |f| wire.time.since(*f).as_secs_f64());
+                    .get(n)
+                    .map_or(0.0, |f| wire.time.since(f).as_secs_f64());
                 if s.retransmitted_numbers.last() != Some(&n) && !s.retransmitted_numbers.contains(&n) {
                     s.retransmitted_numbers.push(n);
                 }
@@ -300,7 +337,6 @@ pub(super) fn summarise(
             let ranges = t.ack_ranges(wire);
             let now = Ranges::from_ranges(ranges);
             if let Some(br) = wire.buffer_remaining() {
-                s.series.buffer_remaining.push((wire.time, br));
                 s.min_buffer_remaining = Some(s.min_buffer_remaining.map_or(br, |m| m.min(br)));
             }
             // Acknowledging what was never sent (InvalidAcknowledgement, WS-RM 1.1 §4.3). A capture
@@ -347,10 +383,8 @@ pub(super) fn summarise(
             for r in ranges {
                 for (lo, hi) in acked.missing_within(r.lower.get(), r.upper.get()) {
                     for n in lo..=hi {
-                        if let Some(f) = first_send.get(&n) {
-                            let l = wire.time.since(*f);
-                            latencies.push(l.as_secs_f64());
-                            s.series.ack_latency.push((n, *f, l));
+                        if let Some(f) = first_send.get(n) {
+                            latencies.push(wire.time.since(f).as_secs_f64());
                             in_flight = in_flight.saturating_sub(1);
                         }
                     }
