@@ -42,8 +42,8 @@ fn same(a: &CaptureData, b: &CaptureData, what: &str, times: bool) {
     assert_eq!(a.timeline.wires.len(), b.timeline.wires.len(), "{what}");
     for (x, y) in a.timeline.wires.iter().zip(&b.timeline.wires) {
         assert_eq!(
-            (x.kind, x.number, x.frame, x.attempt),
-            (y.kind, y.number, y.frame, y.attempt),
+            (x.kind, x.number, x.frame, x.attempt()),
+            (y.kind, y.number, y.frame, y.attempt()),
             "{what}"
         );
         if times {

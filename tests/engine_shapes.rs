@@ -86,8 +86,8 @@ fn pattern(t: &Timeline) -> Vec<String> {
                 .iter()
                 .map(|r| format!("{}-{}", r.lower.get(), r.upper.get()))
                 .collect();
-            line.push_str(&format!(" ack {} {}", name(w.ack_seq), ranges.join(",")));
-            if let Some(br) = w.buffer_remaining() {
+            line.push_str(&format!(" ack {} {}", name(t.ack_seq(w)), ranges.join(",")));
+            if let Some(br) = t.buffer_remaining(w) {
                 line.push_str(&format!(" BR{br}"));
             }
             if w.flags.has(WireFlags::FINAL) {
@@ -326,7 +326,7 @@ fn a_simulated_duplex_session_matches_the_real_wcf_net_tcp_log_message_by_messag
         .wires
         .iter()
         .filter(|w| !matches!(w.kind, WireKind::Security))
-        .position(|w| w.attempt == 1)
+        .position(|w| w.attempt() == 1)
         .expect("the log holds a resend");
     let taken: Vec<String> = logged.drain(resend..resend + 2).collect();
     assert_eq!(taken, ["Message S1#1 AckRequested", "Ack ack S1 1-1 BR8"]);

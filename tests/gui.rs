@@ -80,7 +80,7 @@ fn opens_a_sample_capture_from_the_menu_and_a_finding_selects_its_row() {
         .wire(app.selected.expect("a row is selected"))
         .copied()
         .unwrap();
-    assert_eq!((w.frame, w.number, w.attempt), (67, 5, 1));
+    assert_eq!((w.frame, w.number, w.attempt()), (67, 5, 1));
     assert!(
         h.query_all_by_label("#5 (copy 2)").count() >= 1,
         "detail pane and list show it"
@@ -853,7 +853,7 @@ fn the_keys_move_the_selection_find_and_go_to_as_in_wireshark() {
     frames(&mut h);
     let app = h.state();
     let w = app.dataset().wire(app.selected.unwrap()).copied().unwrap();
-    assert_eq!((w.frame, w.number, w.attempt), (67, 5, 1));
+    assert_eq!((w.frame, w.number, w.attempt()), (67, 5, 1));
     assert!(app.go_to.is_none(), "the box closes");
     // A frame that does not exist says so.
     h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::G);

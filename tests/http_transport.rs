@@ -78,7 +78,7 @@ fn scripted_drops_apply_before_the_socket() {
         .timeline
         .wires
         .iter()
-        .filter(|w| w.kind == WireKind::Data && w.attempt > 0)
+        .filter(|w| w.kind == WireKind::Data && w.attempt() > 0)
         .map(|w| w.number)
         .collect();
     assert_eq!(resent, [5]);
@@ -190,7 +190,7 @@ fn a_saved_http_session_is_causally_ordered_in_both_framings() {
                     for r in data.timeline.ack_ranges(w) {
                         for n in r.lower.get()..=r.upper.get() {
                             assert!(
-                                seen.contains(&(w.ack_seq, n)),
+                                seen.contains(&(data.timeline.ack_seq(w), n)),
                                 "{framing:?}: ack of {n} before it"
                             );
                         }

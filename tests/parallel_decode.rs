@@ -89,7 +89,7 @@ fn many_connections_with_loss_decode_the_same_on_workers() {
     assert!(d.stats.wsrm_messages > 1500, "{:?}", d.stats);
     assert!(d.stats.tcp_connections > 100, "{:?}", d.stats);
     assert!(
-        d.timeline.wires.iter().any(|w| w.attempt > 0),
+        d.timeline.wires.iter().any(|w| w.attempt() > 0),
         "no retransmission in the capture"
     );
 

@@ -69,7 +69,7 @@ fn nettcp_session_two_sequences_a_real_retransmission_and_both_ends_terminated()
     let resend = t
         .wires
         .iter()
-        .position(|w| w.kind == WireKind::Data && w.attempt == 1)
+        .position(|w| w.kind == WireKind::Data && w.attempt() == 1)
         .unwrap();
     assert!(t.wires[resend].flags.has(WireFlags::ACK_REQUESTED));
     let answer = &t.wires[resend + 1];
@@ -81,7 +81,7 @@ fn nettcp_session_two_sequences_a_real_retransmission_and_both_ends_terminated()
             .collect::<Vec<_>>(),
         [(1, 1)]
     );
-    assert_eq!(answer.buffer_remaining, 8);
+    assert_eq!(t.buffer_remaining(answer), Some(8));
     // 540 ms between the copies by the sender's stamps, 541 ms between the receive times.
     let f = all_findings(&d);
     assert!(
@@ -124,7 +124,7 @@ fn wshttp_session_folds_service_level_records_and_is_never_terminated() {
         "urn:uuid:2c598273-38c7-4de7-a09a-2c36cf7d0559"
     );
     assert_eq!(reply.number, 1);
-    assert_eq!(reply.buffer_remaining, 8);
+    assert_eq!(t.buffer_remaining(reply), Some(8));
     let f = all_findings(&d);
     let never = f.iter().filter(|(_, t)| t.contains("never terminated")).count();
     assert_eq!(never, 2, "{f:#?}");

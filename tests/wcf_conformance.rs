@@ -109,7 +109,7 @@ fn defaults_1000_messages_keep_7_in_flight_and_take_14_6_s() {
         .wires
         .iter()
         .filter(|w| w.kind == WireKind::Ack)
-        .map(|w| w.buffer_remaining)
+        .map(|w| t.buffer_remaining(w).unwrap_or(u32::MAX))
         .collect();
     assert!(acks.iter().all(|&b| b <= 8), "{acks:?}");
     assert!(acks.iter().filter(|&&b| b == 7).count() > 100);

@@ -46,8 +46,8 @@ pub fn analyze(t: &Timeline, opts: &Options) -> Analysis {
         if let Some(s) = w.seq.index() {
             per_seq[s].push(i as u32);
         }
-        if let Some(a) = w.ack_seq.index()
-            && w.ack_seq != w.seq
+        if let Some(a) = t.ack_seq(w).index()
+            && t.ack_seq(w) != w.seq
         {
             per_seq[a].push(i as u32);
         }

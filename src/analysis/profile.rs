@@ -172,7 +172,7 @@ fn walk(t: &Timeline, seq: SeqIdx) -> Walk {
     let mut last_buffer: Option<u32> = None;
     let mut last_wire: Option<f64> = None;
     for w in &t.wires {
-        if w.seq != seq && w.ack_seq != seq {
+        if w.seq != seq && t.ack_seq(w) != seq {
             continue;
         }
         let time = w.time.as_secs_f64();
@@ -194,8 +194,8 @@ fn walk(t: &Timeline, seq: SeqIdx) -> Walk {
         if side == Side::Source {
             last_local = Some(time);
         }
-        if w.ack_seq == seq
-            && let Some(b) = w.buffer_remaining()
+        if t.ack_seq(w) == seq
+            && let Some(b) = t.buffer_remaining(w)
         {
             last_buffer = Some(b);
         }
@@ -236,8 +236,8 @@ fn walk(t: &Timeline, seq: SeqIdx) -> Walk {
                 asked = Some((n, time));
             }
         }
-        if w.ack_seq == seq && w.flags.has(WireFlags::HAS_ACK) && !w.flags.has(WireFlags::NACK) {
-            if let Some(b) = w.buffer_remaining() {
+        if t.ack_seq(w) == seq && w.flags.has(WireFlags::HAS_ACK) && !w.flags.has(WireFlags::NACK) {
+            if let Some(b) = t.buffer_remaining(w) {
                 m.max_buffer = Some(m.max_buffer.map_or(b, |x| x.max(b)));
             }
             let mut earliest_new: Option<f64> = None;
@@ -358,7 +358,7 @@ fn both_ends(t: &Timeline, seq: SeqIdx) -> Option<BothEnds> {
                 }
                 None => lost_forward += 1,
             }
-        } else if w.ack_seq == seq
+        } else if t.ack_seq(w) == seq
             && w.flags.has(WireFlags::HAS_ACK)
             && t.side_for(w, seq) == Side::Destination
         {

@@ -30,8 +30,9 @@ pub struct LatencyStats {
 /// Time series the views plot (not serialised: they can be long).
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Series {
-    /// Messages sent but not yet acknowledged (the window occupancy), after each change.
-    pub in_flight: Vec<(Time, u32)>,
+    /// Messages sent but not yet acknowledged (the window occupancy) after each change, by the
+    /// wire that changed it (its time is the wire's: 8 bytes a point, not 16).
+    pub in_flight: Vec<(u32, u32)>,
 }
 
 /// When each message number was first sent. Numbers of a sequence are dense (1, 2, 3 …), so
@@ -269,7 +270,7 @@ pub(super) fn summarise(
                     format!("message {n} sent after CloseSequence (LastMsgNumber {last}) of {id}"),
                 );
             }
-            if wire.attempt > 0 {
+            if wire.attempt() > 0 {
                 s.retransmissions += 1;
                 let delay = first_send
                     .get(n)
@@ -279,7 +280,7 @@ pub(super) fn summarise(
                 }
                 s.retransmission_details.push(Retransmission {
                     number: n,
-                    copy: wire.attempt,
+                    copy: wire.attempt(),
                     delay,
                     frame: wire.frame,
                 });
@@ -293,7 +294,7 @@ pub(super) fn summarise(
                     wire,
                     format!(
                         "retransmission of message {n} of {id}: copy {} after {:.3} s{already}",
-                        wire.attempt + 1,
+                        wire.attempt() + 1,
                         delay
                     ),
                 );
@@ -301,7 +302,7 @@ pub(super) fn summarise(
                 first_send.insert(n, wire.time);
                 if !acked.contains(n) {
                     in_flight += 1;
-                    s.series.in_flight.push((wire.time, in_flight));
+                    s.series.in_flight.push((i, in_flight));
                     s.max_in_flight = s.max_in_flight.max(in_flight);
                 }
             }
@@ -332,11 +333,11 @@ pub(super) fn summarise(
             }
             _ => {}
         }
-        if wire.ack_seq == seq && wire.flags.has(WireFlags::HAS_ACK) {
+        if t.ack_seq(wire) == seq && wire.flags.has(WireFlags::HAS_ACK) {
             s.acks += 1;
             let ranges = t.ack_ranges(wire);
             let now = Ranges::from_ranges(ranges);
-            if let Some(br) = wire.buffer_remaining() {
+            if let Some(br) = t.buffer_remaining(wire) {
                 s.min_buffer_remaining = Some(s.min_buffer_remaining.map_or(br, |m| m.min(br)));
             }
             // Acknowledging what was never sent (InvalidAcknowledgement, WS-RM 1.1 §4.3). A capture
@@ -391,7 +392,7 @@ pub(super) fn summarise(
                     acked.insert_range(lo, hi);
                 }
             }
-            s.series.in_flight.push((wire.time, in_flight));
+            s.series.in_flight.push((i, in_flight));
             last_ack = Some(now);
             last_ack_wire = Some(i);
         }

@@ -277,7 +277,7 @@ impl Decoder {
                 let plain = &mut self.timeline.wires[w as usize];
                 match p.start {
                     Start::Response { status } => plain.number = u64::from(status),
-                    Start::Request { method } => plain.fault = super::http::method_code(method),
+                    Start::Request { method } => plain.set_method(super::http::method_code(method)),
                 }
                 if let Some(line) = p.line {
                     self.timeline.http_lines.push((w, line.into()));

@@ -523,7 +523,7 @@ fn resend_stamps(
             // The same stamp: one copy the network delivered twice, not a resend.
             (Some(x), Some(y)) if x != y => format!(
                 "its sender stamped copy {} {:.3} s after copy 1 (u:Timestamp)",
-                w.attempt + 1,
+                w.attempt() + 1,
                 (y as f64 - x as f64) / 1e9
             ),
             _ => continue,

@@ -48,13 +48,13 @@ pub fn to_csv(t: &Timeline) -> Result<String, csv::Error> {
             } else {
                 String::new()
             },
-            wire.attempt.to_string(),
+            wire.attempt().to_string(),
             wire.flags.has(WireFlags::ACK_REQUESTED).to_string(),
             wire.flags.has(WireFlags::LAST_MESSAGE).to_string(),
-            seq(wire.ack_seq),
+            seq(t.ack_seq(wire)),
             ranges,
             wire.flags.has(WireFlags::FINAL).to_string(),
-            wire.buffer_remaining().map_or(String::new(), |b| b.to_string()),
+            t.buffer_remaining(wire).map_or(String::new(), |b| b.to_string()),
             wire.fault_code().map_or(String::new(), |f| f.name().to_string()),
             wire.size.to_string(),
         ])?;

@@ -430,14 +430,14 @@ fn get(t: &Timeline, i: u32, w: &Wire, f: Field) -> Got {
         "ip.src" => Got::Text(endpoint(w.from)),
         "ip.dst" => Got::Text(endpoint(w.to)),
         "wsrm.kind" => Got::Text(w.kind.label().to_string()),
-        "wsrm.seq" => match (seq(w.seq), seq(w.ack_seq)) {
+        "wsrm.seq" => match (seq(w.seq), seq(t.ack_seq(w))) {
             (Some(a), Some(b)) if a != b => Got::Text(format!("{a} {b}")),
             (Some(a), _) | (None, Some(a)) => Got::Text(a),
             (None, None) => Got::Absent,
         },
         "wsrm.msgnum" if w.kind.is_sequenced() => Got::Number(w.number as f64),
-        "wsrm.copy" if w.kind.is_sequenced() => Got::Number(f64::from(w.attempt) + 1.0),
-        "wsrm.retransmission" => Got::Bool(w.kind.is_sequenced() && w.attempt > 0),
+        "wsrm.copy" if w.kind.is_sequenced() => Got::Number(f64::from(w.attempt()) + 1.0),
+        "wsrm.retransmission" => Got::Bool(w.kind.is_sequenced() && w.attempt() > 0),
         "wsrm.ack" => Got::Bool(has_ack),
         "wsrm.ack.range" if has_ack && !w.flags.has(WireFlags::NACK) => {
             // Bounded: a range of a billion numbers is compared as its ends.
@@ -458,8 +458,8 @@ fn get(t: &Timeline, i: u32, w: &Wire, f: Field) -> Got {
         "wsrm.lastmessage" => {
             Got::Bool(w.flags.has(WireFlags::LAST_MESSAGE) || w.kind == WireKind::LastMessage)
         }
-        "wsrm.buffer_remaining" => w
-            .buffer_remaining()
+        "wsrm.buffer_remaining" => t
+            .buffer_remaining(w)
             .map_or(Got::Absent, |b| Got::Number(b as f64)),
         "wsrm.fault" => w
             .fault_code()
@@ -467,7 +467,7 @@ fn get(t: &Timeline, i: u32, w: &Wire, f: Field) -> Got {
         "http.response" => Got::Bool(w.flags.has(WireFlags::RESPONSE)),
         "http.response.code" if w.kind == WireKind::Http && w.number > 0 => Got::Number(w.number as f64),
         "http.request.method" if w.kind == WireKind::Http => {
-            crate::capture::http::method_name(w.fault).map_or(Got::Absent, |m| Got::Text(m.to_string()))
+            crate::capture::http::method_name(w.method()).map_or(Got::Absent, |m| Got::Text(m.to_string()))
         }
         "http.request.uri" if w.kind == WireKind::Http => t
             .http_line(i)

@@ -11,7 +11,7 @@ mod wire;
 pub use event::{Event, EventKind, FaultCause, Side, Timer};
 pub use export::to_csv;
 pub use time::Time;
-pub use wire::{RangeRef, Wire, WireFlags, WireKind, classify};
+pub use wire::{AckRef, RangeRef, Wire, WireFlags, WireKind, classify};
 
 use crate::wsrm::{AckContent, AckRange, Body, Envelope, RmVersion, SoapVersion, Text};
 use rustc_hash::FxHashMap as HashMap;
@@ -78,7 +78,9 @@ pub struct Timeline {
     pub endpoints: Vec<Text>,
     pub sequences: Vec<SequenceInfo>,
     pub wires: Vec<Wire>,
-    /// Ack ranges, referenced by `Wire::ack`.
+    /// The acknowledgements wires carry, referenced by `Wire::ack`.
+    pub acks: Vec<AckRef>,
+    /// Ack ranges, referenced by `AckRef::ranges`.
     pub ranges: Vec<AckRange>,
     pub events: Vec<Event>,
     /// Message logs of both ends: when a wire arrived (it is timed when it left), by wire
@@ -146,6 +148,7 @@ pub struct Delta {
     /// Every sequence (they are few, and their info grows as messages arrive).
     pub sequences: Vec<SequenceInfo>,
     pub wires: Vec<Wire>,
+    pub acks: Vec<AckRef>,
     pub ranges: Vec<AckRange>,
     pub events: Vec<Event>,
     /// Earlier wires that changed.
@@ -168,6 +171,7 @@ impl Delta {
 pub struct DeltaCursor {
     endpoints: usize,
     wires: usize,
+    acks: usize,
     ranges: usize,
     events: usize,
     patches: usize,
@@ -240,9 +244,31 @@ impl Timeline {
         idx.index().and_then(|i| self.sequences.get(i))
     }
 
+    /// The SequenceAcknowledgement `w` carries, if any.
+    pub fn ack_of(&self, w: &Wire) -> Option<&AckRef> {
+        self.acks.get(w.ack as usize)
+    }
+
+    /// The sequence `w`'s ack refers to (`SeqIdx::NONE`: it carries none).
+    pub fn ack_seq(&self, w: &Wire) -> SeqIdx {
+        self.ack_of(w).map_or(SeqIdx::NONE, |a| a.seq)
+    }
+
     pub fn ack_ranges(&self, w: &Wire) -> &[AckRange] {
-        let start = w.ack.start as usize;
-        self.ranges.get(start..start + w.ack.len as usize).unwrap_or(&[])
+        let Some(a) = self.ack_of(w) else {
+            return &[];
+        };
+        let start = a.ranges.start as usize;
+        self.ranges
+            .get(start..start + a.ranges.len as usize)
+            .unwrap_or(&[])
+    }
+
+    /// `netrm:BufferRemaining` of `w`'s ack.
+    pub fn buffer_remaining(&self, w: &Wire) -> Option<u32> {
+        self.ack_of(w)
+            .map(|a| a.buffer_remaining)
+            .filter(|&b| b != u32::MAX)
     }
 
     pub fn push(&mut self, event: Event) {
@@ -253,23 +279,12 @@ impl Timeline {
     /// learnt here: a sequence's source sends its Sequence headers, its destination its acks.
     pub fn add_wire(&mut self, time: Time, from: u16, to: u16, env: &Envelope, meta: WireMeta) -> u32 {
         let (kind, flags, fault) = classify(env);
-        let mut wire = Wire {
-            time,
-            from,
-            to,
-            kind,
-            flags,
-            fault,
-            seq: SeqIdx::NONE,
-            number: 0,
-            ack_seq: SeqIdx::NONE,
-            ack: RangeRef::default(),
-            buffer_remaining: u32::MAX,
-            size: meta.size,
-            frame: meta.frame,
-            origin: meta.origin,
-            attempt: 0,
-        };
+        let mut wire = Wire::new(time, from, to, kind);
+        wire.flags = flags;
+        wire.set_fault(fault);
+        wire.size = meta.size;
+        wire.frame = meta.frame;
+        wire.origin = meta.origin;
         let body_id = match &env.body {
             Body::CreateSequenceResponse(r) => Some(&r.identifier),
             Body::CloseSequence(e) | Body::TerminateSequence(e) => {
@@ -304,22 +319,29 @@ impl Timeline {
             self.learn(wire.seq, env, Some(from), Some(to));
         }
         if let Some(ack) = env.acks.first() {
-            wire.ack_seq = self.sequence(&ack.identifier);
-            self.learn(wire.ack_seq, env, Some(to), Some(from));
+            let ack_seq = self.sequence(&ack.identifier);
+            self.learn(ack_seq, env, Some(to), Some(from));
             if wire.seq.is_none() {
-                wire.seq = wire.ack_seq;
+                wire.seq = ack_seq;
             }
+            let mut ranges = RangeRef {
+                start: self.ranges.len() as u32,
+                len: 0,
+            };
             if let AckContent::Ranges(r) = &ack.content {
-                wire.ack = RangeRef {
-                    start: self.ranges.len() as u32,
-                    len: r.len().min(u16::MAX as usize) as u16,
-                };
-                self.ranges.extend_from_slice(&r[..wire.ack.len as usize]);
+                ranges.len = r.len().min(u16::MAX as usize) as u16;
+                self.ranges.extend_from_slice(&r[..ranges.len as usize]);
             }
-            wire.buffer_remaining = ack.buffer_remaining.unwrap_or(u32::MAX);
+            wire.ack = self.acks.len() as u32;
+            self.acks.push(AckRef {
+                seq: ack_seq,
+                ranges,
+                buffer_remaining: ack.buffer_remaining.unwrap_or(u32::MAX),
+            });
         }
         if kind.is_sequenced() && !wire.seq.is_none() {
-            wire.attempt = self.copy_number(wire.seq, wire.number);
+            let copy = self.copy_number(wire.seq, wire.number);
+            wire.set_attempt(copy);
         }
         let idx = self.wires.len() as u32;
         if let Body::CreateSequence(cs) = &env.body
@@ -398,23 +420,11 @@ impl Timeline {
 
     /// Records an HTTP message that carries no SOAP envelope (shown, not analysed).
     pub fn add_plain(&mut self, time: Time, from: u16, to: u16, meta: WireMeta) -> u32 {
-        self.wires.push(Wire {
-            time,
-            from,
-            to,
-            kind: WireKind::Http,
-            flags: WireFlags::default(),
-            fault: 0,
-            seq: SeqIdx::NONE,
-            number: 0,
-            ack_seq: SeqIdx::NONE,
-            ack: RangeRef::default(),
-            buffer_remaining: u32::MAX,
-            size: meta.size,
-            frame: meta.frame,
-            origin: meta.origin,
-            attempt: 0,
-        });
+        let mut wire = Wire::new(time, from, to, WireKind::Http);
+        wire.size = meta.size;
+        wire.frame = meta.frame;
+        wire.origin = meta.origin;
+        self.wires.push(wire);
         (self.wires.len() - 1) as u32
     }
 
@@ -482,6 +492,7 @@ impl Timeline {
             endpoints: self.endpoints[cursor.endpoints..].to_vec(),
             sequences: self.sequences.clone(),
             wires: self.wires[cursor.wires..].to_vec(),
+            acks: self.acks[cursor.acks..].to_vec(),
             ranges: self.ranges[cursor.ranges..].to_vec(),
             events: self.events[cursor.events..].to_vec(),
             patched: self.patches[cursor.patches..]
@@ -494,6 +505,7 @@ impl Timeline {
         *cursor = DeltaCursor {
             endpoints: self.endpoints.len(),
             wires: self.wires.len(),
+            acks: self.acks.len(),
             ranges: self.ranges.len(),
             events: self.events.len(),
             patches: self.patches.len(),
@@ -514,6 +526,7 @@ impl Timeline {
         }
         self.sequences = d.sequences;
         self.wires.extend(d.wires);
+        self.acks.extend(d.acks);
         self.ranges.extend(d.ranges);
         self.events.extend(d.events);
         for (i, w) in d.patched {
@@ -549,7 +562,7 @@ impl Timeline {
 
     /// Which side of its sequence sent a wire message.
     pub fn side_of(&self, w: &Wire) -> Side {
-        let seq = if w.seq.is_none() { w.ack_seq } else { w.seq };
+        let seq = if w.seq.is_none() { self.ack_seq(w) } else { w.seq };
         self.side_for(w, seq)
     }
 
@@ -560,7 +573,7 @@ impl Timeline {
     /// has a new ephemeral port each time (issue 17). Only what could come from either side (a
     /// fault) is placed by address — by host when the two sides are on different hosts.
     pub fn side_for(&self, w: &Wire, seq: SeqIdx) -> Side {
-        if w.ack_seq == seq && w.seq != seq && !seq.is_none() {
+        if self.ack_seq(w) == seq && w.seq != seq && !seq.is_none() {
             return Side::Destination;
         }
         match w.kind {

@@ -36,6 +36,7 @@ impl Timeline {
         let mut out = Timeline {
             endpoints: self.endpoints.clone(),
             sequences: self.sequences.clone(),
+            acks: self.acks.clone(),
             ranges: self.ranges.clone(),
             ..Timeline::default()
         };

@@ -30,7 +30,7 @@ pub enum WireKind {
     /// SOAP without WS-RM (shown, not analysed).
     OtherSoap,
     /// HTTP without SOAP, or an HTTP response with no body (e.g. 202 Accepted). A response's
-    /// status is in `Wire::number`; a request's method in `Wire::fault`
+    /// status is in `Wire::number`; a request's method is `Wire::method`
     /// (`capture::http::method_code`).
     Http,
 }
@@ -92,8 +92,20 @@ pub struct RangeRef {
     pub len: u16,
 }
 
-/// One message on the wire. Kept at 64 bytes: a capture holds one per WS-RM message.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+/// The (first) SequenceAcknowledgement a wire carries, in [`super::Timeline::acks`]: most
+/// wires of a capture carry none (messages, HTTP 202s), so it lives beside them, not in them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+pub struct AckRef {
+    /// The sequence it acknowledges.
+    pub seq: SeqIdx,
+    pub ranges: RangeRef,
+    /// `netrm:BufferRemaining` (`u32::MAX`: absent).
+    pub buffer_remaining: u32,
+}
+
+/// One message on the wire. Kept at 48 bytes: a capture holds one per SOAP or HTTP message,
+/// and it is most of what a loaded capture weighs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Wire {
     /// When it was sent (live) or captured (capture).
     pub time: Time,
@@ -102,36 +114,109 @@ pub struct Wire {
     pub to: u16,
     pub kind: WireKind,
     pub flags: WireFlags,
-    /// WS-RM fault code + 1 for `Fault` wires (0: none / not a WS-RM fault).
-    pub fault: u8,
+    /// By kind: the copy number of a sequence message (`attempt`), the WS-RM fault code + 1 of a
+    /// `Fault` (`fault_code`), the method of an HTTP request (`method`). One field, as a wire is
+    /// only one of them.
+    aux: u16,
     /// The sequence this message belongs to (Sequence header, or the protocol body's identifier).
     pub seq: SeqIdx,
     /// Message number of a Data/LastMessage wire (0 otherwise; LastMsgNumber for Close/Terminate).
     pub number: u64,
-    /// The sequence the (first) SequenceAcknowledgement refers to.
-    pub ack_seq: SeqIdx,
-    pub ack: RangeRef,
-    /// `netrm:BufferRemaining` of the ack (`u32::MAX`: absent).
-    pub buffer_remaining: u32,
+    /// Index of its SequenceAcknowledgement in `Timeline::acks` (`Wire::NO_ACK`: none).
+    pub ack: u32,
     /// Envelope size in bytes.
     pub size: u32,
     /// Capture frame number, 1-based as in Wireshark (0: not from a capture).
     pub frame: u32,
     /// Capture: where the message starts (see `capture::origin`); live: index into retained bytes.
     pub origin: u64,
-    /// 0 for the first copy of a sequence message on the wire, 1 for the first retransmission...
-    pub attempt: u16,
 }
 
 impl Wire {
+    pub const NO_ACK: u32 = u32::MAX;
+
+    /// A wire of `kind` with nothing else known yet.
+    pub fn new(time: Time, from: u16, to: u16, kind: WireKind) -> Wire {
+        Wire {
+            time,
+            from,
+            to,
+            kind,
+            flags: WireFlags::default(),
+            aux: 0,
+            seq: SeqIdx::NONE,
+            number: 0,
+            ack: Wire::NO_ACK,
+            size: 0,
+            frame: 0,
+            origin: 0,
+        }
+    }
+    /// 0 for the first copy of a sequence message on the wire, 1 for the first retransmission…
+    /// (0 for every other kind).
+    pub fn attempt(&self) -> u16 {
+        if self.kind.is_sequenced() { self.aux } else { 0 }
+    }
+    pub fn set_attempt(&mut self, attempt: u16) {
+        if self.kind.is_sequenced() {
+            self.aux = attempt;
+        }
+    }
     pub fn fault_code(&self) -> Option<RmFault> {
         if self.kind != WireKind::Fault {
-            return None; // `fault` holds an HTTP method for WireKind::Http
+            return None;
         }
-        RmFault::ALL.get((self.fault as usize).checked_sub(1)?).copied()
+        RmFault::ALL.get((self.aux as usize).checked_sub(1)?).copied()
     }
-    pub fn buffer_remaining(&self) -> Option<u32> {
-        (self.buffer_remaining != u32::MAX).then_some(self.buffer_remaining)
+    /// The method of an HTTP request shown as plain HTTP (`capture::http::method_code`; 0: none).
+    pub fn method(&self) -> u8 {
+        if self.kind == WireKind::Http {
+            self.aux as u8
+        } else {
+            0
+        }
+    }
+    pub fn set_method(&mut self, code: u8) {
+        if self.kind == WireKind::Http {
+            self.aux = u16::from(code);
+        }
+    }
+    /// Sets the WS-RM fault code + 1 of a `Fault` wire (`classify`).
+    pub fn set_fault(&mut self, code: u16) {
+        if self.kind == WireKind::Fault {
+            self.aux = code;
+        }
+    }
+    pub fn has_ack(&self) -> bool {
+        self.ack != Wire::NO_ACK
+    }
+}
+
+/// As the JSON timeline spells a wire: `ack` indexes `acks` (null: none); `attempt`, and `fault`
+/// (WS-RM fault code + 1, or an HTTP request's method code) as before the fields shared one slot.
+impl Serialize for Wire {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut st = s.serialize_struct("Wire", 13)?;
+        st.serialize_field("time", &self.time)?;
+        st.serialize_field("from", &self.from)?;
+        st.serialize_field("to", &self.to)?;
+        st.serialize_field("kind", &self.kind)?;
+        st.serialize_field("flags", &self.flags)?;
+        let fault = match self.kind {
+            WireKind::Fault => self.aux,
+            WireKind::Http => self.aux,
+            _ => 0,
+        };
+        st.serialize_field("fault", &fault)?;
+        st.serialize_field("seq", &self.seq)?;
+        st.serialize_field("number", &self.number)?;
+        st.serialize_field("ack", &self.has_ack().then_some(self.ack))?;
+        st.serialize_field("size", &self.size)?;
+        st.serialize_field("frame", &self.frame)?;
+        st.serialize_field("origin", &self.origin)?;
+        st.serialize_field("attempt", &self.attempt())?;
+        st.end()
     }
 }
 
@@ -150,7 +235,7 @@ pub fn is_security_handshake(env: &Envelope) -> bool {
     }
 }
 
-pub fn classify(env: &Envelope) -> (WireKind, WireFlags, u8) {
+pub fn classify(env: &Envelope) -> (WireKind, WireFlags, u16) {
     let mut flags = WireFlags::default();
     if !env.ack_requested.is_empty() {
         flags.set(WireFlags::ACK_REQUESTED);
@@ -179,7 +264,7 @@ pub fn classify(env: &Envelope) -> (WireKind, WireFlags, u8) {
         (Body::TerminateSequenceResponse { .. }, _) => WireKind::TerminateSequenceResponse,
         (Body::Fault(f), _) => {
             fault = f.rm_fault.map_or(0, |code| {
-                RmFault::ALL.iter().position(|c| *c == code).unwrap() as u8 + 1
+                RmFault::ALL.iter().position(|c| *c == code).unwrap() as u16 + 1
             });
             WireKind::Fault
         }
@@ -198,9 +283,9 @@ mod tests {
     use super::*;
 
     #[test]
-    fn wire_fits_in_64_bytes() {
+    fn wire_fits_in_48_bytes() {
         assert!(
-            std::mem::size_of::<Wire>() <= 64,
+            std::mem::size_of::<Wire>() <= 48,
             "{}",
             std::mem::size_of::<Wire>()
         );

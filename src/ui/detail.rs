@@ -333,7 +333,7 @@ impl DetailState {
                         }
                         if w.kind.is_sequenced() && w.number > 0 {
                             row("Message number", w.number.to_string());
-                            row("Copy", (w.attempt + 1).to_string());
+                            row("Copy", (w.attempt() + 1).to_string());
                         }
                         let info = d.info(i);
                         if !info.is_empty() {

@@ -277,7 +277,7 @@ impl Dataset {
         let w = &self.timeline.wires;
         let i = w.partition_point(|x| x.time < t);
         let candidates = (i.saturating_sub(64)..(i + 64).min(w.len()))
-            .filter(|&k| seq.is_none() || w[k].seq == seq || w[k].ack_seq == seq);
+            .filter(|&k| seq.is_none() || w[k].seq == seq || self.timeline.ack_seq(&w[k]) == seq);
         candidates
             .min_by_key(|&k| w[k].time.as_nanos().abs_diff(t.as_nanos()))
             .map(|k| k as u32)
@@ -302,8 +302,8 @@ impl Dataset {
         let mut parts: Vec<String> = Vec::new();
         match w.kind {
             WireKind::Data | WireKind::LastMessage => {
-                let copy = if w.attempt > 0 {
-                    format!(" (copy {})", w.attempt + 1)
+                let copy = if w.attempt() > 0 {
+                    format!(" (copy {})", w.attempt() + 1)
                 } else {
                     String::new()
                 };
@@ -339,7 +339,7 @@ impl Dataset {
                 parts.push(format!("{status} {reason}").trim_end().to_string());
             }
             WireKind::Http => {
-                if let Some(m) = crate::capture::http::method_name(w.fault) {
+                if let Some(m) = crate::capture::http::method_name(w.method()) {
                     parts.push(format!("{m} (no SOAP body)"));
                 }
             }
@@ -370,7 +370,7 @@ impl Dataset {
                     + if ranges.len() > 8 { ",…" } else { "" }
             };
             parts.push(format!("ack {text}"));
-            if let Some(b) = w.buffer_remaining() {
+            if let Some(b) = self.timeline.buffer_remaining(w) {
                 parts.push(format!("BufferRemaining {b}"));
             }
             if w.flags.has(WireFlags::FINAL) {
@@ -473,7 +473,9 @@ impl Filter {
         self.terms.iter().all(|t| match t {
             Term::Seq(s) => {
                 d.sequence_name(w.seq).to_ascii_lowercase().contains(s)
-                    || d.sequence_name(w.ack_seq).to_ascii_lowercase().contains(s)
+                    || d.sequence_name(d.timeline.ack_seq(w))
+                        .to_ascii_lowercase()
+                        .contains(s)
             }
             Term::Kind(k) => w.kind.label().to_ascii_lowercase().contains(k),
             Term::Numbers(lo, hi) => {
@@ -620,6 +622,6 @@ mod tests {
             .find(|f| f.text.contains("retransmission"))
             .unwrap();
         let w = d.wire(d.wire_of_finding(f).unwrap()).unwrap();
-        assert_eq!((w.number, w.attempt), (5, 1));
+        assert_eq!((w.number, w.attempt()), (5, 1));
     }
 }

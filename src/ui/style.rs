@@ -29,7 +29,7 @@ pub fn severity(s: Severity) -> Color32 {
 /// The colour a wire message is drawn in (ladder, list).
 pub fn wire(w: &Wire) -> Color32 {
     match w.kind {
-        WireKind::Data | WireKind::LastMessage if w.attempt > 0 => RETRANSMIT,
+        WireKind::Data | WireKind::LastMessage if w.attempt() > 0 => RETRANSMIT,
         WireKind::Data | WireKind::LastMessage => FIRST,
         WireKind::Ack | WireKind::AckRequested => ACK,
         WireKind::Fault => LOST,

@@ -125,7 +125,7 @@ fn replayed_losses(t: &Timeline, s: &SequenceSummary) -> Vec<DropRule> {
     let mut acked = crate::ranges::Ranges::new();
     let mut out = Vec::new();
     for w in &t.wires {
-        if w.ack_seq == s.index
+        if t.ack_seq(w) == s.index
             && w.flags.has(crate::trace::WireFlags::HAS_ACK)
             && !w.flags.has(crate::trace::WireFlags::NACK)
         {

@@ -248,7 +248,7 @@ pub fn build(d: &Dataset, seq: SeqIdx, all_retransmissions: bool) -> PlotData {
     };
     for (i, w) in tl.wires.iter().enumerate() {
         let t = secs(w.time);
-        if !other.is_none() && w.seq == other && w.kind.is_sequenced() && w.number > 0 && w.attempt == 0 {
+        if !other.is_none() && w.seq == other && w.kind.is_sequenced() && w.number > 0 && w.attempt() == 0 {
             st.other.push(t, w.number as f64, i as u32);
             out.max_number = out.max_number.max(w.number as f64);
         }
@@ -260,16 +260,16 @@ pub fn build(d: &Dataset, seq: SeqIdx, all_retransmissions: bool) -> PlotData {
             } else if lost[i] {
                 st.lost.push(t, y, i as u32);
             }
-            if w.attempt == 0 {
+            if w.attempt() == 0 {
                 st.first.push(t, y, i as u32);
             } else {
                 st.retransmitted.push(t, y, i as u32);
             }
-            if w.attempt > 0 || lost[i] {
+            if w.attempt() > 0 || lost[i] {
                 again.insert(w.number);
             }
         }
-        if w.ack_seq == seq && w.flags.has(WireFlags::HAS_ACK) {
+        if tl.ack_seq(w) == seq && w.flags.has(WireFlags::HAS_ACK) {
             let ranges = tl.ack_ranges(w);
             let top = ranges.iter().map(|r| r.upper.get()).max().unwrap_or(0);
             if lost[i] {
@@ -327,7 +327,7 @@ pub fn build(d: &Dataset, seq: SeqIdx, all_retransmissions: bool) -> PlotData {
         if lost[i] {
             rt.lost.push(t, y, i as u32);
         }
-        if w.attempt == 0 {
+        if w.attempt() == 0 {
             rt.first.push(t, y, i as u32);
         } else {
             rt.copies.push(t, y, i as u32);
@@ -416,9 +416,9 @@ pub fn build(d: &Dataset, seq: SeqIdx, all_retransmissions: bool) -> PlotData {
         }
     }
     for (i, w) in tl.wires.iter().enumerate() {
-        if w.ack_seq == seq
+        if tl.ack_seq(w) == seq
             && !lost[i]
-            && let Some(b) = w.buffer_remaining()
+            && let Some(b) = tl.buffer_remaining(w)
         {
             advertised.set(at(i), b as f64);
         }
@@ -426,8 +426,10 @@ pub fn build(d: &Dataset, seq: SeqIdx, all_retransmissions: bool) -> PlotData {
     if !win.from_engine
         && let Some(s) = d.analysis.sequences.iter().find(|s| s.index == seq)
     {
-        for &(t, v) in &s.series.in_flight {
-            in_flight.set(secs(t), v as f64);
+        for &(i, v) in &s.series.in_flight {
+            if let Some(w) = tl.wires.get(i as usize) {
+                in_flight.set(secs(w.time), v as f64);
+            }
         }
     }
     win.in_flight = in_flight.finish(t1);
@@ -459,7 +461,7 @@ pub fn build(d: &Dataset, seq: SeqIdx, all_retransmissions: bool) -> PlotData {
             .iter()
             .enumerate()
             .filter(|(i, w)| {
-                (w.seq == seq || w.ack_seq == seq) && !lost[*i] && tl.side_for(w, seq).peer() == side
+                (w.seq == seq || tl.ack_seq(w) == seq) && !lost[*i] && tl.side_for(w, seq).peer() == side
             })
             .map(|(i, _)| at(i))
             .collect();

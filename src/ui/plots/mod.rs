@@ -848,7 +848,7 @@ mod tests {
         let at = t.position_from_point(&PlotPoint::new(x, y));
         let w = pick(&pd, Which::Sequence, at + egui::vec2(3.0, -2.0), &t).expect("a wire near the pointer");
         let wire = d.wire(w).unwrap();
-        assert_eq!((wire.number, wire.attempt), (5, 1));
+        assert_eq!((wire.number, wire.attempt()), (5, 1));
         // Far from everything: nothing.
         assert_eq!(pick(&pd, Which::Sequence, egui::pos2(790.0, 290.0), &t), None);
         // The window plot picks by time only.
