@@ -35,18 +35,18 @@ pub struct Series {
     pub in_flight: Vec<(u32, u32)>,
 }
 
-/// When each message number was first sent. Numbers of a sequence are dense (1, 2, 3 …), so
-/// they index a vector — 8 bytes a message where a hash map took about 30 at the analysis's
-/// peak; a number beyond what the sequence's wires could hold (a capture that starts late, a
-/// forged number) goes to the map.
+/// Which wire first carried each message number (its time is the wire's). Numbers of a
+/// sequence are dense (1, 2, 3 …), so they index a vector — 4 bytes a message where a hash map
+/// of times took about 30 at the analysis's peak; a number beyond what the sequence's wires
+/// could hold (a capture that starts late, a forged number) goes to the map.
 struct FirstSends {
-    dense: Vec<Time>,
+    dense: Vec<u32>,
     limit: u64,
-    sparse: FxHashMap<u64, Time>,
+    sparse: FxHashMap<u64, u32>,
 }
 
 impl FirstSends {
-    const UNSET: Time = Time::MAX;
+    const UNSET: u32 = u32::MAX;
 
     fn new(wires: usize) -> Self {
         FirstSends {
@@ -55,25 +55,27 @@ impl FirstSends {
             sparse: FxHashMap::default(),
         }
     }
-    fn insert(&mut self, n: u64, t: Time) {
+    fn insert(&mut self, n: u64, wire: u32) {
         match n.checked_sub(1).filter(|&i| i < self.limit) {
             Some(i) => {
                 let i = i as usize;
                 if i >= self.dense.len() {
                     self.dense.resize(i + 1, Self::UNSET);
                 }
-                self.dense[i] = t;
+                self.dense[i] = wire;
             }
             None => {
-                self.sparse.insert(n, t);
+                self.sparse.insert(n, wire);
             }
         }
     }
-    fn get(&self, n: u64) -> Option<Time> {
-        match n.checked_sub(1).filter(|&i| i < self.limit) {
-            Some(i) => self.dense.get(i as usize).copied().filter(|&t| t != Self::UNSET),
+    /// When `n` was first sent.
+    fn get(&self, t: &Timeline, n: u64) -> Option<Time> {
+        let wire = match n.checked_sub(1).filter(|&i| i < self.limit) {
+            Some(i) => self.dense.get(i as usize).copied().filter(|&w| w != Self::UNSET),
             None => self.sparse.get(&n).copied(),
-        }
+        }?;
+        t.wires.get(wire as usize).map(|w| w.time)
     }
 }
 
@@ -273,7 +275,7 @@ pub(super) fn summarise(
             if wire.attempt() > 0 {
                 s.retransmissions += 1;
                 let delay = first_send
-                    .get(n)
+                    .get(t, n)
                     .map_or(0.0, |f| wire.time.since(f).as_secs_f64());
                 if s.retransmitted_numbers.last() != Some(&n) && !s.retransmitted_numbers.contains(&n) {
                     s.retransmitted_numbers.push(n);
@@ -299,7 +301,7 @@ pub(super) fn summarise(
                     ),
                 );
             } else if sent.insert(n) {
-                first_send.insert(n, wire.time);
+                first_send.insert(n, i);
                 if !acked.contains(n) {
                     in_flight += 1;
                     s.series.in_flight.push((i, in_flight));
@@ -384,7 +386,7 @@ pub(super) fn summarise(
             for r in ranges {
                 for (lo, hi) in acked.missing_within(r.lower.get(), r.upper.get()) {
                     for n in lo..=hi {
-                        if let Some(f) = first_send.get(n) {
+                        if let Some(f) = first_send.get(t, n) {
                             latencies.push(wire.time.since(f).as_secs_f64());
                             in_flight = in_flight.saturating_sub(1);
                         }
