@@ -9,34 +9,6 @@ use std::collections::BTreeMap;
 const MAX_PENDING: usize = 8 * 1024 * 1024;
 /// Delivered bytes remembered to compare retransmitted copies against.
 const RECENT: usize = 64 * 1024;
-/// Rings kept for reuse on this thread (at most 4 MiB).
-const POOLED_RINGS: usize = 64;
-
-thread_local! {
-    /// Rings of finished streams. A capture of thousands of short connections would otherwise
-    /// fault in and zero a fresh 64 KiB for each direction of each: a tenth of the read time on
-    /// a WCF-style capture with a connection every 200 messages.
-    static RING_POOL: std::cell::RefCell<Vec<Vec<u8>>> = const { std::cell::RefCell::new(Vec::new()) };
-}
-
-/// A ring of `RECENT` bytes: a pooled one (its old bytes are never read: `Reassembler::known_from`
-/// bounds what is compared) or a new one.
-fn take_ring() -> Vec<u8> {
-    RING_POOL
-        .with(|p| p.borrow_mut().pop())
-        .unwrap_or_else(|| vec![0; RECENT])
-}
-
-fn give_back_ring(ring: Vec<u8>) {
-    if ring.len() == RECENT {
-        RING_POOL.with(|p| {
-            let mut p = p.borrow_mut();
-            if p.len() < POOLED_RINGS {
-                p.push(ring);
-            }
-        });
-    }
-}
 
 /// What comes out of the reassembler, in stream order.
 #[derive(Debug, PartialEq, Eq)]
@@ -101,8 +73,8 @@ impl Reassembler {
     }
 
     fn remember(&mut self, bytes: &[u8], at: u64) {
-        if self.recent.is_empty() {
-            self.recent = take_ring();
+        if self.recent.len() < RECENT {
+            self.recent.resize(RECENT, 0);
         }
         let tail = if bytes.len() > RECENT {
             &bytes[bytes.len() - RECENT..]
@@ -294,7 +266,7 @@ impl Reassembler {
             // Nothing more comes in order: the ring of recent bytes (64 KiB a direction, for
             // comparing retransmitted data) is given back — a capture of thousands of short
             // connections would otherwise keep one for each.
-            give_back_ring(std::mem::take(&mut self.recent));
+            self.recent = Vec::new();
             sink(Chunk::End { frame, time });
         }
     }
@@ -310,7 +282,7 @@ impl Reassembler {
             self.skip(fin - self.offset, frame, time, sink);
         }
         self.check_end(frame, time, sink);
-        give_back_ring(std::mem::take(&mut self.recent));
+        self.recent = Vec::new();
         self.held_bytes = 0;
     }
 }
@@ -429,14 +401,14 @@ mod tests {
     }
 
     #[test]
-    fn a_reused_ring_compares_only_this_streams_bytes() {
+    fn a_later_stream_compares_only_its_own_bytes() {
         let mut first = Reassembler::new();
         collect(
             &mut first,
             &[(0, true, false, b"", 1), (1, false, true, &[b'a'; 3000], 2)],
         );
         assert!(first.is_ended());
-        // The next stream likely gets the first one's ring back: its own bytes are compared.
+        // The next stream's retransmissions are compared with its own bytes.
         let mut next = Reassembler::new();
         collect(
             &mut next,
