@@ -46,8 +46,9 @@ pub fn analyze(t: &Timeline, opts: &Options) -> Analysis {
         if let Some(s) = w.seq.index() {
             per_seq[s].push(i as u32);
         }
-        if let Some(a) = t.ack_seq(w).index()
-            && t.ack_seq(w) != w.seq
+        let ack_seq = t.ack_seq(w);
+        if let Some(a) = ack_seq.index()
+            && ack_seq != w.seq
         {
             per_seq[a].push(i as u32);
         }

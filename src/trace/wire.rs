@@ -204,8 +204,7 @@ impl Serialize for Wire {
         st.serialize_field("kind", &self.kind)?;
         st.serialize_field("flags", &self.flags)?;
         let fault = match self.kind {
-            WireKind::Fault => self.aux,
-            WireKind::Http => self.aux,
+            WireKind::Fault | WireKind::Http => self.aux,
             _ => 0,
         };
         st.serialize_field("fault", &fault)?;
