@@ -13,7 +13,7 @@ fn messages() -> Vec<(&'static str, Vec<u8>)> {
     let t = sim.timeline();
     let pick = |kind| {
         let w = t.wires.iter().find(|w| w.kind == kind).unwrap();
-        sim.payload(w).unwrap().to_vec()
+        sim.payload(&w).unwrap().to_vec()
     };
     vec![
         ("data", pick(rmscope::trace::WireKind::Data)),

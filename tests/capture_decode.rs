@@ -75,8 +75,8 @@ fn every_format_and_link_type_decodes_the_same() {
                 ]
             );
             let ep = &d.timeline.endpoints;
-            assert_eq!(ep[d.timeline.wires[0].from as usize], "10.0.0.1:50000");
-            assert_eq!(ep[d.timeline.wires[0].to as usize], "10.0.0.2:8080");
+            assert_eq!(ep[d.timeline.wires.at(0).from as usize], "10.0.0.1:50000");
+            assert_eq!(ep[d.timeline.wires.at(0).to as usize], "10.0.0.2:8080");
             match &reference {
                 None => reference = Some(d.timeline.wires.clone()),
                 Some(r) => {
@@ -109,7 +109,7 @@ fn ipv6_and_timestamps_in_nanoseconds() {
     assert_eq!(d.timeline.endpoints[0], "[2001:db8::1]:50000");
     assert_eq!(d.stats.start_ns, EPOCH);
     // Frames are 1 µs apart inside an exchange: nanosecond precision is kept.
-    assert_eq!(d.timeline.wires[0].time.as_nanos() % 1_000, 0);
+    assert_eq!(d.timeline.wires.at(0).time.as_nanos() % 1_000, 0);
 }
 
 #[test]
@@ -130,7 +130,7 @@ fn body_split_across_segments_and_frame_numbers() {
     let path = temp_path(&dir, "seg.pcap");
     b.write(&path, Format::Pcap, Link::Ethernet);
     let d = read(&path);
-    let cs = &d.timeline.wires[0];
+    let cs = &d.timeline.wires.at(0);
     assert_eq!(cs.kind, WireKind::CreateSequence);
     // 3 handshake frames, then the request: it completes in its last data segment.
     let request_len = cs.size as usize;
@@ -227,7 +227,7 @@ fn chunked_gzip_keep_alive_and_continue() {
             WireKind::Http
         ]
     );
-    assert_eq!(d.timeline.wires[0].number, 100);
+    assert_eq!(d.timeline.wires.at(0).number, 100);
     assert_eq!(d.stats.tcp_connections, 1);
 }
 
@@ -265,9 +265,15 @@ fn pipelined_requests_are_matched_to_responses_in_order() {
         ]
     );
     // Sandesha2's RelatesTo does not match, so the pairing comes from HTTP order.
-    let seq = d.timeline.wires[2].seq;
+    let seq = d.timeline.wires.at(2).seq;
     assert_eq!(d.timeline.seq_info(seq).unwrap().handshake, Some((0, 2)));
-    assert!(d.timeline.wires[2].flags.has(rmscope::trace::WireFlags::RESPONSE));
+    assert!(
+        d.timeline
+            .wires
+            .at(2)
+            .flags
+            .has(rmscope::trace::WireFlags::RESPONSE)
+    );
 }
 
 #[test]
@@ -470,7 +476,7 @@ fn fixtures_in_a_capture_analyse_as_their_table_says() {
         .find(|s| s.id == "uuid:88754b00-161a-11da-b6d6-8198de3c47c5")
         .unwrap();
     assert!(created.handshake_rtt.unwrap() > 0.0);
-    assert_eq!(created.create_frame, Some(d.timeline.wires[0].frame));
+    assert_eq!(created.create_frame, Some(d.timeline.wires.at(0).frame));
 }
 
 #[test]
@@ -497,12 +503,12 @@ fn detail_view_rereads_a_message_from_the_file() {
         (2, fixture("cxf-retransmission.xml")),
         (3, fixture("cxf-acknowledgment.xml")),
     ] {
-        let w = &d.timeline.wires[i];
+        let w = &d.timeline.wires.at(i);
         let m = capture::extract::read_message(&path, w).unwrap();
         assert_eq!(m.body, want, "wire {i}");
         assert_eq!(m.is_request, i != 3);
     }
-    let m = capture::extract::read_message(&path, &d.timeline.wires[1]).unwrap();
+    let m = capture::extract::read_message(&path, &d.timeline.wires.at(1)).unwrap();
     assert!(m.head.starts_with("HTTP/1.1 202 Accepted"));
 }
 

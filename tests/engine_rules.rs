@@ -32,7 +32,7 @@ fn sends(t: &Timeline, n: u64) -> Vec<(f64, u16)> {
         .iter()
         .filter_map(|e| match e.kind {
             EventKind::Sent { wire, attempt } => {
-                let w = &t.wires[wire as usize];
+                let w = &t.wires.at(wire as usize);
                 (w.kind.is_sequenced() && w.number == n && e.side == Side::Source)
                     .then_some((ms(e.time), attempt))
             }
@@ -41,12 +41,12 @@ fn sends(t: &Timeline, n: u64) -> Vec<(f64, u16)> {
         .collect()
 }
 
-fn wires_of(t: &Timeline, kind: WireKind) -> Vec<(f64, &Wire)> {
+fn wires_of(t: &Timeline, kind: WireKind) -> Vec<(f64, Wire)> {
     t.events
         .iter()
         .filter_map(|e| match e.kind {
-            EventKind::Sent { wire, .. } if t.wires[wire as usize].kind == kind => {
-                Some((ms(e.time), &t.wires[wire as usize]))
+            EventKind::Sent { wire, .. } if t.wires.at(wire as usize).kind == kind => {
+                Some((ms(e.time), t.wires.at(wire as usize)))
             }
             _ => None,
         })
@@ -349,13 +349,13 @@ fn ack_requested_rides_on_the_message_that_fills_the_window_or_uses_the_last_quo
     let (mut checked, mut by_quota) = (0, 0);
     let times: std::collections::BTreeSet<u64> = t.events.iter().map(|e| e.time.as_nanos()).collect();
     for at in times {
-        let sent: Vec<&Wire> = t
+        let sent: Vec<Wire> = t
             .events
             .iter()
             .filter(|e| e.time.as_nanos() == at)
             .filter_map(|e| match e.kind {
-                EventKind::Sent { wire, attempt: 0 } if t.wires[wire as usize].kind.is_sequenced() => {
-                    Some(&t.wires[wire as usize])
+                EventKind::Sent { wire, attempt: 0 } if t.wires.at(wire as usize).kind.is_sequenced() => {
+                    Some(t.wires.at(wire as usize))
                 }
                 _ => None,
             })
@@ -452,8 +452,8 @@ fn acks_immediate_on_ack_requested_otherwise_after_acknowledgement_interval() {
         .events
         .iter()
         .filter_map(|e| match e.kind {
-            EventKind::Arrived { wire } if t.wires[wire as usize].kind == WireKind::Data => {
-                let w = &t.wires[wire as usize];
+            EventKind::Arrived { wire } if t.wires.at(wire as usize).kind == WireKind::Data => {
+                let w = &t.wires.at(wire as usize);
                 Some((ms(e.time), w.number, w.flags.has(WireFlags::ACK_REQUESTED)))
             }
             _ => None,
@@ -486,8 +486,8 @@ fn acks_immediate_on_ack_requested_otherwise_after_acknowledgement_interval() {
         .iter()
         .filter_map(|e| match e.kind {
             EventKind::Arrived { wire }
-                if t.wires[wire as usize].kind == WireKind::Data
-                    && !t.wires[wire as usize].flags.has(WireFlags::ACK_REQUESTED) =>
+                if t.wires.at(wire as usize).kind == WireKind::Data
+                    && !t.wires.at(wire as usize).flags.has(WireFlags::ACK_REQUESTED) =>
             {
                 Some(ms(e.time))
             }
@@ -661,7 +661,7 @@ fn inactivity_keep_alive_polls_at_half_then_every_timeout_over_twice_max_retry_t
         .events
         .iter()
         .filter(
-            |e| matches!(e.kind, EventKind::Arrived { wire } if t.wires[wire as usize].kind == WireKind::Ack),
+            |e| matches!(e.kind, EventKind::Arrived { wire } if t.wires.at(wire as usize).kind == WireKind::Ack),
         )
         .map(|e| ms(e.time))
         .next_back()
@@ -764,7 +764,7 @@ fn v11_waits_for_acks_then_close_sequence_with_final_ack_then_terminate_sequence
         .events
         .iter()
         .filter_map(|e| match e.kind {
-            EventKind::Sent { wire, .. } => Some(t.wires[wire as usize].kind),
+            EventKind::Sent { wire, .. } => Some(t.wires.at(wire as usize).kind),
             _ => None,
         })
         .filter(|k| {
@@ -788,7 +788,7 @@ fn v11_waits_for_acks_then_close_sequence_with_final_ack_then_terminate_sequence
     );
     let (_, close_resp) = wires_of(&t, WireKind::CloseSequenceResponse)[0];
     assert!(close_resp.flags.has(WireFlags::FINAL));
-    assert_eq!(t.ack_ranges(close_resp), [wsrm::AckRange::new(1, 5).unwrap()]);
+    assert_eq!(t.ack_ranges(&close_resp), [wsrm::AckRange::new(1, 5).unwrap()]);
     let (_, close) = wires_of(&t, WireKind::CloseSequence)[0];
     assert_eq!(close.number, 5, "LastMsgNumber");
     assert!(

@@ -82,12 +82,12 @@ fn pattern(t: &Timeline) -> Vec<String> {
         }
         if w.flags.has(WireFlags::HAS_ACK) {
             let ranges: Vec<String> = t
-                .ack_ranges(w)
+                .ack_ranges(&w)
                 .iter()
                 .map(|r| format!("{}-{}", r.lower.get(), r.upper.get()))
                 .collect();
-            line.push_str(&format!(" ack {} {}", name(t.ack_seq(w)), ranges.join(",")));
-            if let Some(br) = t.buffer_remaining(w) {
+            line.push_str(&format!(" ack {} {}", name(t.ack_seq(&w)), ranges.join(",")));
+            if let Some(br) = t.buffer_remaining(&w) {
                 line.push_str(&format!(" BR{br}"));
             }
             if w.flags.has(WireFlags::FINAL) {
@@ -102,7 +102,7 @@ fn pattern(t: &Timeline) -> Vec<String> {
 /// (ms, pattern line) of every wire, for exact-time assertions.
 fn timed(t: &Timeline) -> Vec<(f64, String)> {
     let lines = pattern(t);
-    let rm: Vec<&Wire> = t
+    let rm: Vec<Wire> = t
         .wires
         .iter()
         .filter(|w| !matches!(w.kind, WireKind::Security | WireKind::OtherSoap | WireKind::Http))
@@ -477,7 +477,7 @@ fn the_timeline_links_a_session_s_two_sequences_and_pairs_each_reply_with_its_re
         let pairs: Vec<(u64, u64)> = t
             .replies
             .iter()
-            .map(|&(rp, rq)| (t.wires[rp as usize].number, t.wires[rq as usize].number))
+            .map(|&(rp, rq)| (t.wires.at(rp as usize).number, t.wires.at(rq as usize).number))
             .collect();
         let expected: &[(u64, u64)] = match shape {
             Shape::RequestReply => &[(1, 1), (2, 2), (3, 3), (4, 4)],
@@ -590,7 +590,7 @@ fn the_real_net_tcp_log_is_one_session_of_two_linked_sequences() {
     let pairs: Vec<(u64, u64)> = t
         .replies
         .iter()
-        .map(|&(rp, rq)| (t.wires[rp as usize].number, t.wires[rq as usize].number))
+        .map(|&(rp, rq)| (t.wires.at(rp as usize).number, t.wires.at(rq as usize).number))
         .collect();
     assert_eq!(pairs, [(1, 1), (2, 2), (3, 3)]);
 }

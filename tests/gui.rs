@@ -78,7 +78,6 @@ fn opens_a_sample_capture_from_the_menu_and_a_finding_selects_its_row() {
     let w = app
         .dataset()
         .wire(app.selected.expect("a row is selected"))
-        .copied()
         .unwrap();
     assert_eq!((w.frame, w.number, w.attempt()), (67, 5, 1));
     assert!(
@@ -852,7 +851,7 @@ fn the_keys_move_the_selection_find_and_go_to_as_in_wireshark() {
     h.key_press(egui::Key::Enter);
     frames(&mut h);
     let app = h.state();
-    let w = app.dataset().wire(app.selected.unwrap()).copied().unwrap();
+    let w = app.dataset().wire(app.selected.unwrap()).unwrap();
     assert_eq!((w.frame, w.number, w.attempt()), (67, 5, 1));
     assert!(app.go_to.is_none(), "the box closes");
     // A frame that does not exist says so.

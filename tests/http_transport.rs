@@ -187,10 +187,10 @@ fn a_saved_http_session_is_causally_ordered_in_both_framings() {
                     seen.insert((w.seq, w.number));
                 }
                 if w.flags.has(rmscope::trace::WireFlags::HAS_ACK) {
-                    for r in data.timeline.ack_ranges(w) {
+                    for r in data.timeline.ack_ranges(&w) {
                         for n in r.lower.get()..=r.upper.get() {
                             assert!(
-                                seen.contains(&(data.timeline.ack_seq(w), n)),
+                                seen.contains(&(data.timeline.ack_seq(&w), n)),
                                 "{framing:?}: ack of {n} before it"
                             );
                         }

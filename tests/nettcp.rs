@@ -136,7 +136,7 @@ fn the_detail_view_rereads_net_tcp_and_msbin1_envelopes_as_xml() {
         ("EchoResponse", "echo: hello 3"),
     ];
     for (w, (op, text)) in d.timeline.wires.iter().zip(calls) {
-        let m = capture::extract::read_message(&path, w).unwrap();
+        let m = capture::extract::read_message(&path, &w).unwrap();
         assert_eq!(m.problem, None);
         assert!(m.head.contains("application/soap+msbinsession1"), "{}", m.head);
         assert_eq!(
@@ -164,7 +164,7 @@ fn the_detail_view_rereads_net_tcp_and_msbin1_envelopes_as_xml() {
         .collect();
     assert_eq!(soap.len(), 5);
     for w in soap {
-        let m = capture::extract::read_message(&path, w).unwrap();
+        let m = capture::extract::read_message(&path, &w).unwrap();
         assert!(
             m.head
                 .to_ascii_lowercase()

@@ -71,8 +71,8 @@ fn nettcp_session_two_sequences_a_real_retransmission_and_both_ends_terminated()
         .iter()
         .position(|w| w.kind == WireKind::Data && w.attempt() == 1)
         .unwrap();
-    assert!(t.wires[resend].flags.has(WireFlags::ACK_REQUESTED));
-    let answer = &t.wires[resend + 1];
+    assert!(t.wires.at(resend).flags.has(WireFlags::ACK_REQUESTED));
+    let answer = &t.wires.at(resend + 1);
     assert_eq!(answer.kind, WireKind::Ack);
     assert_eq!(
         t.ack_ranges(answer)
@@ -124,7 +124,7 @@ fn wshttp_session_folds_service_level_records_and_is_never_terminated() {
         "urn:uuid:2c598273-38c7-4de7-a09a-2c36cf7d0559"
     );
     assert_eq!(reply.number, 1);
-    assert_eq!(t.buffer_remaining(reply), Some(8));
+    assert_eq!(t.buffer_remaining(&reply), Some(8));
     let f = all_findings(&d);
     let never = f.iter().filter(|(_, t)| t.contains("never terminated")).count();
     assert_eq!(never, 2, "{f:#?}");
@@ -140,7 +140,7 @@ fn wshttp_session_folds_service_level_records_and_is_never_terminated() {
     assert!(http.unwrap().contains("Host: localhost:8402"));
     let env = &twin[range];
     assert!(memchr::memmem::find(env, b"EncryptedData").is_none());
-    let (tf, toff) = svclog::split_origin(t.wires[req].origin);
+    let (tf, toff) = svclog::split_origin(t.wires.at(req).origin);
     let transport = svclog::read_record_at(&d.paths[tf], toff).unwrap();
     let (_, r) = svclog::envelope_of(&transport).unwrap().unwrap();
     let sec = rmscope::wsrm::security::summarize(&transport[r]).unwrap();
@@ -198,7 +198,7 @@ fn utf16_and_a_wrapper_root_read_the_same() {
     .unwrap();
     let base = read(&[dir.join(NETTCP)]);
     let without_origin = |d: &LogData| {
-        let mut w = d.timeline.wires.clone();
+        let mut w = d.timeline.wires.to_vec();
         w.iter_mut().for_each(|w| w.origin = 0);
         w
     };
@@ -206,7 +206,7 @@ fn utf16_and_a_wrapper_root_read_the_same() {
         let d = read(std::slice::from_ref(&p));
         assert_eq!(without_origin(&d), without_origin(&base), "{}", p.display());
         // The detail pane reads records back by their offset, in UTF-16 files too.
-        let w = d.timeline.wires[8];
+        let w = d.timeline.wires.at(8);
         let (_, off) = svclog::split_origin(w.origin);
         let rec = svclog::read_record_at(&p, off).unwrap();
         assert!(svclog::envelope_of(&rec).unwrap().is_ok());
@@ -303,7 +303,7 @@ fn both_ends_merge_into_one_timeline_with_the_clock_offset_recovered() {
             .any(|e| e.contains("Istemci (4242) on CLIENT-PC"))
     );
     for &(w, at) in &d.timeline.arrivals {
-        let sent = d.timeline.wires[w as usize].time;
+        let sent = d.timeline.wires.at(w as usize).time;
         let delay = at.0 - sent.0;
         assert!((3_000_000..=4_400_000).contains(&delay), "wire {w}: {delay} ns");
     }

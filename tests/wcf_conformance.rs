@@ -55,7 +55,7 @@ fn sends(t: &Timeline, n: u64) -> Vec<f64> {
         .iter()
         .filter_map(|e| match e.kind {
             EventKind::Sent { wire, .. } => {
-                let w = &t.wires[wire as usize];
+                let w = &t.wires.at(wire as usize);
                 (w.kind.is_sequenced() && w.number == n && e.side == Side::Source).then_some(ms(e.time))
             }
             _ => None,
@@ -67,7 +67,7 @@ fn sends_of(t: &Timeline, kind: WireKind) -> Vec<f64> {
     t.events
         .iter()
         .filter_map(|e| match e.kind {
-            EventKind::Sent { wire, .. } if t.wires[wire as usize].kind == kind => Some(ms(e.time)),
+            EventKind::Sent { wire, .. } if t.wires.at(wire as usize).kind == kind => Some(ms(e.time)),
             _ => None,
         })
         .collect()
@@ -109,7 +109,7 @@ fn defaults_1000_messages_keep_7_in_flight_and_take_14_6_s() {
         .wires
         .iter()
         .filter(|w| w.kind == WireKind::Ack)
-        .map(|w| t.buffer_remaining(w).unwrap_or(u32::MAX))
+        .map(|w| t.buffer_remaining(&w).unwrap_or(u32::MAX))
         .collect();
     assert!(acks.iter().all(|&b| b <= 8), "{acks:?}");
     assert!(acks.iter().filter(|&&b| b == 7).count() > 100);
@@ -248,7 +248,7 @@ fn an_empty_1_1_sequence_closes_with_none_and_final() {
         .iter()
         .find(|w| w.kind == WireKind::CloseSequenceResponse)
         .expect("a CloseSequenceResponse");
-    let env = wsrm::decode(sim.payload(csr).expect("kept")).expect("decodes");
+    let env = wsrm::decode(sim.payload(&csr).expect("kept")).expect("decodes");
     let ack = &env.acks[0];
     assert_eq!(ack.content, AckContent::None);
     assert!(ack.final_ack);
@@ -290,7 +290,7 @@ fn congestion_avoidance_resends_lost_messages_as_they_reenter_the_window() {
         .iter()
         .filter_map(|e| match e.kind {
             EventKind::Sent { attempt, wire }
-                if attempt > 0 && t.wires[wire as usize].kind.is_sequenced() =>
+                if attempt > 0 && t.wires.at(wire as usize).kind.is_sequenced() =>
             {
                 Some(ms(e.time))
             }
@@ -404,7 +404,7 @@ fn create_sequence_refused_carries_wcfs_sentences_and_the_soap_1_1_faultcode() {
             .iter()
             .find(|w| w.kind == WireKind::Fault)
             .expect("a fault on the wire");
-        let env = wsrm::decode(sim.payload(w).expect("kept")).expect("decodes");
+        let env = wsrm::decode(sim.payload(&w).expect("kept")).expect("decodes");
         let wsrm::Body::Fault(f) = &env.body else {
             panic!("{:?}", env.body)
         };
@@ -415,7 +415,7 @@ fn create_sequence_refused_carries_wcfs_sentences_and_the_soap_1_1_faultcode() {
              again later. The channel could not be opened."
         );
         assert_eq!(f.rm_fault, Some(RmFault::CreateSequenceRefused));
-        let xml = String::from_utf8_lossy(sim.payload(w).expect("kept")).into_owned();
+        let xml = String::from_utf8_lossy(sim.payload(&w).expect("kept")).into_owned();
         match soap {
             wsrm::SoapVersion::V1_1 => {
                 assert!(
@@ -451,7 +451,7 @@ fn a_1_1_create_sequence_response_always_says_its_incomplete_sequence_behavior()
             .iter()
             .find(|w| w.kind == WireKind::CreateSequenceResponse)
             .expect("a response");
-        let env = wsrm::decode(sim.payload(w).expect("kept")).expect("decodes");
+        let env = wsrm::decode(sim.payload(&w).expect("kept")).expect("decodes");
         let wsrm::Body::CreateSequenceResponse(csr) = &env.body else {
             panic!("{:?}", env.body)
         };
@@ -481,7 +481,7 @@ fn one_way_over_http_answers_every_message_and_a_full_buffer_waits_for_the_poll(
     assert_eq!(r.delivered, 50);
     assert!(r.faults.is_empty(), "{:?}", r.faults);
     assert_ms(r.completion_time * 1000.0, 151_900.0);
-    let data: Vec<&Wire> = t.wires.iter().filter(|w| w.kind == WireKind::Data).collect();
+    let data: Vec<Wire> = t.wires.iter().filter(|w| w.kind == WireKind::Data).collect();
     assert!(data.iter().all(|w| !w.flags.has(WireFlags::ACK_REQUESTED)));
     // One ack per request: 50 data messages, the LastMessage and the polls.
     let polls = sends_of(&t, WireKind::AckRequested);

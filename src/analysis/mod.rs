@@ -46,7 +46,7 @@ pub fn analyze(t: &Timeline, opts: &Options) -> Analysis {
         if let Some(s) = w.seq.index() {
             per_seq[s].push(i as u32);
         }
-        let ack_seq = t.ack_seq(w);
+        let ack_seq = t.ack_seq(&w);
         if let Some(a) = ack_seq.index()
             && ack_seq != w.seq
         {
@@ -102,7 +102,7 @@ pub fn analyze(t: &Timeline, opts: &Options) -> Analysis {
     // Replies per return sequence, counted once (not once per sequence: captures hold many).
     let mut replies = vec![0u64; t.sequences.len()];
     for &(reply, _) in &t.replies {
-        if let Some(i) = t.wires[reply as usize].seq.index() {
+        if let Some(i) = t.wires.at(reply as usize).seq.index() {
             replies[i] += 1;
         }
     }
@@ -151,7 +151,7 @@ fn sessions_together(t: &Timeline, sequences: Vec<SequenceSummary>) -> Vec<Seque
 fn answered_twice(t: &Timeline, out: &mut Vec<Finding>) {
     let mut first: rustc_hash::FxHashMap<(SeqIdx, u64), (SeqIdx, u64)> = rustc_hash::FxHashMap::default();
     for &(reply, request) in &t.replies {
-        let (rq, rp) = (&t.wires[request as usize], &t.wires[reply as usize]);
+        let (rq, rp) = (&t.wires.at(request as usize), &t.wires.at(reply as usize));
         let answer = (rp.seq, rp.number);
         match first.entry((rq.seq, rq.number)) {
             std::collections::hash_map::Entry::Vacant(e) => {

@@ -172,7 +172,7 @@ fn walk(t: &Timeline, seq: SeqIdx) -> Walk {
     let mut last_buffer: Option<u32> = None;
     let mut last_wire: Option<f64> = None;
     for w in &t.wires {
-        if w.seq != seq && t.ack_seq(w) != seq {
+        if w.seq != seq && t.ack_seq(&w) != seq {
             continue;
         }
         let time = w.time.as_secs_f64();
@@ -181,7 +181,7 @@ fn walk(t: &Timeline, seq: SeqIdx) -> Walk {
         {
             m.idle.push([prev, time - prev]);
         }
-        let side = t.side_for(w, seq);
+        let side = t.side_for(&w, seq);
         if side == Side::Destination {
             last_remote = Some(time);
         }
@@ -194,8 +194,8 @@ fn walk(t: &Timeline, seq: SeqIdx) -> Walk {
         if side == Side::Source {
             last_local = Some(time);
         }
-        if t.ack_seq(w) == seq
-            && let Some(b) = t.buffer_remaining(w)
+        if t.ack_seq(&w) == seq
+            && let Some(b) = t.buffer_remaining(&w)
         {
             last_buffer = Some(b);
         }
@@ -236,13 +236,13 @@ fn walk(t: &Timeline, seq: SeqIdx) -> Walk {
                 asked = Some((n, time));
             }
         }
-        if t.ack_seq(w) == seq && w.flags.has(WireFlags::HAS_ACK) && !w.flags.has(WireFlags::NACK) {
-            if let Some(b) = t.buffer_remaining(w) {
+        if t.ack_seq(&w) == seq && w.flags.has(WireFlags::HAS_ACK) && !w.flags.has(WireFlags::NACK) {
+            if let Some(b) = t.buffer_remaining(&w) {
                 m.max_buffer = Some(m.max_buffer.map_or(b, |x| x.max(b)));
             }
             let mut earliest_new: Option<f64> = None;
             let mut answers = false;
-            for r in t.ack_ranges(w) {
+            for r in t.ack_ranges(&w) {
                 let (lo, hi) = (r.lower.get(), r.upper.get());
                 // Only the numbers this ack newly covers: each is visited once in the whole
                 // walk, however often later acks repeat the ranges.
@@ -347,7 +347,7 @@ fn both_ends(t: &Timeline, seq: SeqIdx) -> Option<BothEnds> {
     for (i, w) in t.wires.iter().enumerate() {
         let at = arrival.get(&(i as u32)).copied();
         let time = w.time.as_secs_f64();
-        if w.seq == seq && w.kind.is_sequenced() && t.side_for(w, seq) == Side::Source {
+        if w.seq == seq && w.kind.is_sequenced() && t.side_for(&w, seq) == Side::Source {
             match at {
                 Some(a) => {
                     forward.push(a - time);
@@ -358,9 +358,9 @@ fn both_ends(t: &Timeline, seq: SeqIdx) -> Option<BothEnds> {
                 }
                 None => lost_forward += 1,
             }
-        } else if t.ack_seq(w) == seq
+        } else if t.ack_seq(&w) == seq
             && w.flags.has(WireFlags::HAS_ACK)
-            && t.side_for(w, seq) == Side::Destination
+            && t.side_for(&w, seq) == Side::Destination
         {
             match at {
                 Some(a) => back.push(a - time),

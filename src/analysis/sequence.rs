@@ -177,7 +177,7 @@ pub(super) fn summarise(
         replies: 0,
         series: Series::default(),
     };
-    let w = |i: u32| &t.wires[i as usize];
+    let w = |i: u32| t.wires.at(i as usize);
     let mut finding = |sev: Severity, wire: &Wire, text: String| {
         out.push(Finding::new(sev, wire.frame, wire.time, seq, text))
     };
@@ -187,7 +187,7 @@ pub(super) fn summarise(
         s.handshake_rtt = Some(rtt.as_secs_f64());
         finding(
             Severity::Chat,
-            w(csr),
+            &w(csr),
             format!(
                 "sequence {id} created ({:.3} ms after the CreateSequence)",
                 rtt.as_secs_f64() * 1e3
@@ -196,14 +196,14 @@ pub(super) fn summarise(
         if let Some(ret) = &s.return_sequence {
             finding(
                 Severity::Chat,
-                w(csr),
+                &w(csr),
                 format!("return sequence {ret} offered in {id}'s CreateSequence and accepted: one session"),
             );
         }
         if info.offer_refused {
             finding(
                 Severity::Warn,
-                w(csr),
+                &w(csr),
                 format!(
                     "the CreateSequence of {id} offered a return sequence and the response did not accept it: \
                      WCF's request-reply and duplex clients fault the session (CSResponseWithoutOffer)"
@@ -230,7 +230,7 @@ pub(super) fn summarise(
         s.last_time = wire.time.as_secs_f64();
         // Silence: time a side of the sequence waited for anything of it — by RM role, not
         // socket: a source on a new ephemeral port per connection is still one source.
-        let receiver = t.side_for(wire, seq).peer();
+        let receiver = t.side_for(&wire, seq).peer();
         if let Some(prev) = last_rx.insert(receiver, wire.time) {
             let gap = wire.time.since(prev);
             if gap.as_secs_f64() > s.longest_silence {
@@ -243,7 +243,7 @@ pub(super) fn summarise(
                     .map_or("?".into(), |n| n.to_string());
                 finding(
                     Severity::Warn,
-                    wire,
+                    &wire,
                     format!(
                         "{who} received nothing of {id} for {:.1} s, longer than inactivityTimeout ({:.1} s): WCF would have faulted the session",
                         gap.as_secs_f64(),
@@ -261,14 +261,14 @@ pub(super) fn summarise(
             if let Some(last) = last_known.filter(|&l| n > l) {
                 finding(
                     Severity::Error,
-                    wire,
+                    &wire,
                     format!("message {n} is beyond the last message number {last} of {id}"),
                 );
             }
             if let Some(last) = close_at.filter(|&l| n > l || !sent.contains(n)) {
                 finding(
                     Severity::Error,
-                    wire,
+                    &wire,
                     format!("message {n} sent after CloseSequence (LastMsgNumber {last}) of {id}"),
                 );
             }
@@ -293,7 +293,7 @@ pub(super) fn summarise(
                 };
                 finding(
                     Severity::Note,
-                    wire,
+                    &wire,
                     format!(
                         "retransmission of message {n} of {id}: copy {} after {:.3} s{already}",
                         wire.attempt() + 1,
@@ -324,22 +324,22 @@ pub(super) fn summarise(
                 if wire.number > 0 {
                     last_known = last_known.or(Some(wire.number));
                 }
-                finding(Severity::Chat, wire, format!("sequence {id} terminated"));
+                finding(Severity::Chat, &wire, format!("sequence {id} terminated"));
             }
             WireKind::Fault if wire.seq == seq => {
                 s.faults += 1;
                 let code = wire
                     .fault_code()
                     .map_or("a SOAP fault".to_string(), |c| format!("wsrm:{}", c.name()));
-                finding(Severity::Error, wire, format!("{code} for {id}"));
+                finding(Severity::Error, &wire, format!("{code} for {id}"));
             }
             _ => {}
         }
-        if t.ack_seq(wire) == seq && wire.flags.has(WireFlags::HAS_ACK) {
+        if t.ack_seq(&wire) == seq && wire.flags.has(WireFlags::HAS_ACK) {
             s.acks += 1;
-            let ranges = t.ack_ranges(wire);
+            let ranges = t.ack_ranges(&wire);
             let now = Ranges::from_ranges(ranges);
-            if let Some(br) = t.buffer_remaining(wire) {
+            if let Some(br) = t.buffer_remaining(&wire) {
                 s.min_buffer_remaining = Some(s.min_buffer_remaining.map_or(br, |m| m.min(br)));
             }
             // Acknowledging what was never sent (InvalidAcknowledgement, WS-RM 1.1 §4.3). A capture
@@ -360,7 +360,7 @@ pub(super) fn summarise(
             if !unsent.is_empty() && !sent.is_empty() {
                 finding(
                     Severity::Error,
-                    wire,
+                    &wire,
                     format!(
                         "acknowledgement for {id} covers {} never seen sent (InvalidAcknowledgement)",
                         list(&unsent)
@@ -375,7 +375,7 @@ pub(super) fn summarise(
                 if !dropped.is_empty() && !wire.flags.has(WireFlags::NACK) {
                     finding(
                         Severity::Warn,
-                        wire,
+                        &wire,
                         format!(
                             "acknowledgement ranges for {id} shrink: {} no longer acknowledged",
                             list(&dropped)
@@ -411,7 +411,7 @@ pub(super) fn summarise(
         {
             finding(
                 Severity::Warn,
-                w(i),
+                &w(i),
                 format!("gap never filled in {id}: {} never acknowledged", list(&holes)),
             );
         }
@@ -429,7 +429,7 @@ pub(super) fn summarise(
         if !never.is_empty() {
             finding(
                 Severity::Note,
-                w(i),
+                &w(i),
                 format!(
                     "{} of return sequence {id} never acknowledged by the end",
                     list(&never)
@@ -443,7 +443,7 @@ pub(super) fn summarise(
     {
         finding(
             Severity::Note,
-            w(i),
+            &w(i),
             format!("sequence {id} never terminated (no TerminateSequence seen)"),
         );
     }

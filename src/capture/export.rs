@@ -79,7 +79,7 @@ pub fn write_session_with<W: Write>(
 fn messages<'a>(
     timeline: &'a Timeline,
     payloads: &'a [bytes::Bytes],
-) -> impl Iterator<Item = io::Result<(&'a crate::trace::Wire, &'a [u8], u64)>> + 'a {
+) -> impl Iterator<Item = io::Result<(crate::trace::Wire, &'a [u8], u64)>> + 'a {
     timeline
         .wires
         .iter()

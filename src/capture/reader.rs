@@ -255,9 +255,10 @@ impl Decoder {
         if is_response && status < 200 {
             // 100 Continue and friends: a row as in Wireshark, but interim, not the answer.
             let w = self.timeline.add_plain(p.time, from, to, meta);
-            let plain = &mut self.timeline.wires[w as usize];
-            plain.number = u64::from(status);
-            plain.flags.set(WireFlags::RESPONSE);
+            self.timeline.wires.update(w as usize, |plain| {
+                plain.number = u64::from(status);
+                plain.flags.set(WireFlags::RESPONSE);
+            });
             return;
         }
         if let Some(why) = p.not_soap {
@@ -274,11 +275,10 @@ impl Decoder {
             None => {
                 // What Wireshark's Info says of it: the status, or the method.
                 let w = self.timeline.add_plain(p.time, from, to, meta);
-                let plain = &mut self.timeline.wires[w as usize];
-                match p.start {
+                self.timeline.wires.update(w as usize, |plain| match p.start {
                     Start::Response { status } => plain.number = u64::from(status),
                     Start::Request { method } => plain.set_method(super::http::method_code(method)),
-                }
+                });
                 if let Some(line) = p.line {
                     self.timeline.http_lines.push((w, line.into()));
                 }
@@ -286,12 +286,14 @@ impl Decoder {
             }
         };
         if is_response {
-            self.timeline.wires[wire as usize].flags.set(WireFlags::RESPONSE);
+            self.timeline
+                .wires
+                .update(wire as usize, |w| w.flags.set(WireFlags::RESPONSE));
             if let Some(req) = requests.pop_front() {
                 self.pair(req, wire, status, p.envelope.as_ref(), p.last_frame, p.time);
             }
         } else {
-            let w = &self.timeline.wires[wire as usize];
+            let w = &self.timeline.wires.at(wire as usize);
             requests.push_back(Pending {
                 wire,
                 kind: w.kind,
@@ -315,7 +317,7 @@ impl Decoder {
         frame: u32,
         time: Time,
     ) {
-        let resp_kind = self.timeline.wires[resp as usize].kind;
+        let resp_kind = self.timeline.wires.at(resp as usize).kind;
         if req.kind == WireKind::CreateSequence && resp_kind == WireKind::CreateSequenceResponse {
             self.timeline.pair_handshake(req.wire, resp);
         }

@@ -567,7 +567,7 @@ impl Simulation {
         self.external_pending = self.external_pending.saturating_sub(1);
         self.report.lost_on_link += 1;
         if self.cfg.record && (wire as usize) < self.timeline.wires.len() {
-            let w = &self.timeline.wires[wire as usize];
+            let w = &self.timeline.wires.at(wire as usize);
             let (seq, side) = (w.seq, self.timeline.side_of(w));
             self.timeline.push(Event {
                 time: self.now,
@@ -629,7 +629,7 @@ impl Simulation {
             } else {
                 Side::Destination
             };
-            let seq = self.timeline.wires[wire as usize].seq;
+            let seq = self.timeline.wires.at(wire as usize).seq;
             self.timeline.push(Event {
                 time: now,
                 seq,
@@ -920,7 +920,7 @@ impl Simulation {
                     origin,
                 },
             );
-            let seq = self.timeline.wires[w as usize].seq;
+            let seq = self.timeline.wires.at(w as usize).seq;
             self.timeline.push(Event {
                 time: now,
                 seq,
@@ -954,7 +954,7 @@ impl Simulation {
             Err(why) => {
                 self.report.lost_on_link += 1;
                 if self.cfg.record {
-                    let seq = self.timeline.wires[wire as usize].seq;
+                    let seq = self.timeline.wires.at(wire as usize).seq;
                     self.timeline.push(Event {
                         time: now,
                         seq,

@@ -46,7 +46,7 @@ pub fn attach(
     let names: Vec<String> = reader.processes.iter().map(|p| p.label()).collect();
     let t = &cap.timeline;
     let start = cap.stats.start_ns as i128;
-    let cap_time = |w: u32| start + t.wires[w as usize].time.0 as i128;
+    let cap_time = |w: u32| start + t.wires.at(w as usize).time.0 as i128;
     let mut by_fp: FxHashMap<u64, Vec<u32>> = FxHashMap::default();
     for &(w, fp) in &cap.fingerprints {
         by_fp.entry(fp).or_default().push(w);

@@ -518,7 +518,7 @@ fn resend_stamps(
             continue;
         };
         let (a, b) = (&msgs[wires[f].msg], &msgs[wires[i].msg]);
-        let logged = w.time.as_secs_f64() - t.wires[f].time.as_secs_f64();
+        let logged = w.time.as_secs_f64() - t.wires.at(f).time.as_secs_f64();
         let stamped = match (a.stamped_ns, b.stamped_ns) {
             // The same stamp: one copy the network delivered twice, not a resend.
             (Some(x), Some(y)) if x != y => format!(

@@ -31,7 +31,7 @@ pub fn to_csv(t: &Timeline) -> Result<String, csv::Error> {
         };
         let seq = |s| t.seq_info(s).map_or(String::new(), |i| i.identifier.to_string());
         let ranges = t
-            .ack_ranges(wire)
+            .ack_ranges(&wire)
             .iter()
             .map(|r| format!("{}-{}", r.lower, r.upper))
             .collect::<Vec<_>>()
@@ -51,10 +51,10 @@ pub fn to_csv(t: &Timeline) -> Result<String, csv::Error> {
             wire.attempt().to_string(),
             wire.flags.has(WireFlags::ACK_REQUESTED).to_string(),
             wire.flags.has(WireFlags::LAST_MESSAGE).to_string(),
-            seq(t.ack_seq(wire)),
+            seq(t.ack_seq(&wire)),
             ranges,
             wire.flags.has(WireFlags::FINAL).to_string(),
-            t.buffer_remaining(wire).map_or(String::new(), |b| b.to_string()),
+            t.buffer_remaining(&wire).map_or(String::new(), |b| b.to_string()),
             wire.fault_code().map_or(String::new(), |f| f.name().to_string()),
             wire.size.to_string(),
         ])?;

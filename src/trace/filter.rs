@@ -362,14 +362,14 @@ impl Expr {
             Expr::And(a, b) => a.matches(t, i) && b.matches(t, i),
             Expr::Or(a, b) => a.matches(t, i) || b.matches(t, i),
             Expr::Not(a) => !a.matches(t, i),
-            Expr::Test(f) => match get(t, i, w, *f) {
+            Expr::Test(f) => match get(t, i, &w, *f) {
                 Got::Bool(b) => b,
                 Got::Absent => false,
                 Got::Numbers(v) => !v.is_empty(),
                 Got::Text(s) => !s.is_empty(),
                 Got::Number(_) => true,
             },
-            Expr::Compare(f, op, v) => compare(&get(t, i, w, *f), *op, v),
+            Expr::Compare(f, op, v) => compare(&get(t, i, &w, *f), *op, v),
         }
     }
 }

@@ -4,12 +4,14 @@
 mod event;
 mod export;
 pub mod filter;
+mod table;
 mod time;
 mod viewpoint;
 mod wire;
 
 pub use event::{Event, EventKind, FaultCause, Side, Timer};
 pub use export::to_csv;
+pub use table::WireTable;
 pub use time::Time;
 pub use wire::{AckRef, RangeRef, Wire, WireFlags, WireKind, classify};
 
@@ -77,7 +79,7 @@ pub struct Timeline {
     /// Endpoint names: "RM source", "10.0.0.5:8080", ...
     pub endpoints: Vec<Text>,
     pub sequences: Vec<SequenceInfo>,
-    pub wires: Vec<Wire>,
+    pub wires: WireTable,
     /// The acknowledgements wires carry, referenced by `Wire::ack`.
     pub acks: Vec<AckRef>,
     /// Ack ranges, referenced by `AckRef::ranges`.
@@ -480,8 +482,8 @@ impl Timeline {
                 info.offered_by = Some(seq);
             }
         }
-        if let Some(w) = self.wires.get_mut(create as usize) {
-            w.seq = seq;
+        if (create as usize) < self.wires.len() {
+            self.wires.update(create as usize, |w| w.seq = seq);
             self.patches.push(create);
         }
     }
@@ -491,14 +493,14 @@ impl Timeline {
         let d = Delta {
             endpoints: self.endpoints[cursor.endpoints..].to_vec(),
             sequences: self.sequences.clone(),
-            wires: self.wires[cursor.wires..].to_vec(),
+            wires: self.wires.iter_from(cursor.wires).collect(),
             acks: self.acks[cursor.acks..].to_vec(),
             ranges: self.ranges[cursor.ranges..].to_vec(),
             events: self.events[cursor.events..].to_vec(),
             patched: self.patches[cursor.patches..]
                 .iter()
                 .filter(|&&i| (i as usize) < cursor.wires)
-                .map(|&i| (i, self.wires[i as usize]))
+                .map(|&i| (i, self.wires.at(i as usize)))
                 .collect(),
             replies: self.replies[cursor.replies..].to_vec(),
         };
@@ -530,9 +532,7 @@ impl Timeline {
         self.ranges.extend(d.ranges);
         self.events.extend(d.events);
         for (i, w) in d.patched {
-            if let Some(slot) = self.wires.get_mut(i as usize) {
-                *slot = w;
-            }
+            self.wires.set(i as usize, w);
         }
         self.replies.extend(d.replies);
     }

@@ -47,7 +47,7 @@ impl Timeline {
             out.seq_by_id.insert(s.identifier.clone(), SeqIdx(i as u32));
         }
         for (t, old) in seen {
-            let mut w = self.wires[old as usize];
+            let mut w = self.wires.at(old as usize);
             w.time = t;
             first.entry(old).or_insert(out.wires.len() as u32);
             out.wires.push(w);
@@ -119,15 +119,15 @@ mod tests {
         cfg.forward.delay = Duration::from_millis(10);
         cfg.backward.delay = Duration::from_millis(30);
         let t = run(cfg);
-        let client = t.wires[0].from;
+        let client = t.wires.at(0).from;
         let v = t.seen_at(client);
         // CreateSequence at 0 from the client; its response left the service at 10 ms and
         // reached the client 30 ms later.
-        assert_eq!(v.wires[0].kind, WireKind::CreateSequence);
-        assert_eq!(v.wires[0].time.as_secs_f64(), 0.0);
-        assert_eq!(v.wires[1].kind, WireKind::CreateSequenceResponse);
-        assert!((v.wires[1].time.as_secs_f64() - 0.040).abs() < 1e-9);
-        assert!(v.wires.windows(2).all(|p| p[0].time <= p[1].time));
+        assert_eq!(v.wires.at(0).kind, WireKind::CreateSequence);
+        assert_eq!(v.wires.at(0).time.as_secs_f64(), 0.0);
+        assert_eq!(v.wires.at(1).kind, WireKind::CreateSequenceResponse);
+        assert!((v.wires.at(1).time.as_secs_f64() - 0.040).abs() < 1e-9);
+        assert!(v.wires.to_vec().windows(2).all(|p| p[0].time <= p[1].time));
         assert_eq!(v.wires.len(), t.wires.len());
     }
 
@@ -137,12 +137,12 @@ mod tests {
         cfg.workload.messages = 5;
         cfg.backward_script = vec![DropRule::NextAcks { count: 1 }];
         let t = run(cfg);
-        let client = t.wires[0].from;
+        let client = t.wires.at(0).from;
         let acks = |t: &crate::trace::Timeline| t.wires.iter().filter(|w| w.kind == WireKind::Ack).count();
         let v = t.seen_at(client);
         assert_eq!(acks(&v) + 1, acks(&t));
         // The service sees every ack it sent, and only the client's copies that arrived.
-        let service = t.wires[1].from;
+        let service = t.wires.at(1).from;
         let s = t.seen_at(service);
         assert_eq!(acks(&s), acks(&t));
         // The same messages (5 and 2005/02's LastMessage), fewer acks.

@@ -103,8 +103,8 @@ pub struct AckRef {
     pub buffer_remaining: u32,
 }
 
-/// One message on the wire. Kept at 48 bytes: a capture holds one per SOAP or HTTP message,
-/// and it is most of what a loaded capture weighs.
+/// One message on the wire, as the timeline hands it out. Stored packed (`WireTable`, 30 bytes
+/// a row): a capture holds one per SOAP or HTTP message, and they are most of what it weighs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Wire {
     /// When it was sent (live) or captured (capture).
@@ -189,6 +189,13 @@ impl Wire {
     }
     pub fn has_ack(&self) -> bool {
         self.ack != Wire::NO_ACK
+    }
+    /// The shared slot as stored (`WireTable` packs it as is).
+    pub(super) fn aux_bits(&self) -> u16 {
+        self.aux
+    }
+    pub(super) fn set_aux_bits(&mut self, aux: u16) {
+        self.aux = aux;
     }
 }
 

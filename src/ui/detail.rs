@@ -71,7 +71,7 @@ fn log_refs(d: &Dataset, i: u32) -> Option<LogRefs> {
     let log = d.log.as_ref()?;
     Some(LogRefs {
         paths: log.paths.clone(),
-        wire: *d.wire(i)?,
+        wire: d.wire(i)?,
         service_level: log.service_level.get(&i).copied(),
         records: log.records.get(&i).cloned().unwrap_or_default(),
     })
@@ -155,7 +155,7 @@ fn load_capture_with_logs(
 
 /// Reads and decodes one message (runs on a worker thread for captures).
 pub fn load(d: &Dataset, i: u32) -> Result<Detail, String> {
-    let w = *d.wire(i).ok_or("no such message")?;
+    let w = d.wire(i).ok_or("no such message")?;
     match &d.origin {
         Origin::Live => {
             let bytes = d
@@ -232,7 +232,7 @@ impl DetailState {
                     Origin::Capture(paths) => {
                         let (tx, rx) = mpsc::channel();
                         let path = paths.clone();
-                        let wire = d.wire(i).copied();
+                        let wire = d.wire(i);
                         let logs = log_refs(d, i);
                         let ctx = wake.clone();
                         std::thread::spawn(move || {

@@ -78,7 +78,7 @@ pub fn lanes(d: &Dataset) -> Lanes {
 }
 
 fn label(d: &Dataset, i: u32) -> String {
-    let w = &d.timeline.wires[i as usize];
+    let w = &d.timeline.wires.at(i as usize);
     let info = d.info(i);
     if info.is_empty() {
         w.kind.label().to_string()
@@ -159,7 +159,7 @@ impl LadderState {
         area.show_rows(ui, row_h, rows.len(), |ui, vis| {
             for r in vis {
                 let i = (rows.start + r) as u32;
-                let w = d.timeline.wires[i as usize];
+                let w = d.timeline.wires.at(i as usize);
                 let (rect, resp) = ui.allocate_exact_size(vec2(width, row_h), Sense::click());
                 let p = ui.painter();
                 if selected == Some(i) {

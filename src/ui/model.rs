@@ -254,7 +254,7 @@ impl Dataset {
         self.analysed_wires != self.timeline.wires.len()
     }
 
-    pub fn wire(&self, i: u32) -> Option<&Wire> {
+    pub fn wire(&self, i: u32) -> Option<Wire> {
         self.timeline.wires.get(i as usize)
     }
 
@@ -277,9 +277,9 @@ impl Dataset {
         let w = &self.timeline.wires;
         let i = w.partition_point(|x| x.time < t);
         let candidates = (i.saturating_sub(64)..(i + 64).min(w.len()))
-            .filter(|&k| seq.is_none() || w[k].seq == seq || self.timeline.ack_seq(&w[k]) == seq);
+            .filter(|&k| seq.is_none() || w.at(k).seq == seq || self.timeline.ack_seq(&w.at(k)) == seq);
         candidates
-            .min_by_key(|&k| w[k].time.as_nanos().abs_diff(t.as_nanos()))
+            .min_by_key(|&k| w.at(k).time.as_nanos().abs_diff(t.as_nanos()))
             .map(|k| k as u32)
     }
 
@@ -349,7 +349,7 @@ impl Dataset {
             parts.push("AckRequested".into());
         }
         if w.flags.has(WireFlags::HAS_ACK) {
-            let ranges = self.timeline.ack_ranges(w);
+            let ranges = self.timeline.ack_ranges(&w);
             let text = if w.flags.has(WireFlags::ACK_NONE) {
                 "none".to_string()
             } else if w.flags.has(WireFlags::NACK) {
@@ -370,7 +370,7 @@ impl Dataset {
                     + if ranges.len() > 8 { ",…" } else { "" }
             };
             parts.push(format!("ack {text}"));
-            if let Some(b) = self.timeline.buffer_remaining(w) {
+            if let Some(b) = self.timeline.buffer_remaining(&w) {
                 parts.push(format!("BufferRemaining {b}"));
             }
             if w.flags.has(WireFlags::FINAL) {
@@ -498,7 +498,7 @@ impl Filter {
     /// Indexes of the wires that match.
     pub fn apply(&self, d: &Dataset) -> Vec<u32> {
         (0..d.timeline.wires.len() as u32)
-            .filter(|&i| self.is_empty() || self.matches(d, i, &d.timeline.wires[i as usize]))
+            .filter(|&i| self.is_empty() || self.matches(d, i, &d.timeline.wires.at(i as usize)))
             .collect()
     }
 }
@@ -585,7 +585,7 @@ mod tests {
             let w = d.wire(i).unwrap();
             assert!(
                 d.timeline
-                    .ack_ranges(w)
+                    .ack_ranges(&w)
                     .iter()
                     .any(|r| r.lower.get() <= 5 && r.upper.get() >= 5)
             );

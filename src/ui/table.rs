@@ -214,7 +214,7 @@ impl TableState {
                     let i = rows.get(row.index());
                     let Some(w) = d.wire(i) else { return };
                     row.set_selected(selected == Some(i));
-                    let color = style::wire(w);
+                    let color = style::wire(&w);
                     row.col(|ui| {
                         ui.label(d.number_of(i).to_string());
                     });

@@ -125,15 +125,15 @@ fn replayed_losses(t: &Timeline, s: &SequenceSummary) -> Vec<DropRule> {
     let mut acked = crate::ranges::Ranges::new();
     let mut out = Vec::new();
     for w in &t.wires {
-        if t.ack_seq(w) == s.index
+        if t.ack_seq(&w) == s.index
             && w.flags.has(crate::trace::WireFlags::HAS_ACK)
             && !w.flags.has(crate::trace::WireFlags::NACK)
         {
-            for r in t.ack_ranges(w) {
+            for r in t.ack_ranges(&w) {
                 acked.insert_range(r.lower.get(), r.upper.get());
             }
         }
-        if w.seq != s.index || !w.kind.is_sequenced() || t.side_for(w, s.index) != crate::trace::Side::Source
+        if w.seq != s.index || !w.kind.is_sequenced() || t.side_for(&w, s.index) != crate::trace::Side::Source
         {
             continue;
         }

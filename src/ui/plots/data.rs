@@ -212,7 +212,7 @@ pub fn build(d: &Dataset, seq: SeqIdx, all_retransmissions: bool) -> PlotData {
     }
     let at = |i: usize| {
         if arrival[i].is_nan() {
-            secs(tl.wires[i].time)
+            secs(tl.wires.at(i).time)
         } else {
             arrival[i]
         }
@@ -269,8 +269,8 @@ pub fn build(d: &Dataset, seq: SeqIdx, all_retransmissions: bool) -> PlotData {
                 again.insert(w.number);
             }
         }
-        if tl.ack_seq(w) == seq && w.flags.has(WireFlags::HAS_ACK) {
-            let ranges = tl.ack_ranges(w);
+        if tl.ack_seq(&w) == seq && w.flags.has(WireFlags::HAS_ACK) {
+            let ranges = tl.ack_ranges(&w);
             let top = ranges.iter().map(|r| r.upper.get()).max().unwrap_or(0);
             if lost[i] {
                 let marks = if dropped[i] { &mut st.dropped } else { &mut st.lost };
@@ -416,9 +416,9 @@ pub fn build(d: &Dataset, seq: SeqIdx, all_retransmissions: bool) -> PlotData {
         }
     }
     for (i, w) in tl.wires.iter().enumerate() {
-        if tl.ack_seq(w) == seq
+        if tl.ack_seq(&w) == seq
             && !lost[i]
-            && let Some(b) = tl.buffer_remaining(w)
+            && let Some(b) = tl.buffer_remaining(&w)
         {
             advertised.set(at(i), b as f64);
         }
