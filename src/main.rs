@@ -5,6 +5,7 @@ use std::io::Write;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
+    fixed_mmap_threshold();
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) => e.exit(),
@@ -44,5 +45,18 @@ fn main() -> ExitCode {
             eprintln!("rmscope: {e}");
             ExitCode::from(2)
         }
+    }
+}
+
+/// Blocks of 128 KiB and more get their own mapping, always. glibc raises this threshold after
+/// each such block is freed (a connection's reassembly buffer), and from then on a growing
+/// vector of a few MiB is served from the heap, where each outgrown copy stays resident:
+/// 86 → 75 bytes of peak RSS per WS-RM message on the WCF-style capture, no change in speed.
+fn fixed_mmap_threshold() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: mallopt only changes a tuning parameter of glibc's allocator; called first
+    // thing, before any thread exists.
+    unsafe {
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 128 * 1024);
     }
 }

@@ -19,6 +19,9 @@ pub struct Options {
     /// finding ("gap never filled", "never terminated"). A live session still running says
     /// nothing of the kind.
     pub ended: bool,
+    /// Keep the series the plots draw (`SequenceSummary::series`); a summary alone (the CLI)
+    /// does without them: 8 bytes for each change of the window, two a message.
+    pub series: bool,
 }
 
 impl Default for Options {
@@ -26,6 +29,7 @@ impl Default for Options {
         Options {
             inactivity_timeout: Duration::from_secs(600),
             ended: true,
+            series: true,
         }
     }
 }

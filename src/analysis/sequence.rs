@@ -221,7 +221,7 @@ pub(super) fn summarise(
     let mut last_known: Option<u64> = None;
     let mut close_at: Option<u64> = None;
     let mut last_rx: FxHashMap<crate::trace::Side, Time> = FxHashMap::default();
-    let mut latencies: Vec<f64> = Vec::new();
+    let mut latencies = Latencies::default();
     if let Some(&first) = wires.first() {
         s.first_time = w(first).time.as_secs_f64();
     }
@@ -304,7 +304,9 @@ pub(super) fn summarise(
                 first_send.insert(n, i);
                 if !acked.contains(n) {
                     in_flight += 1;
-                    s.series.in_flight.push((i, in_flight));
+                    if opts.series {
+                        s.series.in_flight.push((i, in_flight));
+                    }
                     s.max_in_flight = s.max_in_flight.max(in_flight);
                 }
             }
@@ -387,14 +389,16 @@ pub(super) fn summarise(
                 for (lo, hi) in acked.missing_within(r.lower.get(), r.upper.get()) {
                     for n in lo..=hi {
                         if let Some(f) = first_send.get(t, n) {
-                            latencies.push(wire.time.since(f).as_secs_f64());
+                            latencies.push(wire.time.since(f));
                             in_flight = in_flight.saturating_sub(1);
                         }
                     }
                     acked.insert_range(lo, hi);
                 }
             }
-            s.series.in_flight.push((i, in_flight));
+            if opts.series {
+                s.series.in_flight.push((i, in_flight));
+            }
             last_ack = Some(now);
             last_ack_wire = Some(i);
         }
@@ -447,8 +451,52 @@ pub(super) fn summarise(
             format!("sequence {id} never terminated (no TerminateSequence seen)"),
         );
     }
-    s.ack_latency = LatencyStats::of(latencies);
+    s.ack_latency = latencies.stats();
     s
+}
+
+/// Ack latencies of a sequence, one per message: 4 bytes each (nanoseconds) while under 4.29 s,
+/// the rare longer ones apart — exact, and half of what a vector of seconds weighs.
+#[derive(Default)]
+struct Latencies {
+    short: Vec<u32>,
+    long: Vec<u64>,
+}
+
+impl Latencies {
+    fn push(&mut self, d: std::time::Duration) {
+        let ns = u64::try_from(d.as_nanos()).unwrap_or(u64::MAX);
+        match u32::try_from(ns) {
+            Ok(n) => self.short.push(n),
+            Err(_) => self.long.push(ns),
+        }
+    }
+
+    /// As `LatencyStats::of` over the same samples in seconds: every long one is longer than
+    /// every short one, so the two sorted lists read as one.
+    fn stats(mut self) -> Option<LatencyStats> {
+        let len = self.short.len() + self.long.len();
+        if len == 0 {
+            return None;
+        }
+        self.short.sort_unstable();
+        self.long.sort_unstable();
+        let at = |k: usize| {
+            let ns = match self.short.get(k) {
+                Some(&n) => u64::from(n),
+                None => self.long[k - self.short.len()],
+            };
+            std::time::Duration::from_nanos(ns).as_secs_f64()
+        };
+        let pick = |q: f64| at(((len - 1) as f64 * q).round() as usize);
+        Some(LatencyStats {
+            count: len as u64,
+            min: at(0),
+            median: pick(0.5),
+            p95: pick(0.95),
+            max: at(len - 1),
+        })
+    }
 }
 
 impl LatencyStats {
@@ -457,7 +505,8 @@ impl LatencyStats {
         if samples.is_empty() {
             return None;
         }
-        samples.sort_by(|a, b| a.total_cmp(b));
+        // Unstable: no buffer of half the samples (equal latencies are interchangeable).
+        samples.sort_unstable_by(|a, b| a.total_cmp(b));
         let pick = |q: f64| samples[((samples.len() - 1) as f64 * q).round() as usize];
         Some(LatencyStats {
             count: samples.len() as u64,
@@ -488,4 +537,25 @@ fn list(ranges: &[(u64, u64)]) -> String {
     let count: u64 = ranges.iter().map(|(lo, hi)| hi - lo + 1).sum();
     let noun = if count == 1 { "message" } else { "messages" };
     format!("{noun} {}", parts.join(", "))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn latencies_kept_small_give_the_same_stats() {
+        use std::time::Duration;
+        let samples: Vec<Duration> = (0..1000u64)
+            .map(|i| Duration::from_nanos((i * 7_919_993_177 + 13) % 9_000_000_000))
+            .collect();
+        let mut l = Latencies::default();
+        for &d in &samples {
+            l.push(d);
+        }
+        assert!(!l.long.is_empty() && !l.short.is_empty());
+        let want = LatencyStats::of(samples.iter().map(Duration::as_secs_f64).collect());
+        assert_eq!(l.stats(), want);
+        assert_eq!(Latencies::default().stats(), None);
+    }
 }

@@ -45,13 +45,14 @@ pub fn load_files(paths: &[PathBuf], inactivity: Duration) -> Result<(CaptureDat
         &data.timeline,
         &analysis::Options {
             inactivity_timeout: inactivity,
+            series: false,
             ..analysis::Options::default()
         },
     );
     Ok((data, analysis))
 }
 
-/// Reads and analyses message logs (shared by the CLI and the app).
+/// Reads and analyses message logs (the CLI: a summary, without the plots' series).
 pub fn load_logs(paths: &[PathBuf], inactivity: Duration) -> Result<(LogData, Analysis), CliError> {
     let cancel = AtomicBool::new(false);
     let data = svclog::read_files(paths, &mut |_| {}, &cancel).map_err(|e| CliError(e.to_string()))?;
@@ -59,6 +60,7 @@ pub fn load_logs(paths: &[PathBuf], inactivity: Duration) -> Result<(LogData, An
         &data.timeline,
         &analysis::Options {
             inactivity_timeout: inactivity,
+            series: false,
             ..analysis::Options::default()
         },
     );
@@ -110,6 +112,7 @@ fn run_capture_with_logs(args: &Args) -> Result<String, CliError> {
         &data.timeline,
         &analysis::Options {
             inactivity_timeout: args.inactivity_timeout,
+            series: false,
             ..analysis::Options::default()
         },
     );

@@ -1,39 +1,46 @@
 //! `WireTable`: the timeline's rows, stored packed. A capture holds one row per SOAP or HTTP
 //! message (1.7 per WS-RM message over HTTP: every request has its response), so the row's size
-//! is most of what a loaded capture weighs: a [`Wire`] is 48 bytes, a packed row 30.
+//! is most of what a loaded capture weighs: a [`Wire`] is 48 bytes, a packed row 26.
 //!
-//! A row keeps its time relative to its block of 64 rows, its start (`Wire::origin`) relative to
-//! its own frame, and its acknowledgement index as "the next one" (a bit per row of the block):
-//! wires are added in time order and acks with them, so this is nearly always exact. A row whose
-//! values do not fit (a time 4.3 s past its block's first, a message number above 2³², a 65,535th
-//! sequence, an ack out of order, a live origin past 4 GiB) is kept whole beside the packed rows
-//! — nothing is ever rounded; `get` returns exactly what `push` was given.
+//! A row keeps its time and frame relative to its block of 64 rows, its start (`Wire::origin`)
+//! relative to its own frame, its two endpoints as one of the pairs seen (a capture has two per
+//! connection), and its acknowledgement index as "the next one" (a bit per row of
+//! the block): wires are added in time order and acks with them, so this is nearly always
+//! exact. A row whose values do not fit (a time 4.3 s past its block's first, a frame before it
+//! or 65,536 past it, a message number above 2³², a 65,535th sequence, an ack out of order, a
+//! live origin past 4 GiB) is kept whole beside the packed rows — nothing is ever rounded;
+//! `get` returns exactly what `push` was given.
 
 use super::{SeqIdx, Time, Wire, WireFlags, WireKind};
 use serde::Serialize;
 
 /// Rows per block: the block holds the base time, and the ack bitmask is one `u64`.
 const BLOCK: usize = 64;
+/// Rows per chunk. Rows live in chunks that never move: one growing vector would be copied
+/// on each doubling, and glibc serves a few-MiB `realloc` from its heap, keeping the old
+/// block resident beside the new (measured: 82 bytes per WS-RM message with one vector).
+const CHUNK: usize = 4096;
 /// `Row::kind` of a row kept whole in `spilled` (`Row::number` is its index there).
 const SPILLED: u8 = u8::MAX;
 /// `Row::seq` for `SeqIdx::NONE`.
 const NO_SEQ: u16 = u16::MAX;
 
-/// One wire packed in 30 bytes (2-byte aligned: the u32 fields are read by value).
+/// One wire packed in 26 bytes (2-byte aligned: the u32 fields are read by value).
 #[derive(Clone, Copy, Debug, Default)]
 #[repr(C, packed(2))]
 struct Row {
     /// Nanoseconds after the block's `base_time`.
     time: u32,
-    frame: u32,
+    /// Frames after the block's `base_frame`.
+    frame: u16,
     /// Capture (frame ≠ 0): frames back to where the message starts << 16 | offset in that
     /// frame's payload (`capture::origin`); otherwise `Wire::origin` itself.
     origin: u32,
     number: u32,
     size: u32,
     seq: u16,
-    from: u16,
-    to: u16,
+    /// (from, to) in `WireTable::pairs`.
+    pair: u16,
     aux: u16,
     kind: u8,
     flags: u8,
@@ -42,6 +49,8 @@ struct Row {
 #[derive(Clone, Copy, Debug)]
 struct Block {
     base_time: u64,
+    /// The frame of the block's first row.
+    base_frame: u32,
     /// Ack index of the first row whose bit is set in `acked`.
     first_ack: u32,
     /// Row j of the block has ack `first_ack` + (bits below j) when bit j is set.
@@ -50,8 +59,13 @@ struct Block {
 
 #[derive(Clone, Debug, Default)]
 pub struct WireTable {
-    rows: Vec<Row>,
+    /// Full chunks of `CHUNK` rows, the last one filling.
+    rows: Vec<Vec<Row>>,
+    len: usize,
     blocks: Vec<Block>,
+    /// The (from, to) endpoint pairs rows name, and their indexes.
+    pairs: Vec<(u16, u16)>,
+    pair_index: rustc_hash::FxHashMap<(u16, u16), u16>,
     spilled: Vec<Wire>,
 }
 
@@ -95,15 +109,39 @@ impl WireTable {
     }
 
     pub fn len(&self) -> usize {
-        self.rows.len()
+        self.len
     }
 
     pub fn is_empty(&self) -> bool {
-        self.rows.is_empty()
+        self.len == 0
+    }
+
+    fn row(&self, i: usize) -> Option<Row> {
+        self.rows.get(i / CHUNK)?.get(i % CHUNK).copied()
+    }
+
+    fn push_row(&mut self, row: Row) {
+        if self.len.is_multiple_of(CHUNK) {
+            self.rows.push(Vec::with_capacity(CHUNK));
+        }
+        self.rows.last_mut().expect("pushed above").push(row);
+        self.len += 1;
+    }
+
+    /// The index of the pair (from, to), added on first use (none when 65,535 are taken).
+    fn pair(&mut self, from: u16, to: u16) -> Option<u16> {
+        if let Some(&i) = self.pair_index.get(&(from, to)) {
+            return Some(i);
+        }
+        let i = u16::try_from(self.pairs.len()).ok().filter(|&i| i != u16::MAX)?;
+        self.pairs.push((from, to));
+        self.pair_index.insert((from, to), i);
+        Some(i)
     }
 
     /// The row packed, if every value fits; `acked` says the row takes the block's next ack.
-    fn pack(block: &Block, acked: bool, w: &Wire) -> Option<Row> {
+    fn pack(&mut self, block: usize, acked: bool, w: &Wire) -> Option<Row> {
+        let block = self.blocks[block];
         let time = u32::try_from(w.time.0.checked_sub(block.base_time)?).ok()?;
         if w.has_ack() != acked {
             return None;
@@ -114,13 +152,12 @@ impl WireTable {
         };
         Some(Row {
             time,
-            frame: w.frame,
+            frame: u16::try_from(w.frame.checked_sub(block.base_frame)?).ok()?,
             origin: pack_origin(w.frame, w.origin)?,
             number: u32::try_from(w.number).ok()?,
             size: w.size,
             seq,
-            from: w.from,
-            to: w.to,
+            pair: self.pair(w.from, w.to)?,
             aux: w.aux_bits(),
             kind: w.kind as u8,
             flags: w.flags.0,
@@ -145,10 +182,11 @@ impl WireTable {
     }
 
     pub fn push(&mut self, w: Wire) {
-        let i = self.rows.len();
+        let i = self.len;
         if i.is_multiple_of(BLOCK) {
             self.blocks.push(Block {
                 base_time: w.time.0,
+                base_frame: w.frame,
                 first_ack: 0,
                 acked: 0,
             });
@@ -164,24 +202,25 @@ impl WireTable {
                 acked = true;
             }
         }
-        let row = match Self::pack(self.blocks.last().expect("pushed above"), acked, &w) {
+        let row = match self.pack(self.blocks.len() - 1, acked, &w) {
             Some(row) => row,
             None => self.spill(w),
         };
-        self.rows.push(row);
+        self.push_row(row);
     }
 
     pub fn get(&self, i: usize) -> Option<Wire> {
-        let row = *self.rows.get(i)?;
+        let row = self.row(i)?;
         if row.kind == SPILLED {
             return Some(self.spilled[row.number as usize]);
         }
         let b = &self.blocks[i / BLOCK];
-        let frame = row.frame;
+        let frame = b.base_frame + u32::from(row.frame);
+        let (from, to) = self.pairs[row.pair as usize];
         let mut w = Wire::new(
             Time(b.base_time + u64::from(row.time)),
-            row.from,
-            row.to,
+            from,
+            to,
             KINDS[row.kind as usize],
         );
         w.flags = WireFlags(row.flags);
@@ -221,11 +260,12 @@ impl WireTable {
         }
         let acked = self.blocks[i / BLOCK].acked & (1u64 << (i % BLOCK)) != 0;
         let packed = if !acked || w.ack == self.expected_ack(i) {
-            Self::pack(&self.blocks[i / BLOCK], acked, &w)
+            self.pack(i / BLOCK, acked, &w)
         } else {
             None
         };
-        self.rows[i] = match (packed, self.rows[i]) {
+        let old = self.row(i).expect("checked above");
+        let new = match (packed, old) {
             (Some(row), _) => row,
             (None, old) if old.kind == SPILLED => {
                 self.spilled[old.number as usize] = w;
@@ -233,6 +273,7 @@ impl WireTable {
             }
             (None, _) => self.spill(w),
         };
+        self.rows[i / CHUNK][i % CHUNK] = new;
     }
 
     /// Changes the wire at `i` in place.
@@ -282,6 +323,9 @@ impl WireTable {
 
     /// Gives back the room grown for rows never added (a loaded capture is kept for long).
     pub fn shrink_to_fit(&mut self) {
+        if let Some(last) = self.rows.last_mut() {
+            last.shrink_to_fit();
+        }
         self.rows.shrink_to_fit();
         self.blocks.shrink_to_fit();
         self.spilled.shrink_to_fit();
@@ -289,9 +333,11 @@ impl WireTable {
 
     /// Bytes the rows take (packed rows, blocks, rows kept whole).
     pub fn heap_bytes(&self) -> usize {
-        self.rows.capacity() * size_of::<Row>()
+        self.rows.iter().map(Vec::capacity).sum::<usize>() * size_of::<Row>()
+            + self.rows.capacity() * size_of::<Vec<Row>>()
             + self.blocks.capacity() * size_of::<Block>()
             + self.spilled.capacity() * size_of::<Wire>()
+            + self.pairs.capacity() * size_of::<(u16, u16)>()
     }
 }
 
@@ -391,8 +437,9 @@ mod tests {
     }
 
     #[test]
-    fn rows_are_30_bytes() {
-        assert_eq!(size_of::<Row>(), 30);
+    fn rows_are_26_bytes() {
+        assert_eq!(size_of::<Row>(), 26);
+        assert_eq!(size_of::<Block>(), 24);
     }
 
     #[test]
@@ -439,6 +486,34 @@ mod tests {
         assert_eq!(t.at(9_999), wire(9_999));
         t.shrink_to_fit();
         assert!(t.heap_bytes() < 10_000 * 31, "{}", t.heap_bytes());
+    }
+
+    #[test]
+    fn more_endpoint_pairs_than_fit_are_kept_whole() {
+        let want: Vec<Wire> = (0..70_000u64)
+            .map(|i| {
+                let mut w = wire(i);
+                (w.from, w.to) = ((i % 300) as u16, (i / 300) as u16);
+                w
+            })
+            .collect();
+        let t: WireTable = want.iter().copied().collect();
+        assert_eq!(t.pairs.len(), 65_535);
+        assert_eq!(t.spilled.len(), 70_000 - 65_535);
+        assert!(t.iter().eq(want.iter().copied()));
+    }
+
+    #[test]
+    fn rows_span_chunks() {
+        let n = 3 * CHUNK as u64 + 5;
+        let mut t: WireTable = (0..n).map(wire).collect();
+        assert_eq!(t.len(), n as usize);
+        assert_eq!(t.rows.len(), 4);
+        assert!(t.iter().eq((0..n).map(wire)));
+        t.update(CHUNK, |w| w.seq = SeqIdx(9));
+        assert_eq!(t.at(CHUNK).seq, SeqIdx(9));
+        assert_eq!(t.at(CHUNK - 1), wire(CHUNK as u64 - 1));
+        assert_eq!(t.get(n as usize), None);
     }
 
     #[test]

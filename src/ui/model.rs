@@ -215,6 +215,7 @@ impl Dataset {
             &analysis::Options {
                 inactivity_timeout: self.inactivity_timeout,
                 ended: self.ended,
+                series: true,
             },
         );
         let mut f = self.decoder_findings.clone();
