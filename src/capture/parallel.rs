@@ -19,6 +19,9 @@ use std::thread::JoinHandle;
 const BATCH: usize = 256;
 /// Batches sent and not yet applied, at most (bounds the copies held).
 const MAX_IN_FLIGHT: usize = 4;
+/// A batch's buffer kept for the next batch only up to this size (a batch of huge bodies does
+/// not pin its memory).
+const MAX_SPARE_BYTES: usize = 8 << 20;
 
 /// A timeline operation, in the order the single-thread path performs them.
 pub(super) enum Op {
@@ -32,13 +35,13 @@ pub(super) enum Op {
     Envelope(Box<NmfEnvelope>),
 }
 
-/// An HTTP message copied for a worker.
+/// An HTTP message copied for a worker: its head and body are ranges of the batch's buffer.
 struct Job {
     start: Start,
     content_type: Option<String>,
     soap_action: Option<String>,
-    head: Vec<u8>,
-    body: Vec<u8>,
+    head: std::ops::Range<usize>,
+    body: std::ops::Range<usize>,
     wire_len: usize,
     first_frame: u32,
     first_offset: u32,
@@ -46,15 +49,23 @@ struct Job {
     time: Time,
 }
 
+/// A batch of messages for a worker. Their bytes are copied into one buffer, which comes back
+/// with the results and is filled again: the reader thread — the busier one on two cores —
+/// allocates nothing per message, and no message's memory is freed on the other thread.
+struct JobBatch {
+    jobs: Vec<Job>,
+    bytes: Vec<u8>,
+}
+
 impl Job {
     /// The message again, borrowing the copied bytes.
-    fn message(&mut self) -> Message<'_> {
+    fn message<'b>(&mut self, bytes: &'b [u8]) -> Message<'b> {
         Message {
             start: self.start,
             content_type: self.content_type.take(),
             soap_action: self.soap_action.take(),
-            head: &self.head,
-            body: &self.body,
+            head: &bytes[self.head.clone()],
+            body: &bytes[self.body.clone()],
             wire_len: self.wire_len,
             first_frame: self.first_frame,
             first_offset: self.first_offset,
@@ -65,8 +76,9 @@ impl Job {
 }
 
 struct Worker {
-    jobs: Option<Sender<Vec<Job>>>,
-    done: Receiver<Vec<Prepared>>,
+    jobs: Option<Sender<JobBatch>>,
+    /// The decoded messages of a batch, and its buffer to fill again.
+    done: Receiver<(Vec<Prepared>, Vec<u8>)>,
     thread: Option<JoinHandle<()>>,
 }
 
@@ -79,6 +91,9 @@ pub(super) struct Batch {
 pub(super) struct Pipeline {
     ops: Vec<Op>,
     jobs: Vec<Job>,
+    bytes: Vec<u8>,
+    /// Buffers of applied batches, to fill again.
+    spare: Vec<Vec<u8>>,
     workers: Vec<Worker>,
     next: usize,
     /// Batches in order: their operations, and the worker decoding their messages (none when
@@ -91,16 +106,20 @@ impl Pipeline {
     pub fn new(workers: usize, opts: &wsrm::Options) -> Pipeline {
         let workers = (0..workers.max(1))
             .map(|i| {
-                let (jobs_tx, jobs_rx) = mpsc::channel::<Vec<Job>>();
+                let (jobs_tx, jobs_rx) = mpsc::channel::<JobBatch>();
                 let (done_tx, done_rx) = mpsc::channel();
                 let opts = opts.clone();
                 let thread = std::thread::Builder::new()
                     .name(format!("rmscope-decode-{i}"))
                     .spawn(move || {
                         for mut batch in jobs_rx {
-                            let out: Vec<Prepared> =
-                                batch.iter_mut().map(|j| prepare(&j.message(), &opts)).collect();
-                            if done_tx.send(out).is_err() {
+                            let bytes = &batch.bytes;
+                            let out: Vec<Prepared> = batch
+                                .jobs
+                                .iter_mut()
+                                .map(|j| prepare(&j.message(bytes), &opts))
+                                .collect();
+                            if done_tx.send((out, batch.bytes)).is_err() {
                                 break;
                             }
                         }
@@ -116,6 +135,8 @@ impl Pipeline {
         Pipeline {
             ops: Vec::new(),
             jobs: Vec::new(),
+            bytes: Vec::new(),
+            spare: Vec::new(),
             workers,
             next: 0,
             in_flight: VecDeque::new(),
@@ -132,12 +153,21 @@ impl Pipeline {
 
     pub fn message(&mut self, m: Message<'_>, conn: usize, from: u16, to: u16) {
         self.ops.push(Op::Message { conn, from, to });
+        if self.jobs.is_empty() && self.bytes.capacity() == 0 {
+            self.bytes = self.spare.pop().unwrap_or_default();
+        }
+        let mut copy = |b: &[u8]| {
+            let at = self.bytes.len();
+            self.bytes.extend_from_slice(b);
+            at..self.bytes.len()
+        };
+        let (head, body) = (copy(m.head), copy(m.body));
         self.jobs.push(Job {
             start: m.start,
             content_type: m.content_type,
             soap_action: m.soap_action,
-            head: m.head.to_vec(),
-            body: m.body.to_vec(),
+            head,
+            body,
             wire_len: m.wire_len,
             first_frame: m.first_frame,
             first_offset: m.first_offset,
@@ -159,11 +189,14 @@ impl Pipeline {
         } else {
             let w = self.next;
             self.next = (self.next + 1) % self.workers.len();
-            let jobs = std::mem::take(&mut self.jobs);
+            let batch = JobBatch {
+                jobs: std::mem::take(&mut self.jobs),
+                bytes: std::mem::take(&mut self.bytes),
+            };
             let sent = self.workers[w]
                 .jobs
                 .as_ref()
-                .is_some_and(|tx| tx.send(jobs).is_ok());
+                .is_some_and(|tx| tx.send(batch).is_ok());
             assert!(sent, "a decoding thread stopped");
             Some(w)
         };
@@ -178,8 +211,18 @@ impl Pipeline {
         let (_, worker) = self.in_flight.front()?;
         let prepared = match *worker {
             None => Vec::new(),
-            Some(w) if must_wait => self.workers[w].done.recv().expect("a decoding thread stopped"),
-            Some(w) => self.workers[w].done.try_recv().ok()?,
+            Some(w) => {
+                let (prepared, mut bytes) = if must_wait {
+                    self.workers[w].done.recv().expect("a decoding thread stopped")
+                } else {
+                    self.workers[w].done.try_recv().ok()?
+                };
+                if bytes.capacity() <= MAX_SPARE_BYTES && self.spare.len() <= MAX_IN_FLIGHT {
+                    bytes.clear();
+                    self.spare.push(bytes);
+                }
+                prepared
+            }
         };
         let (ops, _) = self.in_flight.pop_front()?;
         Some(Batch { ops, prepared })

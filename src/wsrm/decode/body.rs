@@ -104,25 +104,28 @@ impl<'a> Decoder<'a> {
     fn locate_body_end(&self, body_qname: &str, from: usize) -> Option<usize> {
         let input = self.input;
         let env_qname = self.envelope_qname.as_deref()?;
-        let close_body = format!("</{body_qname}");
-        let pos = from + memchr::memmem::rfind(&input[from..], close_body.as_bytes())?;
+        // The last mention of the Body's name must be its end tag (no `format!` of "</name":
+        // two allocations an envelope). Anything else: `None`, and the body is scanned.
+        let name = from + memchr::memmem::rfind(&input[from..], body_qname.as_bytes())?;
+        let pos = name
+            .checked_sub(2)
+            .filter(|&p| p >= from && &input[p..name] == b"</")?;
         let ws = |i: &mut usize| {
             while *i < input.len() && input[*i].is_ascii_whitespace() {
                 *i += 1;
             }
         };
-        let mut i = pos + close_body.len();
+        let mut i = name + body_qname.len();
         ws(&mut i);
         if input.get(i) != Some(&b'>') {
             return None;
         }
         i += 1;
         ws(&mut i);
-        let close_env = format!("</{env_qname}");
-        if !input[i..].starts_with(close_env.as_bytes()) {
+        if !(input[i..].starts_with(b"</") && input[i + 2..].starts_with(env_qname.as_bytes())) {
             return None;
         }
-        i += close_env.len();
+        i += 2 + env_qname.len();
         ws(&mut i);
         if input.get(i) != Some(&b'>') {
             return None;
