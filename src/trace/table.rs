@@ -1,15 +1,15 @@
 //! `WireTable`: the timeline's rows, stored packed. A capture holds one row per SOAP or HTTP
 //! message (1.7 per WS-RM message over HTTP: every request has its response), so the row's size
-//! is most of what a loaded capture weighs: a [`Wire`] is 48 bytes, a packed row 26.
+//! is most of what a loaded capture weighs: a [`Wire`] is 48 bytes, a packed row 24.
 //!
 //! A row keeps its time and frame relative to its block of 64 rows, its start (`Wire::origin`)
 //! relative to its own frame, its two endpoints as one of the pairs seen (a capture has two per
-//! connection), and its acknowledgement index as "the next one" (a bit per row of
-//! the block): wires are added in time order and acks with them, so this is nearly always
-//! exact. A row whose values do not fit (a time 4.3 s past its block's first, a frame before it
-//! or 65,536 past it, a message number above 2³², a 65,535th sequence, an ack out of order, a
-//! live origin past 4 GiB) is kept whole beside the packed rows — nothing is ever rounded;
-//! `get` returns exactly what `push` was given.
+//! connection), and its acknowledgement index as "the next one" (a bit per row of the block):
+//! wires are added in time order and acks with them, so this is nearly always exact. A row
+//! whose values do not fit (a time 4.3 s past its block's first, a frame before it or 65,536
+//! past it, a message of 64 KiB or more, a message number above 2³², a 65,535th sequence, an
+//! ack out of order, a live origin past 4 GiB) is kept whole beside the packed rows — nothing
+//! is ever rounded; `get` returns exactly what `push` was given.
 
 use super::{SeqIdx, Time, Wire, WireFlags, WireKind};
 use serde::Serialize;
@@ -25,7 +25,7 @@ const SPILLED: u8 = u8::MAX;
 /// `Row::seq` for `SeqIdx::NONE`.
 const NO_SEQ: u16 = u16::MAX;
 
-/// One wire packed in 26 bytes (2-byte aligned: the u32 fields are read by value).
+/// One wire packed in 24 bytes (2-byte aligned: the u32 fields are read by value).
 #[derive(Clone, Copy, Debug, Default)]
 #[repr(C, packed(2))]
 struct Row {
@@ -37,7 +37,7 @@ struct Row {
     /// frame's payload (`capture::origin`); otherwise `Wire::origin` itself.
     origin: u32,
     number: u32,
-    size: u32,
+    size: u16,
     seq: u16,
     /// (from, to) in `WireTable::pairs`.
     pair: u16,
@@ -155,7 +155,7 @@ impl WireTable {
             frame: u16::try_from(w.frame.checked_sub(block.base_frame)?).ok()?,
             origin: pack_origin(w.frame, w.origin)?,
             number: u32::try_from(w.number).ok()?,
-            size: w.size,
+            size: u16::try_from(w.size).ok()?,
             seq,
             pair: self.pair(w.from, w.to)?,
             aux: w.aux_bits(),
@@ -231,7 +231,7 @@ impl WireTable {
             SeqIdx(u32::from(row.seq))
         };
         w.number = u64::from(row.number);
-        w.size = row.size;
+        w.size = u32::from(row.size);
         w.frame = frame;
         w.origin = unpack_origin(frame, row.origin);
         if b.acked & (1u64 << (i % BLOCK)) != 0 {
@@ -437,8 +437,8 @@ mod tests {
     }
 
     #[test]
-    fn rows_are_26_bytes() {
-        assert_eq!(size_of::<Row>(), 26);
+    fn rows_are_24_bytes() {
+        assert_eq!(size_of::<Row>(), 24);
         assert_eq!(size_of::<Block>(), 24);
     }
 
@@ -457,7 +457,10 @@ mod tests {
                 1 => w.time = Time(w.time.0 + 5_000_000_000), // past the block's 4.3 s
                 2 => w.number = u64::MAX - i,
                 3 => w.seq = SeqIdx(70_000),
-                4 => w.origin = 7, // does not name an earlier frame
+                4 => {
+                    w.origin = 7; // does not name an earlier frame
+                    w.size = 70_000;
+                }
                 5 => {
                     w.ack = 1_000_000 + i as u32; // out of order
                 }
