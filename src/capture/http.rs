@@ -434,27 +434,29 @@ impl HttpStream {
             return Ok(None);
         };
         let len = end + 4;
-        let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
+        // Left uninitialised: httparse fills what it parses (zeroing 96 headers a message was
+        // a percent of the read).
+        let mut headers = [const { std::mem::MaybeUninit::<httparse::Header<'_>>::uninit() }; MAX_HEADERS];
+        let config = httparse::ParserConfig::default();
+        let head = &self.buf[..len];
         let (start, hdrs): (Start, &[httparse::Header<'_>]) = if self.buf.starts_with(b"HTTP/") {
-            let mut resp = httparse::Response::new(&mut headers);
-            match resp.parse(&self.buf[..len]) {
+            let mut resp = httparse::Response::new(&mut []);
+            match config.parse_response_with_uninit_headers(&mut resp, head, &mut headers) {
                 Ok(httparse::Status::Complete(_)) => {}
                 Ok(httparse::Status::Partial) => return Err("incomplete HTTP response head".into()),
                 Err(e) => return Err(format!("bad HTTP response head: {e}")),
             }
             let status = resp.code.unwrap_or(0);
-            let n = resp.headers.iter().take_while(|h| !h.name.is_empty()).count();
-            (Start::Response { status }, &headers[..n])
+            (Start::Response { status }, &*std::mem::take(&mut resp.headers))
         } else {
-            let mut req = httparse::Request::new(&mut headers);
-            match req.parse(&self.buf[..len]) {
+            let mut req = httparse::Request::new(&mut []);
+            match config.parse_request_with_uninit_headers(&mut req, head, &mut headers) {
                 Ok(httparse::Status::Complete(_)) => {}
                 Ok(httparse::Status::Partial) => return Err("incomplete HTTP request head".into()),
                 Err(e) => return Err(format!("bad HTTP request head: {e}")),
             }
             let method = known_method(req.method.unwrap_or(""));
-            let n = req.headers.iter().take_while(|h| !h.name.is_empty()).count();
-            (Start::Request { method }, &headers[..n])
+            (Start::Request { method }, &*std::mem::take(&mut req.headers))
         };
         // The five headers read here, found in one pass (the first of each name wins).
         const NAMES: [&str; 5] = [
@@ -476,9 +478,9 @@ impl HttpStream {
         }
         // Borrowed from the buffer unless the value is not UTF-8 (then its lossy copy).
         let get = |slot: usize| {
-            wanted[slot].map(|v| match String::from_utf8_lossy(v) {
-                Cow::Borrowed(v) => Cow::Borrowed(v.trim()),
-                Cow::Owned(v) => Cow::Owned(v.trim().to_string()),
+            wanted[slot].map(|v| match std::str::from_utf8(v) {
+                Ok(v) => Cow::Borrowed(v.trim()),
+                Err(_) => Cow::Owned(String::from_utf8_lossy(v).trim().to_string()),
             })
         };
         let chunked = get(te).is_some_and(|v| v.to_ascii_lowercase().contains("chunked"));
