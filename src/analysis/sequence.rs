@@ -75,7 +75,7 @@ impl FirstSends {
             Some(i) => self.dense.get(i as usize).copied().filter(|&w| w != Self::UNSET),
             None => self.sparse.get(&n).copied(),
         }?;
-        t.wires.get(wire as usize).map(|w| w.time)
+        t.wires.time(wire as usize)
     }
 }
 

@@ -6,7 +6,7 @@
 //! its request and any finding stay with the reader, in frame order.
 
 use super::http::{self, Message, Start};
-use crate::trace::{Time, WireMeta};
+use crate::trace::{Time, WireFlags, WireMeta};
 use crate::wsrm::{self, binary};
 
 /// A decoded HTTP message, ready for the timeline.
@@ -37,11 +37,15 @@ impl Prepared {
 
 /// Decodes the message's body as a SOAP envelope when it looks like one.
 pub fn prepare(m: &Message<'_>, opts: &wsrm::Options) -> Prepared {
-    let meta = WireMeta {
+    let mut meta = WireMeta {
         size: m.wire_len as u32,
         frame: m.last_frame,
         origin: super::reader::origin(m.first_frame, m.first_offset),
+        ..WireMeta::default()
     };
+    if matches!(m.start, Start::Response { .. }) {
+        meta.flags.set(WireFlags::RESPONSE);
+    }
     let mut p = Prepared {
         meta,
         start: m.start,

@@ -10,7 +10,7 @@ use super::prepare::{Prepared, prepare, trim_start};
 use super::sniff::{Sniffer, Verdict};
 use super::tcp::{Anomaly, Chunk, Reassembler};
 use crate::analysis::{Finding, Severity};
-use crate::trace::{SeqIdx, Time, Timeline, WireFlags, WireKind, WireMeta};
+use crate::trace::{SeqIdx, Time, Timeline, WireKind, WireMeta};
 use crate::wsrm::{self, Body, binary};
 use rustc_hash::FxHashMap;
 use serde::Serialize;
@@ -254,11 +254,8 @@ impl Decoder {
         let (is_response, status) = (p.is_response(), p.status());
         if is_response && status < 200 {
             // 100 Continue and friends: a row as in Wireshark, but interim, not the answer.
-            let w = self.timeline.add_plain(p.time, from, to, meta);
-            self.timeline.wires.update(w as usize, |plain| {
-                plain.number = u64::from(status);
-                plain.flags.set(WireFlags::RESPONSE);
-            });
+            self.timeline
+                .add_plain_with(p.time, from, to, meta, |plain| plain.number = u64::from(status));
             return;
         }
         if let Some(why) = p.not_soap {
@@ -274,11 +271,12 @@ impl Decoder {
             Some(env) => self.add_envelope(p.time, from, to, env, meta),
             None => {
                 // What Wireshark's Info says of it: the status, or the method.
-                let w = self.timeline.add_plain(p.time, from, to, meta);
-                self.timeline.wires.update(w as usize, |plain| match p.start {
-                    Start::Response { status } => plain.number = u64::from(status),
-                    Start::Request { method } => plain.set_method(super::http::method_code(method)),
-                });
+                let w = self
+                    .timeline
+                    .add_plain_with(p.time, from, to, meta, |plain| match p.start {
+                        Start::Response { status } => plain.number = u64::from(status),
+                        Start::Request { method } => plain.set_method(super::http::method_code(method)),
+                    });
                 if let Some(line) = p.line {
                     self.timeline.http_lines.push((w, line.into()));
                 }
@@ -286,9 +284,6 @@ impl Decoder {
             }
         };
         if is_response {
-            self.timeline
-                .wires
-                .update(wire as usize, |w| w.flags.set(WireFlags::RESPONSE));
             if let Some(req) = requests.pop_front() {
                 self.pair(req, wire, status, p.envelope.as_ref(), p.last_frame, p.time);
             }
@@ -362,6 +357,7 @@ impl Decoder {
             size: e.wire_len as u32,
             frame: e.last_frame,
             origin: origin(e.first_frame, e.first_offset),
+            ..WireMeta::default()
         };
         if self.want == Some(meta.origin) {
             // Before decoding: that adds this envelope's StringTable to the session.

@@ -916,8 +916,8 @@ impl Simulation {
                 &env,
                 WireMeta {
                     size,
-                    frame: 0,
                     origin,
+                    ..WireMeta::default()
                 },
             );
             let seq = self.timeline.wires.at(w as usize).seq;

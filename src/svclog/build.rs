@@ -452,6 +452,7 @@ impl Reader {
                 size: m.size,
                 frame: m.record,
                 origin: origin(m.file as usize, m.offset),
+                ..WireMeta::default()
             };
             let idx = timeline.add_wire(rel(w.time_ns), from, to, &m.env, meta);
             if let Some(t) = w.arrival_ns {

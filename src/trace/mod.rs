@@ -40,12 +40,14 @@ impl SeqIdx {
     }
 }
 
-/// Where a wire message came from: its size, and for captures its frame and file offset.
+/// Where a wire message came from: its size, for captures its frame and file offset, and what
+/// the transport knows of it (`WireFlags::RESPONSE`: carried in an HTTP response).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct WireMeta {
     pub size: u32,
     pub frame: u32,
     pub origin: u64,
+    pub flags: WireFlags,
 }
 
 /// What is known about one sequence.
@@ -282,7 +284,7 @@ impl Timeline {
     pub fn add_wire(&mut self, time: Time, from: u16, to: u16, env: &Envelope, meta: WireMeta) -> u32 {
         let (kind, flags, fault) = classify(env);
         let mut wire = Wire::new(time, from, to, kind);
-        wire.flags = flags;
+        wire.flags = WireFlags(flags.0 | meta.flags.0);
         wire.set_fault(fault);
         wire.size = meta.size;
         wire.frame = meta.frame;
@@ -422,10 +424,25 @@ impl Timeline {
 
     /// Records an HTTP message that carries no SOAP envelope (shown, not analysed).
     pub fn add_plain(&mut self, time: Time, from: u16, to: u16, meta: WireMeta) -> u32 {
+        self.add_plain_with(time, from, to, meta, |_| {})
+    }
+
+    /// `add_plain`, with `finish` filling in what the transport knows (a response's status in
+    /// `number`, a request's method) before the wire is stored.
+    pub fn add_plain_with(
+        &mut self,
+        time: Time,
+        from: u16,
+        to: u16,
+        meta: WireMeta,
+        finish: impl FnOnce(&mut Wire),
+    ) -> u32 {
         let mut wire = Wire::new(time, from, to, WireKind::Http);
+        wire.flags = meta.flags;
         wire.size = meta.size;
         wire.frame = meta.frame;
         wire.origin = meta.origin;
+        finish(&mut wire);
         self.wires.push(wire);
         (self.wires.len() - 1) as u32
     }

@@ -103,7 +103,7 @@ pub struct AckRef {
     pub buffer_remaining: u32,
 }
 
-/// One message on the wire, as the timeline hands it out. Stored packed (`WireTable`, 30 bytes
+/// One message on the wire, as the timeline hands it out. Stored packed (`WireTable`, 24 bytes
 /// a row): a capture holds one per SOAP or HTTP message, and they are most of what it weighs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Wire {

@@ -277,11 +277,11 @@ impl Dataset {
     pub fn wire_near(&self, t: Time, seq: SeqIdx) -> Option<u32> {
         let w = &self.timeline.wires;
         let i = w.partition_point(|x| x.time < t);
-        let candidates = (i.saturating_sub(64)..(i + 64).min(w.len()))
-            .filter(|&k| seq.is_none() || w.at(k).seq == seq || self.timeline.ack_seq(&w.at(k)) == seq);
-        candidates
-            .min_by_key(|&k| w.at(k).time.as_nanos().abs_diff(t.as_nanos()))
-            .map(|k| k as u32)
+        (i.saturating_sub(64)..(i + 64).min(w.len()))
+            .map(|k| (k, w.at(k)))
+            .filter(|(_, x)| seq.is_none() || x.seq == seq || self.timeline.ack_seq(x) == seq)
+            .min_by_key(|(_, x)| x.time.as_nanos().abs_diff(t.as_nanos()))
+            .map(|(k, _)| k as u32)
     }
 
     pub fn endpoint(&self, e: u16) -> &str {

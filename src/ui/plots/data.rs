@@ -427,8 +427,8 @@ pub fn build(d: &Dataset, seq: SeqIdx, all_retransmissions: bool) -> PlotData {
         && let Some(s) = d.analysis.sequences.iter().find(|s| s.index == seq)
     {
         for &(i, v) in &s.series.in_flight {
-            if let Some(w) = tl.wires.get(i as usize) {
-                in_flight.set(secs(w.time), v as f64);
+            if let Some(time) = tl.wires.time(i as usize) {
+                in_flight.set(secs(time), v as f64);
             }
         }
     }
