@@ -10,12 +10,14 @@ mkdir -p "fuzz/corpus/$target"
 # the shared WCF message logs for `svclog`
 # (read in place, not copied into the repository).
 case "$target" in
-  decode) seeds=../shared/fixtures/wsrm-messages; pattern='*.xml' ;;
+  decode|scanner) seeds=../shared/fixtures/wsrm-messages; pattern='*.xml' ;;
   capture) seeds=captures; pattern='*.pcap' ;;
   nettcp) seeds=fuzz/seeds/nettcp; pattern='*.bin' ;;
   svclog) seeds=../shared/fixtures/wcf-svclog; pattern='*' ;;
   *) seeds=; pattern= ;;
 esac
+# The scanner also gets WCF-shaped envelopes (a data message, an ack-only response).
+[ "$target" = scanner ] && cp -n fuzz/seeds/scanner/* fuzz/corpus/scanner/ 2>/dev/null
 if [ -n "$seeds" ] && [ -d "$seeds" ]; then
   find "$seeds" -name "$pattern" -exec cp -n {} "fuzz/corpus/$target/" \; 2>/dev/null || true
 fi

@@ -14,7 +14,7 @@ pub mod security;
 mod text;
 mod xml;
 
-pub use decode::{Decoded, Options, decode, decode_with};
+pub use decode::{Decoded, Options, decode, decode_scanned, decode_unscanned, decode_with};
 pub use encode::encode;
 pub use error::{DecodeError, ErrorKind, Warning};
 pub use fingerprint::{action_uri, body_digest, fingerprint};

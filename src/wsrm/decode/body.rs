@@ -82,7 +82,9 @@ impl<'a> Decoder<'a> {
                 let mut used = Vec::new();
                 if self.keep_body {
                     self.cur.skip_collecting(&child, &mut used)?;
-                } else if let Some(end) = self.locate_body_end(body.qname(), child.offset) {
+                } else if let Some(end) = self.envelope_qname.as_deref().and_then(|env| {
+                    locate_body_end(self.input, env.as_bytes(), body.qname().as_bytes(), child.offset)
+                }) {
                     // Only located: the envelope ends right after this body, so stop here.
                     self.stopped_at = Some(end);
                 } else {
@@ -96,50 +98,6 @@ impl<'a> Decoder<'a> {
                 Ok(false)
             }
         }
-    }
-
-    /// Where an application body ends, found from the end of the input: `</Body>`, then
-    /// `</Envelope>`, then nothing but whitespace. `None` if the tail is anything else (then the
-    /// body is scanned instead). Saves reading bodies the capture decoder does not keep.
-    fn locate_body_end(&self, body_qname: &str, from: usize) -> Option<usize> {
-        let input = self.input;
-        let env_qname = self.envelope_qname.as_deref()?;
-        // The last mention of the Body's name must be its end tag (no `format!` of "</name":
-        // two allocations an envelope). Anything else: `None`, and the body is scanned.
-        let name = from + memchr::memmem::rfind(&input[from..], body_qname.as_bytes())?;
-        let pos = name
-            .checked_sub(2)
-            .filter(|&p| p >= from && &input[p..name] == b"</")?;
-        let ws = |i: &mut usize| {
-            while *i < input.len() && input[*i].is_ascii_whitespace() {
-                *i += 1;
-            }
-        };
-        let mut i = name + body_qname.len();
-        ws(&mut i);
-        if input.get(i) != Some(&b'>') {
-            return None;
-        }
-        i += 1;
-        ws(&mut i);
-        if !(input[i..].starts_with(b"</") && input[i + 2..].starts_with(env_qname.as_bytes())) {
-            return None;
-        }
-        i += 2 + env_qname.len();
-        ws(&mut i);
-        if input.get(i) != Some(&b'>') {
-            return None;
-        }
-        i += 1;
-        ws(&mut i);
-        if i != input.len() {
-            return None;
-        }
-        let mut end = pos;
-        while end > from && input[end - 1].is_ascii_whitespace() {
-            end -= 1;
-        }
-        Some(end)
     }
 
     /// A WS-RM body element (CreateSequence, ..., TerminateSequenceResponse).
@@ -484,4 +442,57 @@ fn known_uri(ns: KnownNs) -> Option<String> {
         }
         .to_string(),
     )
+}
+
+/// Where an application body ends, found from the end of the input: `</Body>`, then
+/// `</Envelope>`, then nothing but whitespace. `None` if the tail is anything else (then the
+/// body is scanned instead). Saves reading bodies the capture decoder does not keep.
+///
+/// Read backwards from the end; the `</Body` found must also be the last mention of the
+/// Body's name at or after `from` (what a reverse substring search would find).
+pub(super) fn locate_body_end(
+    input: &[u8],
+    env_qname: &[u8],
+    body_qname: &[u8],
+    from: usize,
+) -> Option<usize> {
+    let ws_back = |mut i: usize| {
+        while i > from && input[i - 1].is_ascii_whitespace() {
+            i -= 1;
+        }
+        i
+    };
+    // `… </Body ws> ws </Envelope ws> ws` — each step backwards.
+    let mut i = ws_back(input.len());
+    i = i.checked_sub(1).filter(|&j| j >= from && input[j] == b'>')?;
+    i = ws_back(i);
+    i = i.checked_sub(env_qname.len() + 2).filter(|&j| j >= from)?;
+    if &input[i..i + 2] != b"</" || &input[i + 2..i + 2 + env_qname.len()] != env_qname {
+        return None;
+    }
+    i = ws_back(i);
+    i = i.checked_sub(1).filter(|&j| j >= from && input[j] == b'>')?;
+    let name_end = ws_back(i);
+    let name = name_end.checked_sub(body_qname.len()).filter(|&j| j >= from)?;
+    if &input[name..name_end] != body_qname {
+        return None;
+    }
+    let pos = name
+        .checked_sub(2)
+        .filter(|&p| p >= from && &input[p..name] == b"</")?;
+    // No later mention of the name (inside the short tail) may exist.
+    let tail = &input[name + 1..];
+    let &first = body_qname.first()?;
+    if tail
+        .iter()
+        .enumerate()
+        .any(|(k, &c)| c == first && tail[k..].starts_with(body_qname))
+    {
+        return None;
+    }
+    let mut end = pos;
+    while end > from && input[end - 1].is_ascii_whitespace() {
+        end -= 1;
+    }
+    Some(end)
 }

@@ -1,8 +1,11 @@
 //! Bytes → [`Envelope`]: namespace-aware, prefix-agnostic, bounded, never panics.
 
 mod body;
+mod fast;
 mod header;
 mod value;
+
+use body::locate_body_end;
 
 use super::error::{DecodeError, ErrorKind, Warning};
 use super::model::*;
@@ -62,6 +65,36 @@ pub fn decode(bytes: &[u8]) -> Result<Envelope, DecodeError> {
 
 /// Decode with explicit options; returns warnings and the body's location too.
 pub fn decode_with(bytes: &[u8], opts: &Options) -> Result<Decoded, DecodeError> {
+    let bytes = checked_input(bytes, opts)?;
+    // Capture and log readers: the plain envelopes WCF writes take the header scanner, which
+    // builds the same result or declines (then the full decoder runs).
+    if let Some(d) = scan(bytes, opts) {
+        return Ok(d);
+    }
+    decode_full(bytes, opts)
+}
+
+/// The header scanner alone: `Some` with exactly what [`decode_with`] returns, or `None`
+/// where it declines (lenient or body-keeping options, anything but a plain envelope). For
+/// the tests and the fuzz target that hold it to the full decoder.
+pub fn decode_scanned(bytes: &[u8], opts: &Options) -> Option<Decoded> {
+    scan(checked_input(bytes, opts).ok()?, opts)
+}
+
+/// The full decoder alone, never the scanner (see [`decode_scanned`]).
+pub fn decode_unscanned(bytes: &[u8], opts: &Options) -> Result<Decoded, DecodeError> {
+    decode_full(checked_input(bytes, opts)?, opts)
+}
+
+fn scan(bytes: &[u8], opts: &Options) -> Option<Decoded> {
+    if opts.lenient || opts.keep_body {
+        return None;
+    }
+    fast::decode(bytes, opts.max_depth)
+}
+
+/// The size limit, then the input without a UTF-8 byte-order mark.
+fn checked_input<'b>(bytes: &'b [u8], opts: &Options) -> Result<&'b [u8], DecodeError> {
     if bytes.len() > opts.max_size {
         return Err(DecodeError::new(
             ErrorKind::TooLarge,
@@ -70,7 +103,11 @@ pub fn decode_with(bytes: &[u8], opts: &Options) -> Result<Decoded, DecodeError>
             format!("message is {} bytes; the limit is {}", bytes.len(), opts.max_size),
         ));
     }
-    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    Ok(bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes))
+}
+
+/// The full decoder (after the size check and BOM): every input, every warning and error.
+fn decode_full(bytes: &[u8], opts: &Options) -> Result<Decoded, DecodeError> {
     // Lenient decoding (pasted text) checks the whole input up front; the strict path lets
     // quick-xml check each token it reads, so a skipped application body is never scanned.
     let input = bytes;
