@@ -233,6 +233,12 @@ pub enum Action {
 
 impl Action {
     pub fn parse(uri: &str) -> Action {
+        Action::parse_with(uri, |s: &str| Text::from(s))
+    }
+
+    /// `parse`, with `text` making the string of an application action (a decoder can hand
+    /// out a shared copy of one it has seen).
+    pub fn parse_with(uri: &str, text: impl FnOnce(&str) -> Text) -> Action {
         if let Some((v, a)) = RmAction::from_uri(uri) {
             return Action::Rm(v, a);
         }
@@ -241,7 +247,7 @@ impl Action {
                 return Action::AddressingFault(v);
             }
         }
-        Action::Other(uri.into())
+        Action::Other(text(uri))
     }
 
     pub fn uri(&self) -> std::borrow::Cow<'_, str> {

@@ -11,6 +11,9 @@
 //!
 //! Why: the capture summary needs only the headers, and tokenising them with the general XML
 //! reader and namespace scope was ~60 % of the instructions of `analyze` on WCF-style traffic.
+//! Two per-thread caches exploit that a session's envelopes repeat themselves: start tags by
+//! their bytes ([`TagShape`]: a repeated tag is compared, not read) and recent strings
+//! (identifiers, actions, addresses: shared, not allocated again). Neither changes a result.
 
 use super::super::model::*;
 use super::super::ns::{self, AddressingVersion, KnownNs, RmVersion};
@@ -36,7 +39,7 @@ pub(super) fn decode(input: &[u8], max_depth: usize) -> Option<Decoded> {
         valid: "",
     };
     s.skip_ws();
-    let mut env_tag = s.open_root()?;
+    let mut env_tag = s.open()?;
     let KnownNs::Soap(soap) = env_tag.ns else {
         return None;
     };
@@ -78,19 +81,75 @@ pub(super) fn decode(input: &[u8], max_depth: usize) -> Option<Decoded> {
     })
 }
 
-/// The root start tag last accepted on this thread, and what it declared (offsets into it).
-/// WCF starts every envelope of a session with the same bytes — four namespace declarations
-/// — so the scanner compares them instead of reading them again.
-struct RootTag {
-    raw: Vec<u8>,
-    name_end: usize,
-    /// (prefix, URI, what the URI is) of each declaration, in order.
-    decls: Vec<(std::ops::Range<usize>, std::ops::Range<usize>, KnownNs)>,
+/// A start tag accepted before, by its bytes: what reading it found (offsets into it). The
+/// same bytes in the same namespace scope read the same, and an envelope's start tags repeat
+/// from message to message (WCF's Envelope carries four declarations, most header blocks an
+/// attribute), so `Scan::open` compares instead of reading them again.
+struct TagShape {
+    /// The tag from `<` to `>`.
+    raw: Box<[u8]>,
+    name_len: usize,
+    colon: Option<usize>,
     empty: bool,
+    decls: Box<[Declared]>,
+}
+
+/// A declaration in a [`TagShape`]: where its prefix and URI are in the tag, what the URI is.
+struct Declared {
+    prefix: std::ops::Range<usize>,
+    uri: std::ops::Range<usize>,
+    known: KnownNs,
+}
+
+const TAG_SLOTS: usize = 64;
+
+thread_local! {
+    /// Per-thread, direct-mapped by a hash of the bytes; a new tag replaces the slot's old one.
+    static TAGS: std::cell::RefCell<Vec<Option<TagShape>>> =
+        std::cell::RefCell::new((0..TAG_SLOTS).map(|_| None).collect());
+}
+
+/// The cache slot of a tag's bytes (length, first and last eight bytes).
+fn tag_slot(raw: &[u8]) -> usize {
+    let word = |s: &[u8]| {
+        let mut w = [0u8; 8];
+        w[..s.len()].copy_from_slice(s);
+        u64::from_le_bytes(w)
+    };
+    let n = raw.len();
+    let h = (n as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15)
+        ^ word(&raw[..n.min(8)]).wrapping_mul(0xC2B2_AE3D_27D4_EB4F)
+        ^ word(&raw[n.saturating_sub(8)..]).rotate_left(29);
+    (h.wrapping_mul(0x1656_67B1_9E37_79F9) >> 58) as usize % TAG_SLOTS
+}
+
+/// Strings seen in recent envelopes on this thread (sequence identifiers, actions, addresses,
+/// body names): the same value again is a clone of the shared one, not a new allocation.
+/// Unique values (message ids) do not go through it.
+struct RecentTexts {
+    slots: [Option<Text>; 16],
+    next: usize,
 }
 
 thread_local! {
-    static ROOT: std::cell::RefCell<Option<RootTag>> = const { std::cell::RefCell::new(None) };
+    static RECENT: std::cell::RefCell<RecentTexts> = const {
+        std::cell::RefCell::new(RecentTexts { slots: [const { None }; 16], next: 0 })
+    };
+}
+
+/// `s` as a [`Text`], shared with an equal one seen recently.
+fn shared(s: &str) -> Text {
+    RECENT.with(|cell| {
+        let mut r = cell.borrow_mut();
+        if let Some(t) = r.slots.iter().flatten().find(|t| t.as_str() == s) {
+            return t.clone();
+        }
+        let t = Text::from(s);
+        let at = r.next;
+        r.slots[at] = Some(t.clone());
+        r.next = (at + 1) % r.slots.len();
+        t
+    })
 }
 
 /// A namespace declaration in scope; `level` is the depth of the element that made it.
@@ -283,7 +342,7 @@ impl<'a> Scan<'a> {
 
     /// Reads the start tag at `pos` (`<` then a name), declares its namespaces, resolves its
     /// name. `None` for anything but a plain, well-formed start tag.
-    fn open(&mut self) -> Option<Tag<'a>> {
+    fn read_tag(&mut self) -> Option<Tag<'a>> {
         let b = self.b;
         let offset = self.pos;
         if b.get(offset) != Some(&b'<') {
@@ -373,73 +432,87 @@ impl<'a> Scan<'a> {
         })
     }
 
-    /// `open` for the root element, through the per-thread [`RootTag`]: the same bytes as
-    /// the last root accepted give the same tag and declarations.
-    fn open_root(&mut self) -> Option<Tag<'a>> {
+    /// The start tag at `pos`, through the per-thread [`TagShape`] cache: bytes equal to a
+    /// tag read before give what reading them gave, resolved in the current scope.
+    fn open(&mut self) -> Option<Tag<'a>> {
         let start = self.pos;
-        let gt = start + memchr::memchr(b'>', &self.b[start..])?;
-        let raw = &self.b[start..=gt];
-        let hit = ROOT.with(|cell| {
-            let cached = cell.borrow();
-            let root = cached.as_ref().filter(|r| r.raw == raw)?;
-            self.depth = 1;
-            if self.depth > self.max_depth {
-                return None;
-            }
-            for (p, u, known) in &root.decls {
-                let uri = self.str(start + u.start..start + u.end)?;
-                self.bindings[self.n_bindings] = Binding {
-                    level: 1,
-                    prefix: &self.b[start + p.start..start + p.end],
-                    uri,
-                    known: *known,
-                };
-                self.n_bindings += 1;
-            }
-            Some((root.name_end, root.empty))
-        });
-        let Some((name_end, empty)) = hit else {
-            let tag = self.open()?;
-            // Remember it unless a `>` inside a value made `raw` stop short of the tag's end.
-            if self.pos == gt + 1 {
-                let at = |s: &[u8]| s.as_ptr() as usize - self.b.as_ptr() as usize - start;
-                let decls = self.bindings[..self.n_bindings]
-                    .iter()
-                    .map(|b| {
-                        let p = if b.prefix.is_empty() { 0 } else { at(b.prefix) };
-                        (
-                            p..p + b.prefix.len(),
-                            at(b.uri.as_bytes())..at(b.uri.as_bytes()) + b.uri.len(),
-                            b.known,
-                        )
-                    })
-                    .collect();
-                let root = RootTag {
-                    raw: raw.to_vec(),
-                    name_end: tag.name.len() + 1,
-                    decls,
-                    empty: tag.empty,
-                };
-                ROOT.with(|cell| *cell.borrow_mut() = Some(root));
-            }
-            return Some(tag);
+        // A cached tag has no `>` inside a value, so its first `>` is its end.
+        let Some(len) = memchr::memchr(b'>', &self.b[start..]).map(|gt| gt + 1) else {
+            return self.read_tag();
         };
-        // The same resolution as `open`.
-        let name = &self.b[start + 1..start + name_end];
-        let (_, prefix, local) = scan_qname(self.b, start + 1)?;
+        let raw = &self.b[start..start + len];
+        let slot = tag_slot(raw);
+        let hit = TAGS.with(|cell| {
+            let cache = cell.borrow();
+            let shape = cache[slot].as_ref().filter(|t| *t.raw == *raw)?;
+            Some(self.replay(shape, start))
+        });
+        if let Some(tag) = hit {
+            return tag;
+        }
+        let tag = self.read_tag()?;
+        if self.pos == start + len {
+            let at = |s: &[u8]| s.as_ptr() as usize - self.b.as_ptr() as usize - start;
+            let mut decls = Vec::new();
+            for b in self.bindings[..self.n_bindings]
+                .iter()
+                .filter(|b| b.level == self.depth)
+            {
+                let p = if b.prefix.is_empty() { 0 } else { at(b.prefix) };
+                let u = at(b.uri.as_bytes());
+                decls.push(Declared {
+                    prefix: p..p + b.prefix.len(),
+                    uri: u..u + b.uri.len(),
+                    known: b.known,
+                });
+            }
+            let shape = TagShape {
+                raw: raw.into(),
+                name_len: tag.name.len(),
+                colon: memchr::memchr(b':', tag.name),
+                empty: tag.empty,
+                decls: decls.into(),
+            };
+            TAGS.with(|cell| cell.borrow_mut()[slot] = Some(shape));
+        }
+        Some(tag)
+    }
+
+    /// What `read_tag` does for these bytes, from what it found the first time: depth, the
+    /// declarations, the name resolved in the current scope.
+    fn replay(&mut self, shape: &TagShape, start: usize) -> Option<Tag<'a>> {
+        self.depth += 1;
+        if self.depth > self.max_depth || self.n_bindings + shape.decls.len() > MAX_BINDINGS {
+            return None;
+        }
+        for d in shape.decls.iter() {
+            let uri = self.str(start + d.uri.start..start + d.uri.end)?;
+            self.bindings[self.n_bindings] = Binding {
+                level: self.depth,
+                prefix: &self.b[start + d.prefix.start..start + d.prefix.end],
+                uri,
+                known: d.known,
+            };
+            self.n_bindings += 1;
+        }
+        let name = &self.b[start + 1..start + 1 + shape.name_len];
+        let (prefix, local) = match shape.colon {
+            Some(c) => (&name[..c], &name[c + 1..]),
+            None => (&name[..0], name),
+        };
         let (ns, uri) = match self.lookup(prefix) {
             Some(bound) => (bound.known, Some(bound.uri)),
             None if prefix.is_empty() => (KnownNs::None, None),
             None => return None,
         };
-        self.pos = gt + 1;
+        self.pos = start + shape.raw.len();
         Some(Tag {
             name,
             local,
             ns,
             uri,
-            attrs: &self.b[start + name_end..=gt],
-            empty,
+            attrs: &self.b[start + 1 + shape.name_len..self.pos],
+            empty: shape.empty,
             offset: start,
         })
     }
@@ -618,7 +691,7 @@ impl Model {
                 if a.action.is_some() || !is_absolute_uri(text) {
                     return None;
                 }
-                let action = Action::parse(text);
+                let action = Action::parse_with(text, shared);
                 let rm = action.rm();
                 a.action = Some(action);
                 if let Some((rv, _)) = rm {
@@ -639,7 +712,7 @@ impl Model {
                 if a.to.is_some() || !is_absolute_uri(text) {
                     return None;
                 }
-                a.to = Some(text.into());
+                a.to = Some(shared(text));
             }
             b"RelatesTo" => {
                 let mut relationship = false;
@@ -706,8 +779,8 @@ impl Model {
                 let local = s.str(at..at + first.local.len())?;
                 self.env.body = Body::Application(AppBody::new(
                     ExpandedName {
-                        namespace: first.uri.map(Text::from),
-                        local: local.into(),
+                        namespace: first.uri.map(shared),
+                        local: shared(local),
                     },
                     bytes::Bytes::new(),
                     Vec::new(),
@@ -751,7 +824,7 @@ fn rm_child<'t>(v: RmVersion, c: &Tag<'t>) -> Option<Option<&'t [u8]>> {
 
 fn identifier<'a>(s: &mut Scan<'a>, c: Tag<'a>) -> Option<Text> {
     let id = s.text(c)?;
-    (!id.is_empty()).then(|| id.into())
+    (!id.is_empty()).then(|| shared(id))
 }
 
 fn message_number<'a>(s: &mut Scan<'a>, c: Tag<'a>) -> Option<MessageNumber> {
@@ -899,5 +972,5 @@ fn endpoint_reference<'a>(s: &mut Scan<'a>, mut e: Tag<'a>) -> Option<EndpointRe
         }
     }
     let address = address?;
-    is_absolute_uri(address).then(|| EndpointReference::new(address))
+    is_absolute_uri(address).then(|| EndpointReference::new(shared(address)))
 }
