@@ -29,7 +29,12 @@ const MAX_RANGES: usize = 64;
 /// Decodes `input` (BOM already stripped) if it is in the plain shape; `None` otherwise.
 /// Only for strict decoding without keeping the body (the capture and log readers).
 pub(super) fn decode(input: &[u8], max_depth: usize) -> Option<Decoded> {
+    CACHES.with(|c| decode_with_caches(input, max_depth, &mut c.borrow_mut()))
+}
+
+fn decode_with_caches(input: &[u8], max_depth: usize, cache: &mut Caches) -> Option<Decoded> {
     let mut s = Scan {
+        cache,
         b: input,
         pos: 0,
         depth: 0,
@@ -103,12 +108,6 @@ struct Declared {
 
 const TAG_SLOTS: usize = 64;
 
-thread_local! {
-    /// Per-thread, direct-mapped by a hash of the bytes; a new tag replaces the slot's old one.
-    static TAGS: std::cell::RefCell<Vec<Option<TagShape>>> =
-        std::cell::RefCell::new((0..TAG_SLOTS).map(|_| None).collect());
-}
-
 /// The cache slot of a tag's bytes (length, first and last eight bytes).
 fn tag_slot(raw: &[u8]) -> usize {
     let word = |s: &[u8]| {
@@ -131,25 +130,31 @@ struct RecentTexts {
     next: usize,
 }
 
-thread_local! {
-    static RECENT: std::cell::RefCell<RecentTexts> = const {
-        std::cell::RefCell::new(RecentTexts { slots: [const { None }; 16], next: 0 })
-    };
+/// The per-thread caches, borrowed once for a whole envelope.
+struct Caches {
+    /// Direct-mapped by a hash of the bytes; a new tag replaces the slot's old one.
+    tags: Vec<Option<TagShape>>,
+    recent: RecentTexts,
 }
 
-/// `s` as a [`Text`], shared with an equal one seen recently.
-fn shared(s: &str) -> Text {
-    RECENT.with(|cell| {
-        let mut r = cell.borrow_mut();
-        if let Some(t) = r.slots.iter().flatten().find(|t| t.as_str() == s) {
+thread_local! {
+    static CACHES: std::cell::RefCell<Caches> = std::cell::RefCell::new(Caches {
+        tags: (0..TAG_SLOTS).map(|_| None).collect(),
+        recent: RecentTexts { slots: [const { None }; 16], next: 0 },
+    });
+}
+
+impl RecentTexts {
+    /// `s` as a [`Text`], shared with an equal one seen recently.
+    fn get(&mut self, s: &str) -> Text {
+        if let Some(t) = self.slots.iter().flatten().find(|t| t.as_str() == s) {
             return t.clone();
         }
         let t = Text::from(s);
-        let at = r.next;
-        r.slots[at] = Some(t.clone());
-        r.next = (at + 1) % r.slots.len();
+        self.slots[self.next] = Some(t.clone());
+        self.next = (self.next + 1) % self.slots.len();
         t
-    })
+    }
 }
 
 /// A namespace declaration in scope; `level` is the depth of the element that made it.
@@ -186,7 +191,8 @@ struct Tag<'a> {
     offset: usize,
 }
 
-struct Scan<'a> {
+struct Scan<'a, 'c> {
+    cache: &'c mut Caches,
     b: &'a [u8],
     pos: usize,
     depth: usize,
@@ -309,7 +315,12 @@ fn each_attr<'a>(mut a: &'a [u8], mut f: impl FnMut(&'a [u8], &'a [u8]) -> Optio
     }
 }
 
-impl<'a> Scan<'a> {
+impl<'a> Scan<'a, '_> {
+    /// `s` as a [`Text`], shared with an equal one of a recent envelope.
+    fn shared(&mut self, s: &str) -> Text {
+        self.cache.recent.get(s)
+    }
+
     /// `b[range]` as a string, if the input is UTF-8 that far.
     fn str(&mut self, range: std::ops::Range<usize>) -> Option<&'a str> {
         if range.end > self.valid.len() {
@@ -442,13 +453,12 @@ impl<'a> Scan<'a> {
         };
         let raw = &self.b[start..start + len];
         let slot = tag_slot(raw);
-        let hit = TAGS.with(|cell| {
-            let cache = cell.borrow();
-            let shape = cache[slot].as_ref().filter(|t| *t.raw == *raw)?;
-            Some(self.replay(shape, start))
-        });
-        if let Some(tag) = hit {
-            return tag;
+        if let Some(shape) = self.cache.tags[slot].take() {
+            let hit = (*shape.raw == *raw).then(|| self.replay(&shape, start));
+            self.cache.tags[slot] = Some(shape);
+            if let Some(tag) = hit {
+                return tag;
+            }
         }
         let tag = self.read_tag()?;
         if self.pos == start + len {
@@ -473,7 +483,7 @@ impl<'a> Scan<'a> {
                 empty: tag.empty,
                 decls: decls.into(),
             };
-            TAGS.with(|cell| cell.borrow_mut()[slot] = Some(shape));
+            self.cache.tags[slot] = Some(shape);
         }
         Some(tag)
     }
@@ -641,7 +651,7 @@ impl Model {
     }
 
     /// Mirrors `Decoder::header_block`.
-    fn header<'a>(&mut self, s: &mut Scan<'a>, mut header: Tag<'a>) -> Option<()> {
+    fn header<'a>(&mut self, s: &mut Scan<'a, '_>, mut header: Tag<'a>) -> Option<()> {
         while let Some(block) = s.next_child(&mut header)? {
             match (block.ns, block.local) {
                 (KnownNs::Rm(v), b"Sequence") => {
@@ -672,7 +682,7 @@ impl Model {
 
     /// Mirrors `Decoder::addressing_header`; duplicates, relative URIs, a second addressing
     /// version and `RelationshipType` (checked by the full decoder) fall back.
-    fn addressing<'a>(&mut self, s: &mut Scan<'a>, e: Tag<'a>, v: AddressingVersion) -> Option<()> {
+    fn addressing<'a>(&mut self, s: &mut Scan<'a, '_>, e: Tag<'a>, v: AddressingVersion) -> Option<()> {
         if !matches!(
             e.local,
             b"Action" | b"MessageID" | b"To" | b"RelatesTo" | b"ReplyTo" | b"From" | b"FaultTo"
@@ -691,7 +701,7 @@ impl Model {
                 if a.action.is_some() || !is_absolute_uri(text) {
                     return None;
                 }
-                let action = Action::parse_with(text, shared);
+                let action = Action::parse_with(text, |t| s.shared(t));
                 let rm = action.rm();
                 a.action = Some(action);
                 if let Some((rv, _)) = rm {
@@ -712,7 +722,7 @@ impl Model {
                 if a.to.is_some() || !is_absolute_uri(text) {
                     return None;
                 }
-                a.to = Some(shared(text));
+                a.to = Some(s.shared(text));
             }
             b"RelatesTo" => {
                 let mut relationship = false;
@@ -750,7 +760,7 @@ impl Model {
     /// faults fall back (few messages of a session).
     fn body<'a>(
         &mut self,
-        s: &mut Scan<'a>,
+        s: &mut Scan<'a, '_>,
         mut body: Tag<'a>,
         env_tag: &mut Tag<'a>,
     ) -> Option<Option<std::ops::Range<usize>>> {
@@ -779,8 +789,8 @@ impl Model {
                 let local = s.str(at..at + first.local.len())?;
                 self.env.body = Body::Application(AppBody::new(
                     ExpandedName {
-                        namespace: first.uri.map(shared),
-                        local: shared(local),
+                        namespace: first.uri.map(|u| s.shared(u)),
+                        local: s.shared(local),
                     },
                     bytes::Bytes::new(),
                     Vec::new(),
@@ -822,17 +832,17 @@ fn rm_child<'t>(v: RmVersion, c: &Tag<'t>) -> Option<Option<&'t [u8]>> {
     }
 }
 
-fn identifier<'a>(s: &mut Scan<'a>, c: Tag<'a>) -> Option<Text> {
+fn identifier<'a>(s: &mut Scan<'a, '_>, c: Tag<'a>) -> Option<Text> {
     let id = s.text(c)?;
-    (!id.is_empty()).then(|| shared(id))
+    (!id.is_empty()).then(|| s.shared(id))
 }
 
-fn message_number<'a>(s: &mut Scan<'a>, c: Tag<'a>) -> Option<MessageNumber> {
+fn message_number<'a>(s: &mut Scan<'a, '_>, c: Tag<'a>) -> Option<MessageNumber> {
     value::message_number(s.text(c)?, "", 0, "").ok()
 }
 
 /// Mirrors `Decoder::sequence`.
-fn sequence<'a>(s: &mut Scan<'a>, mut e: Tag<'a>, v: RmVersion) -> Option<Sequence> {
+fn sequence<'a>(s: &mut Scan<'a, '_>, mut e: Tag<'a>, v: RmVersion) -> Option<Sequence> {
     let (mut identifier_, mut number, mut last) = (None, None, false);
     while let Some(c) = s.next_child(&mut e)? {
         match rm_child(v, &c)? {
@@ -854,7 +864,7 @@ fn sequence<'a>(s: &mut Scan<'a>, mut e: Tag<'a>, v: RmVersion) -> Option<Sequen
 }
 
 /// Mirrors `Decoder::ack_requested`.
-fn ack_requested<'a>(s: &mut Scan<'a>, mut e: Tag<'a>, v: RmVersion) -> Option<AckRequested> {
+fn ack_requested<'a>(s: &mut Scan<'a, '_>, mut e: Tag<'a>, v: RmVersion) -> Option<AckRequested> {
     let (mut identifier_, mut number) = (None, None);
     while let Some(c) = s.next_child(&mut e)? {
         match rm_child(v, &c)? {
@@ -872,7 +882,7 @@ fn ack_requested<'a>(s: &mut Scan<'a>, mut e: Tag<'a>, v: RmVersion) -> Option<A
 
 /// Mirrors `Decoder::sequence_acknowledgement`; its errors and warnings fall back.
 fn sequence_acknowledgement<'a>(
-    s: &mut Scan<'a>,
+    s: &mut Scan<'a, '_>,
     mut e: Tag<'a>,
     v: RmVersion,
 ) -> Option<SequenceAcknowledgement> {
@@ -962,7 +972,7 @@ fn ack_range(c: &Tag<'_>) -> Option<Option<AckRange>> {
 }
 
 /// Mirrors `Decoder::endpoint_reference`: only `wsa:Address` (any version) is kept.
-fn endpoint_reference<'a>(s: &mut Scan<'a>, mut e: Tag<'a>) -> Option<EndpointReference> {
+fn endpoint_reference<'a>(s: &mut Scan<'a, '_>, mut e: Tag<'a>) -> Option<EndpointReference> {
     let mut address = None;
     while let Some(c) = s.next_child(&mut e)? {
         if c.local == b"Address" && matches!(c.ns, KnownNs::Wsa(_)) {
@@ -972,5 +982,5 @@ fn endpoint_reference<'a>(s: &mut Scan<'a>, mut e: Tag<'a>) -> Option<EndpointRe
         }
     }
     let address = address?;
-    is_absolute_uri(address).then(|| EndpointReference::new(shared(address)))
+    is_absolute_uri(address).then(|| EndpointReference::new(s.shared(address)))
 }
