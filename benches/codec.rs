@@ -33,7 +33,11 @@ fn codec(c: &mut Criterion) {
             format!("{name} ({} bytes), as the capture decoder does", bytes.len()),
             |b| b.iter(|| wsrm::decode_with(&bytes, &capture_opts).unwrap()),
         );
-        // The floor under any quick-xml based decoder: its tokenizer alone over the part the
+        // The same without the header scanner: the full decoder the scanner falls back to.
+        g.bench_function(format!("{name}, full decoder (no header scanner)"), |b| {
+            b.iter(|| wsrm::decode_unscanned(&bytes, &capture_opts).unwrap())
+        });
+        // The floor under a quick-xml based decoder: its tokenizer alone over the part the
         // capture path reads (up to the body, which it only locates).
         let head_len = memchr::memmem::find(&bytes, b"Body").unwrap_or(bytes.len());
         g.bench_function(

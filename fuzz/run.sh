@@ -17,7 +17,7 @@ case "$target" in
   *) seeds=; pattern= ;;
 esac
 # The scanner also gets WCF-shaped envelopes (a data message, an ack-only response).
-[ "$target" = scanner ] && cp -n fuzz/seeds/scanner/* fuzz/corpus/scanner/ 2>/dev/null
+[ "$target" = scanner ] && { cp -n fuzz/seeds/scanner/* fuzz/corpus/scanner/ 2>/dev/null || true; }
 if [ -n "$seeds" ] && [ -d "$seeds" ]; then
   find "$seeds" -name "$pattern" -exec cp -n {} "fuzz/corpus/$target/" \; 2>/dev/null || true
 fi
