@@ -531,6 +531,21 @@ pub struct Envelope {
     pub body: Body,
 }
 
+/// Nothing decoded yet: no SOAP version, no headers, an empty body (what a decoder fills in).
+impl Default for Envelope {
+    fn default() -> Self {
+        Envelope {
+            soap: None,
+            rm_version: None,
+            addressing: Addressing::default(),
+            sequence: None,
+            ack_requested: Vec::new(),
+            acks: Vec::new(),
+            body: Body::Empty,
+        }
+    }
+}
+
 impl Envelope {
     /// An empty envelope of the given versions, to be filled in by builders.
     pub fn new(soap: SoapVersion, rm_version: RmVersion, wsa: AddressingVersion) -> Envelope {

@@ -54,12 +54,7 @@ fn decode_with_caches(input: &[u8], max_depth: usize, cache: &mut Caches) -> Opt
     let mut m = Model {
         env: Envelope {
             soap: Some(soap),
-            rm_version: None,
-            addressing: Addressing::default(),
-            sequence: None,
-            ack_requested: Vec::new(),
-            acks: Vec::new(),
-            body: Body::Empty,
+            ..Envelope::default()
         },
     };
     let mut saw_header = false;
@@ -425,12 +420,7 @@ impl<'a> Scan<'a, '_> {
         if prefix == b"xmlns" || prefix == b"xml" {
             return None;
         }
-        let (ns, uri) = match self.lookup(prefix) {
-            Some(bound) => (bound.known, Some(bound.uri)),
-            None if prefix.is_empty() => (KnownNs::None, None),
-            // An unbound prefix is an error of the full decoder.
-            None => return None,
-        };
+        let (ns, uri) = self.resolve(prefix)?;
         self.pos = i;
         Some(Tag {
             name,
@@ -510,11 +500,7 @@ impl<'a> Scan<'a, '_> {
             Some(c) => (&name[..c], &name[c + 1..]),
             None => (&name[..0], name),
         };
-        let (ns, uri) = match self.lookup(prefix) {
-            Some(bound) => (bound.known, Some(bound.uri)),
-            None if prefix.is_empty() => (KnownNs::None, None),
-            None => return None,
-        };
+        let (ns, uri) = self.resolve(prefix)?;
         self.pos = start + shape.raw.len();
         Some(Tag {
             name,
@@ -545,6 +531,16 @@ impl<'a> Scan<'a, '_> {
         };
         self.n_bindings += 1;
         Some(())
+    }
+
+    /// An element's namespace from its prefix in the current scope; `None` for an unbound
+    /// prefix (an error of the full decoder). No prefix and no default namespace: no namespace.
+    fn resolve(&self, prefix: &[u8]) -> Option<(KnownNs, Option<&'a str>)> {
+        match self.lookup(prefix) {
+            Some(bound) => Some((bound.known, Some(bound.uri))),
+            None if prefix.is_empty() => Some((KnownNs::None, None)),
+            None => None,
+        }
     }
 
     fn lookup(&self, prefix: &[u8]) -> Option<&Binding<'a>> {
